@@ -1,0 +1,1 @@
+//! Starling's ports implemented with the aws-sdk-* crates, and Lambda configuration helpers.

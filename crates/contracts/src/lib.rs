@@ -1,0 +1,1 @@
+//! Starling's event envelope and every detail type (see DESIGN.md, "Event contracts").

@@ -1,0 +1,1 @@
+//! Starling on one machine: local adapters, the durable bus and the `starling` CLI.

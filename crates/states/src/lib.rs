@@ -1,0 +1,1 @@
+//! An Amazon States Language (JSONPath) interpreter for the local runtime.

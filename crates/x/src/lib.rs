@@ -1,0 +1,7 @@
+//! The X protocol: webhook CRC and signatures, Account Activity and X Activity payloads, OAuth 1.0a, API v2.
+//!
+//! Nothing here knows about Starling's events: `payload` turns X's JSON into typed activity items,
+//! and `starling-core` maps those onto the bus (the anti-corruption layer).
+
+pub mod payload;
+pub mod webhook;

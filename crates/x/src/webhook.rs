@@ -1,0 +1,1 @@
+//! The webhook handshake: CRC challenge answers and delivery signatures.

@@ -1,0 +1,2 @@
+//! Lambda: X webhook ingress.
+fn main() {}
