@@ -1,1 +1,8 @@
-//! Every handler's logic, written against ports (traits) only. No SDK is imported here.
+//! Every handler's logic, written against ports (traits) only. No SDK is imported here:
+//! `starling-aws` implements the ports with the AWS SDK, `starling-local` for one machine.
+
+pub mod acl;
+pub mod ingress;
+pub mod ports;
+pub mod publish;
+pub mod secrets;

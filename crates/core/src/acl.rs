@@ -1,0 +1,177 @@
+//! The anti-corruption layer: X's activity items become Starling's events.
+//!
+//! One raw `TWITTER_<KIND>` event per activity item (its detail untouched), plus a
+//! `MESSAGE_RECEIVED` for each created post the bot should look at: not its own
+//! (a bot that answers its own replies loops forever) and, unless configured, not a plain retweet.
+
+use serde_json::Value;
+use starling_contracts::{MediaItem, MessageReceived, OutgoingEvent, TwitterRef, UnknownActivity, detail_type, source};
+use starling_x::payload::{ActivityItem, ActivityKind, Delivery, Post};
+
+/// What the mapping needs to know about the bot.
+#[derive(Debug, Clone, Default)]
+pub struct AclConfig {
+    /// The bot's own X user id; its posts produce no MESSAGE_RECEIVED. Falls back to the
+    /// delivery's `for_user_id` when unset.
+    pub bot_user_id: Option<String>,
+    /// Whether plain retweets produce a MESSAGE_RECEIVED (default: no).
+    pub include_retweets: bool,
+}
+
+/// Maps a parsed delivery onto the bus's events, in delivery order.
+pub fn events_for_delivery(delivery: &Delivery, config: &AclConfig) -> Vec<OutgoingEvent> {
+    let bot = config.bot_user_id.as_deref().or(delivery.for_user_id.as_deref());
+    let mut events = Vec::with_capacity(delivery.items.len() * 2);
+    for item in &delivery.items {
+        events.push(raw_event(item));
+        if let Some(post) = &item.post
+            && item.kind == ActivityKind::Tweeted
+            && wants_message(post, bot, config.include_retweets)
+        {
+            events.push(message_received(post));
+        }
+    }
+    events
+}
+
+fn wants_message(post: &Post, bot: Option<&str>, include_retweets: bool) -> bool {
+    let own = bot.is_some_and(|b| b == post.author_id);
+    !own && (include_retweets || !post.is_retweet)
+}
+
+fn raw_event(item: &ActivityItem) -> OutgoingEvent {
+    let detail = match &item.kind {
+        ActivityKind::Unknown(key) => serde_json::to_value(UnknownActivity { key: key.clone(), payload: item.raw.clone() })
+            .unwrap_or(Value::Null),
+        _ if item.raw.is_object() => item.raw.clone(),
+        // EventBridge details must be objects; a non-object item (malformed) is wrapped, not dropped.
+        _ => serde_json::json!({ "Value": item.raw }),
+    };
+    OutgoingEvent {
+        source: source::TWITTER.into(),
+        detail_type: item.kind.detail_type().into(),
+        detail,
+        resources: item.post.iter().map(|p| p.id.clone()).collect(),
+        time: None,
+    }
+}
+
+/// The MESSAGE_RECEIVED detail for a post.
+pub fn message_received_detail(post: &Post) -> MessageReceived {
+    MessageReceived {
+        text: post.text.clone(),
+        author: post.author_username.clone().unwrap_or_else(|| post.author_id.clone()),
+        lang: post.lang.clone(),
+        created_at: post.created_at.clone(),
+        image_urls: post.media.iter().map(|m| m.url.clone()).collect(),
+        media: post
+            .media
+            .iter()
+            .map(|m| MediaItem { url: m.url.clone(), kind: m.kind.as_str().into(), alt_text: m.alt_text.clone() })
+            .collect(),
+        twitter: TwitterRef {
+            tweet_id: post.id.clone(),
+            user_id: post.author_id.clone(),
+            in_reply_to_tweet_id: post.in_reply_to_post_id.clone(),
+        },
+    }
+}
+
+fn message_received(post: &Post) -> OutgoingEvent {
+    OutgoingEvent {
+        source: source::TWITTER.into(),
+        detail_type: detail_type::MESSAGE_RECEIVED.into(),
+        detail: serde_json::to_value(message_received_detail(post)).unwrap_or(Value::Null),
+        resources: vec![post.id.clone()],
+        time: None,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use starling_x::payload::{DeliverySource, Media, MediaKind};
+
+    fn post(id: &str, author: &str) -> Post {
+        Post {
+            id: id.into(),
+            text: "hello & welcome".into(),
+            author_id: author.into(),
+            author_username: Some(format!("user{author}")),
+            lang: Some("en".into()),
+            created_at: Some("2018-10-10T20:19:24+00:00".into()),
+            media: vec![Media {
+                url: "https://pbs.twimg.com/media/a.jpg".into(),
+                kind: MediaKind::Photo,
+                alt_text: Some("a cat".into()),
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn tweeted(p: Post) -> ActivityItem {
+        ActivityItem { kind: ActivityKind::Tweeted, raw: json!({"id_str": p.id}), post: Some(p) }
+    }
+
+    fn delivery(items: Vec<ActivityItem>) -> Delivery {
+        Delivery { source: DeliverySource::AccountActivity, for_user_id: Some("42".into()), items }
+    }
+
+    #[test]
+    fn a_mention_gives_a_raw_event_and_a_message_received() {
+        let events = events_for_delivery(&delivery(vec![tweeted(post("100", "7"))]), &AclConfig::default());
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[0].detail_type, "TWITTER_TWEETED");
+        assert_eq!(events[0].detail, json!({"id_str": "100"}));
+        assert_eq!(events[1].detail_type, "MESSAGE_RECEIVED");
+        assert_eq!(events[1].resources, vec!["100"]);
+        let d = &events[1].detail;
+        assert_eq!(d["Text"], "hello & welcome");
+        assert_eq!(d["Author"], "user7");
+        assert_eq!(d["Lang"], "en");
+        assert_eq!(d["CreatedAt"], "2018-10-10T20:19:24+00:00");
+        assert_eq!(d["ImageUrls"], json!(["https://pbs.twimg.com/media/a.jpg"]));
+        assert_eq!(d["Media"][0], json!({"Url": "https://pbs.twimg.com/media/a.jpg", "Type": "photo", "AltText": "a cat"}));
+        assert_eq!(d["Twitter"], json!({"TweetId": "100", "UserId": "7"}));
+    }
+
+    #[test]
+    fn own_tweets_produce_no_message_received() {
+        let config = AclConfig { bot_user_id: Some("7".into()), include_retweets: false };
+        let events = events_for_delivery(&delivery(vec![tweeted(post("100", "7"))]), &config);
+        assert_eq!(events.iter().map(|e| e.detail_type.as_str()).collect::<Vec<_>>(), ["TWITTER_TWEETED"]);
+    }
+
+    #[test]
+    fn for_user_id_stands_in_for_an_unset_bot_id() {
+        let events = events_for_delivery(&delivery(vec![tweeted(post("100", "42"))]), &AclConfig::default());
+        assert_eq!(events.len(), 1);
+    }
+
+    #[test]
+    fn retweets_produce_no_message_received_unless_configured() {
+        let rt = Post { is_retweet: true, ..post("100", "7") };
+        let events = events_for_delivery(&delivery(vec![tweeted(rt.clone())]), &AclConfig::default());
+        assert_eq!(events.len(), 1);
+        let config = AclConfig { include_retweets: true, ..Default::default() };
+        assert_eq!(events_for_delivery(&delivery(vec![tweeted(rt)]), &config).len(), 2);
+    }
+
+    #[test]
+    fn unknown_keys_are_published_raw_with_their_name() {
+        let item = ActivityItem { kind: ActivityKind::Unknown("spaces_events".into()), raw: json!([{"a": 1}]), post: None };
+        let events = events_for_delivery(&delivery(vec![item]), &AclConfig::default());
+        assert_eq!(events[0].detail_type, "TWITTER_UNKNOWN");
+        assert_eq!(events[0].detail, json!({"Key": "spaces_events", "Payload": [{"a": 1}]}));
+    }
+
+    #[test]
+    fn non_tweet_kinds_never_produce_messages_even_with_a_post() {
+        let item = ActivityItem { kind: ActivityKind::Favourited, raw: json!({}), post: Some(post("1", "2")) };
+        let events = events_for_delivery(&delivery(vec![item]), &AclConfig::default());
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].detail_type, "TWITTER_FAVOURITED");
+    }
+}

@@ -1,0 +1,220 @@
+//! The webhook endpoint's logic: CRC answers, signature checks, and deliveries turned into events.
+//!
+//! Adapters (the Lambda, `starling up`) translate their HTTP types into an [`IngressRequest`] and
+//! the [`IngressResponse`] back; everything that decides a status code is here.
+
+use std::sync::Arc;
+
+use http::{HeaderMap, Method};
+use serde_json::json;
+use starling_contracts::OutgoingEvent;
+use starling_x::payload::parse_delivery;
+use starling_x::webhook::{self, CrcError, SignatureError};
+
+use crate::acl::{AclConfig, events_for_delivery};
+use crate::ports::{EventPublisher, Secrets};
+use crate::publish::{PublishReport, RetryPolicy, publish_all};
+
+/// The default largest body accepted: X's deliveries are a few KB; 1 MiB leaves room for big DMs.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// How the ingress behaves.
+#[derive(Debug, Clone)]
+pub struct IngressConfig {
+    /// Who the bot is, and whether retweets count.
+    pub acl: AclConfig,
+    /// Bodies over this many bytes get a 413 (`MAX_BODY_BYTES`).
+    pub max_body_bytes: usize,
+    /// Retries of refused entries before answering 503.
+    pub retry: RetryPolicy,
+}
+
+impl Default for IngressConfig {
+    fn default() -> Self {
+        Self { acl: AclConfig::default(), max_body_bytes: DEFAULT_MAX_BODY_BYTES, retry: RetryPolicy::default() }
+    }
+}
+
+/// An HTTP request as the ingress sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct IngressRequest<'a> {
+    /// GET (CRC) or POST (delivery).
+    pub method: &'a Method,
+    /// The `crc_token` query parameter, already URL-decoded.
+    pub crc_token: Option<&'a str>,
+    /// Request headers (looked up case-insensitively).
+    pub headers: &'a HeaderMap,
+    /// The raw body bytes, exactly as received (the signature covers them).
+    pub body: &'a [u8],
+}
+
+/// The HTTP answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IngressResponse {
+    /// Status code.
+    pub status: u16,
+    /// JSON body.
+    pub body: String,
+}
+
+impl IngressResponse {
+    fn json(status: u16, body: serde_json::Value) -> Self {
+        Self { status, body: body.to_string() }
+    }
+
+    fn error(status: u16, message: impl std::fmt::Display) -> Self {
+        Self::json(status, json!({ "error": message.to_string() }))
+    }
+}
+
+/// Why a delivery was refused before anything was published (each maps to one status code).
+#[derive(Debug, thiserror::Error)]
+pub enum Rejection {
+    /// 413.
+    #[error("body is {size} bytes, over the {limit}-byte limit (MAX_BODY_BYTES)")]
+    TooLarge {
+        /// Body size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// 401.
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    /// 400.
+    #[error("malformed delivery: {0}")]
+    Malformed(#[from] starling_x::payload::PayloadError),
+}
+
+impl Rejection {
+    /// The HTTP status for this rejection.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::TooLarge { .. } => 413,
+            Self::Signature(_) => 401,
+            Self::Malformed(_) => 400,
+        }
+    }
+}
+
+/// Verifies, parses and maps one delivery: everything but publishing, with no I/O.
+pub fn accept_delivery(
+    consumer_secret: &[u8],
+    signature: Option<&[u8]>,
+    body: &[u8],
+    config: &IngressConfig,
+) -> Result<Vec<OutgoingEvent>, Rejection> {
+    if body.len() > config.max_body_bytes {
+        return Err(Rejection::TooLarge { size: body.len(), limit: config.max_body_bytes });
+    }
+    webhook::verify_signature(consumer_secret, signature, body)?;
+    let delivery = parse_delivery(body)?;
+    Ok(events_for_delivery(&delivery, &config.acl))
+}
+
+/// The ingress handler: the same code behind the Lambda and `starling up`.
+pub struct Ingress {
+    publisher: Arc<dyn EventPublisher>,
+    secrets: Arc<dyn Secrets>,
+    config: IngressConfig,
+}
+
+impl Ingress {
+    /// Builds the handler from its ports.
+    pub fn new(publisher: Arc<dyn EventPublisher>, secrets: Arc<dyn Secrets>, config: IngressConfig) -> Self {
+        Self { publisher, secrets, config }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &IngressConfig {
+        &self.config
+    }
+
+    /// Answers one request. Never panics on input; every failure is a status code.
+    pub async fn handle(&self, req: IngressRequest<'_>) -> IngressResponse {
+        match *req.method {
+            Method::GET => self.crc(req.crc_token).await,
+            Method::POST => self.delivery(req).await,
+            _ => IngressResponse::error(405, "only GET (CRC) and POST (deliveries) are served"),
+        }
+    }
+
+    async fn crc(&self, token: Option<&str>) -> IngressResponse {
+        if let Err(e) = webhook::validate_crc_token(token) {
+            return crc_refused(&e);
+        }
+        let creds = match self.secrets.x_credentials().await {
+            Ok(c) => c,
+            Err(e) => return secrets_unavailable(&e),
+        };
+        match webhook::crc_response_body(creds.api_secret.as_bytes(), token) {
+            Ok(body) => IngressResponse { status: 200, body },
+            Err(e) => crc_refused(&e),
+        }
+    }
+
+    async fn delivery(&self, req: IngressRequest<'_>) -> IngressResponse {
+        // Size first: refusing a huge body must not cost a secret lookup or an HMAC over it.
+        if req.body.len() > self.config.max_body_bytes {
+            let r = Rejection::TooLarge { size: req.body.len(), limit: self.config.max_body_bytes };
+            tracing::warn!(error = %r, "delivery refused");
+            return IngressResponse::error(r.status(), r);
+        }
+        let creds = match self.secrets.x_credentials().await {
+            Ok(c) => c,
+            Err(e) => return secrets_unavailable(&e),
+        };
+        let signature = req.headers.get(webhook::SIGNATURE_HEADER).map(|v| v.as_bytes());
+        let events = match accept_delivery(creds.api_secret.as_bytes(), signature, req.body, &self.config) {
+            Ok(events) => events,
+            Err(r) => {
+                tracing::warn!(status = r.status(), error = %r, "delivery refused");
+                return IngressResponse::error(r.status(), r);
+            }
+        };
+        let count = events.len();
+        match publish_all(self.publisher.as_ref(), events, self.config.retry).await {
+            Ok(PublishReport { published, requests, slimmed }) => {
+                tracing::info!(published, requests, slimmed, "delivery accepted");
+                IngressResponse::json(200, json!({ "accepted": published }))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, events = count, "delivery not fully published; X will redeliver");
+                IngressResponse::error(503, format!("{e}; retry later"))
+            }
+        }
+    }
+}
+
+fn crc_refused(e: &CrcError) -> IngressResponse {
+    tracing::warn!(error = %e, "CRC refused");
+    IngressResponse::error(400, e)
+}
+
+fn secrets_unavailable(e: &crate::ports::SecretsError) -> IngressResponse {
+    tracing::error!(error = %e, "X credentials unavailable");
+    IngressResponse::error(503, "credentials unavailable; retry later")
+}
+
+/// Extracts `crc_token` from a raw query string (`a=1&crc_token=…&nonce=…`), percent-decoded.
+/// A `+` stays a `+` (RFC 3986), since base64 tokens contain it; other parameters are ignored.
+pub fn crc_token_from_query(query: Option<&str>) -> Option<String> {
+    query?.split('&').find_map(|pair| {
+        let value = pair.strip_prefix("crc_token=").or_else(|| (pair == "crc_token").then_some(""))?;
+        Some(percent_encoding::percent_decode_str(value).decode_utf8_lossy().into_owned())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc_token_is_found_among_other_parameters_and_percent_decoded() {
+        assert_eq!(crc_token_from_query(Some("nonce=1&crc_token=ab%2Bc%3D")), Some("ab+c=".into()));
+        assert_eq!(crc_token_from_query(Some("crc_token=a+b")), Some("a+b".into()));
+        assert_eq!(crc_token_from_query(Some("crc_token")), Some(String::new()));
+        assert_eq!(crc_token_from_query(Some("nonce=1")), None);
+        assert_eq!(crc_token_from_query(None), None);
+    }
+}

@@ -1,0 +1,174 @@
+//! The ingress handler's status codes and published events, through its public API.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use http::{HeaderMap, HeaderValue, Method};
+use proptest::prelude::*;
+use starling_contracts::OutgoingEvent;
+use starling_core::ingress::{Ingress, IngressConfig, IngressRequest, IngressResponse};
+use starling_core::ports::{EventPublisher, PublishError, PutOutcome, XCredentials};
+use starling_core::secrets::StaticSecrets;
+use starling_x::webhook::sign;
+
+const SECRET: &str = "test-consumer-secret";
+
+#[derive(Default)]
+struct Collect(Mutex<Vec<OutgoingEvent>>);
+
+#[async_trait]
+impl EventPublisher for Collect {
+    async fn put(&self, events: &[OutgoingEvent]) -> Result<PutOutcome, PublishError> {
+        self.0.lock().unwrap().extend_from_slice(events);
+        Ok(PutOutcome::default())
+    }
+}
+
+struct Down;
+
+#[async_trait]
+impl EventPublisher for Down {
+    async fn put(&self, _: &[OutgoingEvent]) -> Result<PutOutcome, PublishError> {
+        Err(PublishError::Unavailable("connection refused".into()))
+    }
+}
+
+fn ingress_with(publisher: Arc<dyn EventPublisher>, config: IngressConfig) -> Ingress {
+    let creds = XCredentials { api_secret: SECRET.into(), api_key: "k".into(), ..Default::default() };
+    Ingress::new(publisher, Arc::new(StaticSecrets(creds)), config)
+}
+
+async fn post(ingress: &Ingress, headers: &[(&str, &[u8])], body: &[u8]) -> IngressResponse {
+    let mut map = HeaderMap::new();
+    for (k, v) in headers {
+        map.insert(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_bytes(v).unwrap());
+    }
+    ingress.handle(IngressRequest { method: &Method::POST, crc_token: None, headers: &map, body }).await
+}
+
+async fn signed(ingress: &Ingress, body: &[u8]) -> IngressResponse {
+    let sig = sign(SECRET.as_bytes(), body);
+    post(ingress, &[("x-twitter-webhooks-signature", sig.as_bytes())], body).await
+}
+
+#[tokio::test]
+async fn crc_get_answers_with_the_signed_token() {
+    let ingress = ingress_with(Arc::new(Collect::default()), IngressConfig::default());
+    let headers = HeaderMap::new();
+    let r = ingress
+        .handle(IngressRequest { method: &Method::GET, crc_token: Some("abc123"), headers: &headers, body: b"" })
+        .await;
+    assert_eq!(r.status, 200);
+    let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(body["response_token"], sign(SECRET.as_bytes(), b"abc123"));
+}
+
+#[tokio::test]
+async fn crc_without_token_or_with_json_token_is_400() {
+    let ingress = ingress_with(Arc::new(Collect::default()), IngressConfig::default());
+    let headers = HeaderMap::new();
+    for token in [None, Some(""), Some(r#"{"for_user_id":"1"}"#)] {
+        let r = ingress
+            .handle(IngressRequest { method: &Method::GET, crc_token: token, headers: &headers, body: b"" })
+            .await;
+        assert_eq!(r.status, 400, "{token:?}");
+    }
+}
+
+#[tokio::test]
+async fn signature_failures_are_401_whatever_the_header_case() {
+    let ingress = ingress_with(Arc::new(Collect::default()), IngressConfig::default());
+    let body = br#"{"for_user_id":"1"}"#;
+    let good = sign(SECRET.as_bytes(), body);
+    let wrong_value = sign(b"other-secret", body);
+    let cases: Vec<(&str, Vec<(&str, &[u8])>)> = vec![
+        ("missing", vec![]),
+        ("wrong prefix", vec![("x-twitter-webhooks-signature", b"sha1=AAAA")]),
+        ("not base64", vec![("x-twitter-webhooks-signature", b"sha256=***")]),
+        ("wrong length", vec![("x-twitter-webhooks-signature", b"sha256=AAAA")]),
+        ("wrong value", vec![("X-Twitter-Webhooks-Signature", wrong_value.as_bytes())]),
+        ("other header", vec![("x-hub-signature", good.as_bytes())]),
+    ];
+    for (name, headers) in cases {
+        assert_eq!(post(&ingress, &headers, body).await.status, 401, "{name}");
+    }
+    let upper = post(&ingress, &[("X-TWITTER-WEBHOOKS-SIGNATURE", good.as_bytes())], body).await;
+    assert_eq!(upper.status, 200);
+}
+
+#[tokio::test]
+async fn malformed_json_with_a_valid_signature_is_400() {
+    let ingress = ingress_with(Arc::new(Collect::default()), IngressConfig::default());
+    assert_eq!(signed(&ingress, b"{not json").await.status, 400);
+    assert_eq!(signed(&ingress, b"[1,2]").await.status, 400);
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413_before_its_signature_is_checked() {
+    let config = IngressConfig { max_body_bytes: 100, ..Default::default() };
+    let ingress = ingress_with(Arc::new(Collect::default()), config);
+    let body = vec![b' '; 101];
+    assert_eq!(post(&ingress, &[], &body).await.status, 413);
+}
+
+#[tokio::test]
+async fn other_methods_are_405() {
+    let ingress = ingress_with(Arc::new(Collect::default()), IngressConfig::default());
+    let headers = HeaderMap::new();
+    let r = ingress.handle(IngressRequest { method: &Method::PUT, crc_token: None, headers: &headers, body: b"" }).await;
+    assert_eq!(r.status, 405);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unavailable_bus_is_503_so_x_redelivers() {
+    let ingress = ingress_with(Arc::new(Down), IngressConfig::default());
+    let body = br#"{"for_user_id":"1","follow_events":[{"type":"follow"}]}"#;
+    let r = signed(&ingress, body).await;
+    assert_eq!(r.status, 503);
+    assert!(!r.body.contains(SECRET));
+}
+
+fn header_strategy() -> impl Strategy<Value = Vec<(String, Vec<u8>)>> {
+    proptest::collection::vec(
+        (
+            prop_oneof![Just("x-twitter-webhooks-signature".to_string()), "[a-z-]{1,20}"],
+            proptest::collection::vec(0x20u8..0x7f, 0..80),
+        ),
+        0..4,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bodies_and_headers_never_panic_and_never_succeed_unsigned(
+        body in proptest::collection::vec(any::<u8>(), 0..2048),
+        headers in header_strategy(),
+        method in prop_oneof![Just(Method::GET), Just(Method::POST), Just(Method::DELETE)],
+        token in proptest::option::of(".{0,200}"),
+    ) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        let ingress = ingress_with(Arc::new(Collect::default()), IngressConfig::default());
+        let mut map = HeaderMap::new();
+        for (k, v) in &headers {
+            if let (Ok(k), Ok(v)) = (http::HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_bytes(v)) {
+                map.append(k, v);
+            }
+        }
+        let r = rt.block_on(ingress.handle(IngressRequest { method: &method, crc_token: token.as_deref(), headers: &map, body: &body }));
+        prop_assert!([200, 400, 401, 405, 413].contains(&r.status), "status {}", r.status);
+        if method == Method::POST {
+            prop_assert_ne!(r.status, 200, "an unsigned body was accepted");
+        }
+    }
+
+    #[test]
+    fn arbitrary_signed_bodies_never_panic(body in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        let ingress = ingress_with(Arc::new(Collect::default()), IngressConfig::default());
+        let r = rt.block_on(signed(&ingress, &body));
+        prop_assert!([200, 400].contains(&r.status), "status {}", r.status);
+    }
+}
