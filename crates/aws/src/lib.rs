@@ -1,1 +1,18 @@
-//! Starling's ports implemented with the aws-sdk-* crates, and Lambda configuration helpers.
+//! Starling's ports implemented with the aws-sdk-* crates, plus what every Lambda's `main` shares:
+//! reading configuration from the environment and JSON logs.
+
+pub mod config;
+pub mod eventbridge;
+pub mod secretsmanager;
+pub mod telemetry;
+
+pub use config::{ConfigError, Env};
+pub use eventbridge::EventBridgePublisher;
+pub use secretsmanager::SecretsManagerSecrets;
+pub use telemetry::init_tracing;
+
+/// Loads the AWS SDK configuration from the environment (region, credentials, and `AWS_ENDPOINT_URL`
+/// for tests against a local endpoint).
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
+}
