@@ -1,7 +1,43 @@
 //! Webhook payloads: X's Account Activity deliveries, X Activity API deliveries and filtered-stream
 //! webhooks, parsed into typed activity items.
 //!
-//! STUB — the API below is the contract `starling-core` codes against; the implementation is in progress.
+//! [`parse_delivery`] recognises the envelope, splits it into [`ActivityItem`]s (one per activity,
+//! in delivery order, each with the untouched JSON) and normalises any post into a [`Post`].
+//! It never panics and never drops an item: what it cannot understand is kept as
+//! [`ActivityKind::Unknown`], and a post it cannot normalise is published raw with `post: None`.
+//!
+//! # Which documentation this follows
+//!
+//! X's developer documentation as published in `github.com/xdevplatform/docs` (snapshot of
+//! 2026-08-22, commit `2871328`):
+//!
+//! - Account Activity API: `x-api/account-activity/introduction.mdx` (activity keys, payload
+//!   examples, longform posts);
+//! - X Activity API: `x-api/activity/event-payloads.mdx` and `x-api/activity/introduction.mdx`
+//!   (envelope, event types and their payloads);
+//! - filtered-stream webhooks: `x-api/webhooks/stream/quickstart.mdx` (delivery example);
+//! - tweet objects: `x-api/enterprise-gnip-2.0/fundamentals/data-dictionary.mdx` (v1.1 shape) and
+//!   `x-api/fundamentals/data-dictionary.mdx` (v2 shape).
+//!
+//! Two points the documents leave implicit, settled here: ranges (`display_text_range`) count
+//! Unicode code points of the *unescaped* text, so text is HTML-decoded first and sliced second;
+//! and dates are normalised to the v2 form (`2018-10-10T20:19:24.000Z`) whichever shape sent them.
+//!
+//! # Envelope recognition
+//!
+//! - `{"data": {"event_type" | "event_uuid", …}}` (or `data` an array of such) → X Activity API;
+//! - `{"data": {post}, "matching_rules": …}` (or `data` with `id`/`text`) → filtered stream;
+//! - any other object → Account Activity (unknown keys become `Unknown(key)` items).
+
+mod account_activity;
+mod filtered_stream;
+mod post_v2;
+mod text;
+mod tweet_v1;
+mod x_activity;
+
+pub use post_v2::post_from_v2;
+pub use tweet_v1::post_from_tweet_v1;
 
 use serde_json::Value;
 
@@ -161,10 +197,79 @@ pub enum PayloadError {
 }
 
 /// Parses a delivery body (any of the three envelopes).
+///
+/// Errors only when the body is not a JSON object; everything inside an object becomes items.
 pub fn parse_delivery(body: &[u8]) -> Result<Delivery, PayloadError> {
     let value: Value = serde_json::from_slice(body)?;
     if !value.is_object() {
         return Err(PayloadError::NotAnObject);
     }
-    Ok(Delivery { source: DeliverySource::AccountActivity, for_user_id: None, items: Vec::new() })
+    Ok(parse_value(&value, body))
+}
+
+/// Parses an already-decoded delivery body. Returns `None` when it is not a JSON object.
+///
+/// Items of an Account Activity delivery come out in key order as X sent them only through
+/// [`parse_delivery`] (which sees the bytes); here they follow `serde_json`'s map order.
+pub fn parse_delivery_value(value: &Value) -> Option<Delivery> {
+    if !value.is_object() {
+        return None;
+    }
+    Some(parse_value(value, &[]))
+}
+
+fn parse_value(value: &Value, body: &[u8]) -> Delivery {
+    if let Some(data) = value.get("data") {
+        let xaa = match data {
+            Value::Array(list) => !list.is_empty() && list.iter().all(x_activity::is_event),
+            other => x_activity::is_event(other),
+        };
+        if xaa {
+            return x_activity::parse(data);
+        }
+        if filtered_stream::is_delivery(value, data) {
+            return filtered_stream::parse(value);
+        }
+    }
+    let entries = ordered_entries(body).unwrap_or_else(|| {
+        value
+            .as_object()
+            .map(|map| map.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default()
+    });
+    account_activity::parse(&entries)
+}
+
+/// The top-level entries of a JSON object body, in the order they appear in the bytes
+/// (`serde_json::Map` sorts its keys unless the workspace-wide `preserve_order` feature is on).
+fn ordered_entries(body: &[u8]) -> Option<Vec<(String, Value)>> {
+    serde_json::from_slice::<OrderedObject>(body)
+        .ok()
+        .map(|o| o.0)
+}
+
+/// A JSON object read as a list of entries, keeping their order.
+struct OrderedObject(Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for OrderedObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> serde::de::Visitor<'de> for Entries {
+            type Value = OrderedObject;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<OrderedObject, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Value>()? {
+                    entries.push(entry);
+                }
+                Ok(OrderedObject(entries))
+            }
+        }
+        deserializer.deserialize_map(Entries)
+    }
 }
