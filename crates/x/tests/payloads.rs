@@ -267,8 +267,9 @@ fn a_non_object_body_is_an_error_and_an_empty_object_has_no_items() {
 #[test]
 fn a_longform_tweet_uses_the_extended_full_text_in_its_display_range_with_entities_decoded() {
     let post = only_post("account_activity_tweet_create_extended_with_photos");
-    // Range [14, …] drops the leading "@starling_bot " and the trailing media link; the emoji before
-    // the end make byte or UTF-16 counting land elsewhere.
+    // Range [14, 256] drops the leading "@starling_bot " and the trailing media link. It counts code
+    // points of the text as sent: the emoji before the end make byte or UTF-16 counting land
+    // elsewhere, and `&amp;` / `&lt;` count as escaped (decoding first would cut "#birds" short).
     assert_eq!(
         post.text,
         "Two photos from the harbour this morning & a question: what birds are these? 🐦🌊 They sat on the pier by \

@@ -19,9 +19,14 @@
 //! - tweet objects: `x-api/enterprise-gnip-2.0/fundamentals/data-dictionary.mdx` (v1.1 shape) and
 //!   `x-api/fundamentals/data-dictionary.mdx` (v2 shape).
 //!
-//! Two points the documents leave implicit, settled here: ranges (`display_text_range`) count
-//! Unicode code points of the *unescaped* text, so text is HTML-decoded first and sliced second;
-//! and dates are normalised to the v2 form (`2018-10-10T20:19:24.000Z`) whichever shape sent them.
+//! Points the documents leave implicit, settled here:
+//!
+//! - ranges (`display_text_range`) count Unicode code points (not bytes, not UTF-16 units) of the
+//!   text *as X sends it*, HTML-escaped; so text is sliced first and HTML-decoded second (client
+//!   libraries that decode first report the ranges as shifted: Twitter4J issue 349, Penicillin
+//!   issue 36);
+//! - the v2 `display_text_range` is applied to `text` the same way (not to `note_tweet.text`);
+//! - dates are normalised to the v2 form (`2018-10-10T20:19:24.000Z`) whichever shape sent them.
 //!
 //! # Envelope recognition
 //!

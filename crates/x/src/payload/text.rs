@@ -57,13 +57,13 @@ pub(crate) fn slice_code_points(text: &str, start: usize, end: usize) -> &str {
     }
 }
 
-/// Decodes the text, then applies the display range (X computes ranges on the unescaped text, so an
-/// `&amp;` counts as one code point).
+/// Applies the display range, then decodes the entities. X computes ranges and entity indices on
+/// the text as it sends it, escaped: an `&amp;` counts as five code points (clients that decode
+/// first find the indices shifted — e.g. Twitter4J's `unescapeAndSlideEntityIncdices`).
 pub(crate) fn display_text(raw_text: &str, display_range: Option<(usize, usize)>) -> String {
-    let decoded = decode_entities(raw_text);
     match display_range {
-        Some((start, end)) => slice_code_points(&decoded, start, end).to_owned(),
-        None => decoded,
+        Some((start, end)) => decode_entities(slice_code_points(raw_text, start, end)),
+        None => decode_entities(raw_text),
     }
 }
 
@@ -113,10 +113,10 @@ mod tests {
     }
 
     #[test]
-    fn display_range_is_applied_to_the_decoded_text() {
-        // "@bot " is 5 code points; the range skips it and counts `&` as one.
+    fn display_range_is_applied_to_the_escaped_text_before_decoding() {
+        // "@bot " is 5 code points; the range skips it and counts `&amp;` as five.
         assert_eq!(
-            display_text("@bot fish &amp; chips", Some((5, 17))),
+            display_text("@bot fish &amp; chips", Some((5, 21))),
             "fish & chips"
         );
     }
