@@ -130,3 +130,54 @@ pub(super) fn parse(entries: &[(String, Value)]) -> Delivery {
         items,
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn entries(value: Value) -> Vec<(String, Value)> {
+        value
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn bookkeeping_keys_yield_no_items_but_for_user_id_is_read() {
+        let delivery = parse(&entries(json!({
+            "for_user_id": "1", "user_has_blocked": "false", "is_blocked_by": "true", "users": {}, "apps": {}
+        })));
+        assert!(delivery.items.is_empty());
+        assert_eq!(delivery.for_user_id.as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn a_user_event_without_revoke_is_unknown() {
+        let delivery = parse(&entries(json!({"user_event": {"something_else": {}}})));
+        assert_eq!(
+            delivery.items[0].kind,
+            ActivityKind::Unknown("user_event".into())
+        );
+    }
+
+    #[test]
+    fn only_tweets_get_a_post() {
+        let tweet = json!({"id_str": "1", "text": "hi", "user": {"id_str": "2"}});
+        let delivery = parse(&entries(
+            json!({"tweet_create_events": [tweet.clone()], "favorite_events": [tweet]}),
+        ));
+        for item in &delivery.items {
+            let expected = (item.kind == ActivityKind::Tweeted).then(|| "1".to_owned());
+            assert_eq!(
+                item.post.as_ref().map(|p| p.id.clone()),
+                expected,
+                "{:?}",
+                item.kind
+            );
+        }
+    }
+}

@@ -33,6 +33,25 @@
 //! - `{"data": {"event_type" | "event_uuid", …}}` (or `data` an array of such) → X Activity API;
 //! - `{"data": {post}, "matching_rules": …}` (or `data` with `id`/`text`) → filtered stream;
 //! - any other object → Account Activity (unknown keys become `Unknown(key)` items).
+//!
+//! # Items
+//!
+//! - **Account Activity**: one item per element of each activity array, `raw` = the element; the
+//!   13 keys map to the 13 kinds (`tweet_create_events` → Tweeted … `tweet_delete_events` → Deleted),
+//!   except that an element's `type` (`follow`/`unfollow`, `block`/`unblock`, `mute`/`unmute`) wins
+//!   over its array, as X delivers unfollows in `follow_events`. `user_event` is one object
+//!   (`{"revoke": …}` → PermissionRevoked). `for_user_id`, `user_has_blocked`, `is_blocked_by`,
+//!   `users` and `apps` describe the delivery and are not items; any other key is one
+//!   `Unknown(key)` item whose `raw` is its value. Only `tweet_create_events` items carry a `post`.
+//! - **X Activity API**: one item per event, `raw` = the `data` object; `for_user_id` =
+//!   `filter.user_id`. `post.create`, `post.mention.create`, `post.reply.create`,
+//!   `post.quote.create`, `post.repost.create` → Tweeted with a `post`; `post.delete` → Deleted;
+//!   `like.create` → Favourited; `follow.follow`/`follow.unfollow`, `block.block`/`block.unblock`,
+//!   `mute.mute`/`mute.unmute` → their kinds; `dm.received`, `dm.sent`, `chat.received`,
+//!   `chat.sent` → DmReceived; `dm.indicate_typing` → DmTyping; `dm.read` → DmMarkedRead;
+//!   `oauth.revoke` → PermissionRevoked; any other event type → `Unknown(event_type)`.
+//! - **Filtered stream**: one Tweeted item, `raw` = the whole body (post, `includes`,
+//!   `matching_rules`).
 
 mod account_activity;
 mod filtered_stream;

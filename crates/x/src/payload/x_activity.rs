@@ -92,3 +92,49 @@ pub(super) fn parse(data: &Value) -> Delivery {
         items: events.into_iter().map(item).collect(),
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn post_event_types_are_all_tweeted() {
+        for event_type in [
+            "post.create",
+            "post.mention.create",
+            "post.reply.create",
+            "post.quote.create",
+            "post.repost.create",
+        ] {
+            assert_eq!(
+                kind_for_event_type(event_type),
+                ActivityKind::Tweeted,
+                "{event_type}"
+            );
+        }
+        assert_eq!(
+            kind_for_event_type("spaces.start"),
+            ActivityKind::Unknown("spaces.start".into())
+        );
+    }
+
+    #[test]
+    fn an_array_of_events_gives_one_item_each() {
+        let data = json!([
+            {"event_type": "like.create", "filter": {"user_id": "7"}, "payload": {}},
+            {"event_type": "follow.follow", "payload": {}}
+        ]);
+        let delivery = parse(&data);
+        assert_eq!(delivery.items.len(), 2);
+        assert_eq!(delivery.for_user_id.as_deref(), Some("7"));
+        assert_eq!(delivery.items[1].kind, ActivityKind::Followed);
+    }
+
+    #[test]
+    fn an_event_without_event_type_is_unknown_data() {
+        let delivery = parse(&json!({"event_uuid": "1", "payload": {}}));
+        assert_eq!(delivery.items[0].kind, ActivityKind::Unknown("data".into()));
+    }
+}
