@@ -1,0 +1,163 @@
+//! The X API v2 post object plus its `includes` (X Activity API and filtered-stream webhooks) → [`Post`].
+//!
+//! Followed: X's v2 data dictionary (`x-api/fundamentals/data-dictionary`: `id`, `text`, `author_id`,
+//! `lang`, `created_at`, `display_text_range`, `note_tweet` for posts over 280 characters,
+//! `referenced_tweets`, `attachments.media_keys`; media `type`, `url`, `preview_image_url`,
+//! `alt_text`), the expansions guide (`includes.users`, `includes.media`), and the X Activity API
+//! event payloads (`in_reply_to_tweet_id`; `includes.users` entries sometimes wrapped as `{"data": user}`).
+
+use serde_json::Value;
+
+use super::text::{display_text, non_empty_string, normalise_rfc3339, range, str_field};
+use super::{Media, MediaKind, Post};
+
+/// Normalises a v2 post, resolving its author's username and its media against `includes`.
+/// `None` when the post lacks a string `id`, a string `text` (or `note_tweet.text`) or a string `author_id`.
+pub fn post_from_v2(post: &Value, includes: Option<&Value>) -> Option<Post> {
+    let id = non_empty_string(post, "id")?;
+    let author_id = non_empty_string(post, "author_id")?;
+    let text = post_text(post)?;
+    Some(Post {
+        author_username: username(includes, &author_id),
+        id,
+        text,
+        author_id,
+        lang: non_empty_string(post, "lang"),
+        created_at: str_field(post, "created_at").and_then(normalise_rfc3339),
+        media: media(post, includes),
+        is_retweet: referenced(post, "retweeted").is_some(),
+        in_reply_to_post_id: referenced(post, "replied_to")
+            .or_else(|| non_empty_string(post, "in_reply_to_tweet_id")),
+    })
+}
+
+/// `note_tweet.text` (the whole of a long post) when present, else `text` with its
+/// `display_text_range` (which describes `text`, not the note), entities decoded.
+fn post_text(post: &Value) -> Option<String> {
+    if let Some(note) = post.get("note_tweet").and_then(|n| str_field(n, "text")) {
+        return Some(display_text(note, None));
+    }
+    let text = str_field(post, "text")?;
+    Some(display_text(text, range(post.get("display_text_range"))))
+}
+
+/// The id of the first `referenced_tweets` entry of the given type.
+fn referenced(post: &Value, kind: &str) -> Option<String> {
+    post.get("referenced_tweets")?
+        .as_array()?
+        .iter()
+        .find(|r| str_field(r, "type") == Some(kind))
+        .and_then(|r| non_empty_string(r, "id"))
+}
+
+/// The author's username from `includes.users` (plain user objects or `{"data": user}` wrappers).
+fn username(includes: Option<&Value>, author_id: &str) -> Option<String> {
+    includes?
+        .get("users")?
+        .as_array()?
+        .iter()
+        .map(|u| u.get("data").filter(|d| d.is_object()).unwrap_or(u))
+        .find(|u| str_field(u, "id") == Some(author_id))
+        .and_then(|u| non_empty_string(u, "username"))
+}
+
+/// The post's `attachments.media_keys`, in order, resolved against `includes.media`.
+fn media(post: &Value, includes: Option<&Value>) -> Vec<Media> {
+    let Some(keys) = post
+        .get("attachments")
+        .and_then(|a| a.get("media_keys"))
+        .and_then(Value::as_array)
+    else {
+        return Vec::new();
+    };
+    let Some(included) = includes
+        .and_then(|i| i.get("media"))
+        .and_then(Value::as_array)
+    else {
+        return Vec::new();
+    };
+    keys.iter()
+        .filter_map(Value::as_str)
+        .filter_map(|key| {
+            included
+                .iter()
+                .find(|m| str_field(m, "media_key") == Some(key))
+        })
+        .filter_map(media_item)
+        .collect()
+}
+
+/// One v2 media object: photos by `url`, videos and GIFs by `preview_image_url`.
+fn media_item(media: &Value) -> Option<Media> {
+    let (kind, url_field) = match str_field(media, "type")? {
+        "photo" => (MediaKind::Photo, "url"),
+        "video" => (MediaKind::Video, "preview_image_url"),
+        "animated_gif" => (MediaKind::AnimatedGif, "preview_image_url"),
+        _ => return None,
+    };
+    let url = non_empty_string(media, url_field)?;
+    Some(Media {
+        url,
+        kind,
+        alt_text: non_empty_string(media, "alt_text"),
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn note_tweet_text_wins_over_the_truncated_text() {
+        let post = post_from_v2(
+            &json!({"id": "1", "author_id": "2", "text": "short…", "note_tweet": {"text": "the whole long post"}}),
+            None,
+        )
+        .unwrap();
+        assert_eq!(post.text, "the whole long post");
+    }
+
+    #[test]
+    fn wrapped_users_resolve_the_username() {
+        let includes = json!({"users": [{"data": {"id": "2", "username": "OtherUser"}}]});
+        let post = post_from_v2(
+            &json!({"id": "1", "author_id": "2", "text": "hi"}),
+            Some(&includes),
+        )
+        .unwrap();
+        assert_eq!(post.author_username.as_deref(), Some("OtherUser"));
+    }
+
+    #[test]
+    fn numeric_ids_are_not_accepted() {
+        assert_eq!(
+            post_from_v2(&json!({"id": 1, "author_id": "2", "text": "hi"}), None),
+            None
+        );
+        assert_eq!(post_from_v2(&json!({"id": "1", "text": "hi"}), None), None);
+    }
+
+    #[test]
+    fn reply_falls_back_to_in_reply_to_tweet_id() {
+        let post = post_from_v2(
+            &json!({"id": "1", "author_id": "2", "text": "hi", "in_reply_to_tweet_id": "9"}),
+            None,
+        )
+        .unwrap();
+        assert_eq!(post.in_reply_to_post_id.as_deref(), Some("9"));
+    }
+
+    #[test]
+    fn media_keys_missing_from_includes_are_skipped() {
+        let includes = json!({"media": [{"media_key": "3_1", "type": "photo", "url": "https://pbs.twimg.com/media/a.jpg"}]});
+        let post = post_from_v2(
+            &json!({"id": "1", "author_id": "2", "text": "hi", "attachments": {"media_keys": ["3_0", "3_1", 7]}}),
+            Some(&includes),
+        )
+        .unwrap();
+        assert_eq!(post.media.len(), 1);
+        assert_eq!(post.media[0].url, "https://pbs.twimg.com/media/a.jpg");
+    }
+}
