@@ -113,6 +113,118 @@ impl XCredentials {
     }
 }
 
+/// Why an analysis call failed. `Throttled` and `Unavailable` are worth retrying.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AnalysisError {
+    /// The service asked us to slow down.
+    #[error("throttled: {0}")]
+    Throttled(String),
+    /// The service could not be reached or failed.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// The input was refused (bad image, text too long, unsupported language…).
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+}
+
+/// The Comprehend operations whose language support differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TextOp {
+    /// DetectSentiment.
+    Sentiment,
+    /// DetectEntities.
+    Entities,
+    /// DetectKeyPhrases.
+    KeyPhrases,
+}
+
+/// A language a detector found, with its confidence 0–1 (Comprehend's `DominantLanguage`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetectedLanguage {
+    /// ISO 639-1 (or RFC 5646) code.
+    pub code: String,
+    /// Confidence 0–1.
+    pub score: f64,
+}
+
+/// Text analysis, one Comprehend operation per method. Comprehend on AWS, offline models locally.
+#[async_trait]
+pub trait TextAnalyzer: Send + Sync {
+    /// Names the provider in results (`Analysis.Provider`).
+    fn provider(&self) -> String;
+    /// Whether `op` is available in `language`.
+    fn supports(&self, op: TextOp, language: &str) -> bool;
+    /// Dominant languages, most likely first.
+    async fn detect_language(&self, text: &str) -> Result<Vec<DetectedLanguage>, AnalysisError>;
+    /// Sentiment class and scores.
+    async fn sentiment(
+        &self,
+        text: &str,
+        language: &str,
+    ) -> Result<(starling_contracts::Sentiment, starling_contracts::SentimentScore), AnalysisError>;
+    /// Named entities.
+    async fn entities(&self, text: &str, language: &str) -> Result<Vec<starling_contracts::Entity>, AnalysisError>;
+    /// Key phrases.
+    async fn key_phrases(&self, text: &str, language: &str)
+    -> Result<Vec<starling_contracts::KeyPhrase>, AnalysisError>;
+}
+
+/// Where an image is: a key in the media bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    /// The bucket (a directory locally).
+    pub bucket: String,
+    /// The object key.
+    pub key: String,
+}
+
+/// Image analysis, one Rekognition operation per method. Rekognition on AWS, offline models locally.
+#[async_trait]
+pub trait ImageAnalyzer: Send + Sync {
+    /// Names the provider in results (`ImageAnalysis.Provider`).
+    fn provider(&self) -> String;
+    /// RecognizeCelebrities: celebrity faces and unrecognized faces.
+    async fn recognize_celebrities(
+        &self,
+        image: &ImageRef,
+    ) -> Result<(Vec<starling_contracts::Celebrity>, Vec<starling_contracts::ComparedFace>), AnalysisError>;
+    /// DetectLabels, at most `max_labels` at or above `min_confidence` (0–100).
+    async fn detect_labels(
+        &self,
+        image: &ImageRef,
+        max_labels: u32,
+        min_confidence: f64,
+    ) -> Result<Vec<starling_contracts::Label>, AnalysisError>;
+    /// DetectText.
+    async fn detect_text(&self, image: &ImageRef) -> Result<Vec<starling_contracts::TextDetection>, AnalysisError>;
+    /// Why labels or text are unavailable from this provider, if they are (said in `ImageAnalysis.Notes`).
+    fn limitations(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// Why a blob operation failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BlobError {
+    /// No object under that key.
+    #[error("no object {0}")]
+    NotFound(String),
+    /// Storage failed.
+    #[error("blob store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Stores media and annotated images. S3 on AWS, a directory locally.
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// The bucket name (or directory) images live in, for [`ImageRef`]s.
+    fn bucket(&self) -> String;
+    /// Writes (or overwrites) an object.
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), BlobError>;
+    /// Reads an object.
+    async fn get(&self, key: &str) -> Result<Vec<u8>, BlobError>;
+}
+
 /// The time, for handlers that stamp or expire things.
 pub trait Clock: Send + Sync {
     /// Now, in UTC.
