@@ -1,1 +1,3 @@
 //! Starling on one machine: local adapters, the durable bus and the `starling` CLI.
+
+pub mod blob;
