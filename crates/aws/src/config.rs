@@ -29,22 +29,36 @@ pub struct Env {
 impl Env {
     /// The process environment.
     pub fn process() -> Self {
-        Self { vars: std::env::vars().collect() }
+        Self {
+            vars: std::env::vars().collect(),
+        }
     }
 
     /// A fixed set of variables.
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        Self { vars: pairs.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
+        Self {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
     }
 
     /// A variable's value, if set and not empty.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.vars.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+        self.vars
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
     }
 
     /// A required variable; `what` says what it is for in the error.
     pub fn required(&self, name: &'static str, what: &'static str) -> Result<String, ConfigError> {
-        self.get(name).map(str::to_string).ok_or(ConfigError::Missing(name, what))
+        self.get(name)
+            .map(str::to_string)
+            .ok_or(ConfigError::Missing(name, what))
     }
 
     /// An optional variable parsed as `T`, or `default`.
@@ -70,7 +84,8 @@ mod tests {
 
     #[test]
     fn missing_variable_error_names_it_and_its_purpose() {
-        let err = Env::from_pairs([("EVENT_BUS_NAME", "")]).required("EVENT_BUS_NAME", "the bus to put events on");
+        let err = Env::from_pairs([("EVENT_BUS_NAME", "")])
+            .required("EVENT_BUS_NAME", "the bus to put events on");
         assert_eq!(
             err.unwrap_err().to_string(),
             "environment variable EVENT_BUS_NAME is required but not set (the bus to put events on)"
@@ -81,7 +96,14 @@ mod tests {
     fn invalid_number_is_reported_with_its_value() {
         let env = Env::from_pairs([("MAX_BODY_BYTES", "lots")]);
         let err = env.parsed::<usize>("MAX_BODY_BYTES", 1).unwrap_err();
-        assert!(err.to_string().contains("MAX_BODY_BYTES=\"lots\" is invalid"), "{err}");
-        assert_eq!(Env::default().parsed::<usize>("MAX_BODY_BYTES", 7).unwrap(), 7);
+        assert!(
+            err.to_string()
+                .contains("MAX_BODY_BYTES=\"lots\" is invalid"),
+            "{err}"
+        );
+        assert_eq!(
+            Env::default().parsed::<usize>("MAX_BODY_BYTES", 7).unwrap(),
+            7
+        );
     }
 }

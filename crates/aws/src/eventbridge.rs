@@ -18,7 +18,10 @@ pub struct EventBridgePublisher {
 impl EventBridgePublisher {
     /// A publisher for the bus `bus_name` (a name or an ARN).
     pub fn new(config: &aws_config::SdkConfig, bus_name: impl Into<String>) -> Self {
-        Self { client: Client::new(config), bus_name: bus_name.into() }
+        Self {
+            client: Client::new(config),
+            bus_name: bus_name.into(),
+        }
     }
 
     fn entry(&self, e: &OutgoingEvent) -> PutEventsRequestEntry {
@@ -62,7 +65,11 @@ impl EventPublisher for EventBridgePublisher {
         if failed.is_empty() && out.failed_entry_count() > 0 {
             return Ok(PutOutcome {
                 failed: (0..events.len())
-                    .map(|index| FailedEntry { index, code: "Unknown".into(), message: "unreported failure".into() })
+                    .map(|index| FailedEntry {
+                        index,
+                        code: "Unknown".into(),
+                        message: "unreported failure".into(),
+                    })
                     .collect(),
             });
         }
@@ -71,15 +78,18 @@ impl EventPublisher for EventBridgePublisher {
 }
 
 /// Client errors that retrying cannot fix are `Rejected`; throttling, 5xx and transport are `Unavailable`.
-fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(err: SdkError<E, R>) -> PublishError {
+fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
+    err: SdkError<E, R>,
+) -> PublishError {
     match &err {
         SdkError::ServiceError(se) => {
             let code = se.err().code().unwrap_or("Unknown").to_string();
             let msg = format!("{code}: {}", se.err().message().unwrap_or_default());
             match code.as_str() {
-                "ThrottlingException" | "InternalException" | "InternalFailure" | "ServiceUnavailable" => {
-                    PublishError::Unavailable(msg)
-                }
+                "ThrottlingException"
+                | "InternalException"
+                | "InternalFailure"
+                | "ServiceUnavailable" => PublishError::Unavailable(msg),
                 _ => PublishError::Rejected(msg),
             }
         }

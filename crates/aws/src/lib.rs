@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod eventbridge;
+pub mod ingress;
 pub mod secretsmanager;
 pub mod telemetry;
 
@@ -14,5 +15,7 @@ pub use telemetry::init_tracing;
 /// Loads the AWS SDK configuration from the environment (region, credentials, and `AWS_ENDPOINT_URL`
 /// for tests against a local endpoint).
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await
 }

@@ -14,9 +14,9 @@ fn sdk_config() -> aws_config::SdkConfig {
     aws_config::SdkConfig::builder()
         .endpoint_url(starling_testkit::moto::endpoint())
         .region(Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_eventbridge::config::SharedCredentialsProvider::new(Credentials::new(
-            "testing", "testing", None, None, "moto",
-        )))
+        .credentials_provider(aws_sdk_eventbridge::config::SharedCredentialsProvider::new(
+            Credentials::new("testing", "testing", None, None, "moto"),
+        ))
         .behavior_version(aws_config::BehaviorVersion::latest())
         .build()
 }
@@ -31,7 +31,14 @@ async fn bus_to_queue(config: &aws_config::SdkConfig, pattern: Value) -> (String
     let sqs = aws_sdk_sqs::Client::new(config);
     let bus = unique("Plumbing");
     eb.create_event_bus().name(&bus).send().await.unwrap();
-    let queue_url = sqs.create_queue().queue_name(unique("q")).send().await.unwrap().queue_url.unwrap();
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(unique("q"))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
     let arn = sqs
         .get_queue_attributes()
         .queue_url(&queue_url)
@@ -42,11 +49,23 @@ async fn bus_to_queue(config: &aws_config::SdkConfig, pattern: Value) -> (String
         .attributes
         .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
         .clone();
-    eb.put_rule().name("to-queue").event_bus_name(&bus).event_pattern(pattern.to_string()).send().await.unwrap();
+    eb.put_rule()
+        .name("to-queue")
+        .event_bus_name(&bus)
+        .event_pattern(pattern.to_string())
+        .send()
+        .await
+        .unwrap();
     eb.put_targets()
         .rule("to-queue")
         .event_bus_name(&bus)
-        .targets(aws_sdk_eventbridge::types::Target::builder().id("q").arn(arn).build().unwrap())
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("q")
+                .arn(arn)
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap();
@@ -57,7 +76,13 @@ async fn drain(config: &aws_config::SdkConfig, queue_url: &str, want: usize) -> 
     let sqs = aws_sdk_sqs::Client::new(config);
     let mut got = Vec::new();
     for _ in 0..20 {
-        let out = sqs.receive_message().queue_url(queue_url).max_number_of_messages(10).send().await.unwrap();
+        let out = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
         for m in out.messages() {
             got.push(serde_json::from_str(m.body().unwrap()).unwrap());
         }
@@ -72,19 +97,35 @@ async fn drain(config: &aws_config::SdkConfig, queue_url: &str, want: usize) -> 
 #[tokio::test]
 async fn events_put_on_a_bus_reach_a_queue_through_a_real_rule() {
     let config = sdk_config();
-    let (bus, queue) = bus_to_queue(&config, json!({"source": ["starling.twitter"], "detail-type": ["MESSAGE_RECEIVED"]})).await;
+    let (bus, queue) = bus_to_queue(
+        &config,
+        json!({"source": ["starling.twitter"], "detail-type": ["MESSAGE_RECEIVED"]}),
+    )
+    .await;
     let publisher = EventBridgePublisher::new(&config, &bus);
-    let wanted = OutgoingEvent::new("starling.twitter", "MESSAGE_RECEIVED", json!({"Text": "hi", "Twitter": {"TweetId": "1"}}))
-        .unwrap()
-        .with_resources(["1".to_string()]);
-    let unrouted = OutgoingEvent::new("starling.twitter", "TWITTER_FOLLOWED", json!({"type": "follow"})).unwrap();
+    let wanted = OutgoingEvent::new(
+        "starling.twitter",
+        "MESSAGE_RECEIVED",
+        json!({"Text": "hi", "Twitter": {"TweetId": "1"}}),
+    )
+    .unwrap()
+    .with_resources(["1".to_string()]);
+    let unrouted = OutgoingEvent::new(
+        "starling.twitter",
+        "TWITTER_FOLLOWED",
+        json!({"type": "follow"}),
+    )
+    .unwrap();
     let outcome = publisher.put(&[wanted, unrouted]).await.unwrap();
     assert!(outcome.failed.is_empty(), "{outcome:?}");
     let got = drain(&config, &queue, 1).await;
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0]["detail-type"], "MESSAGE_RECEIVED");
     assert_eq!(got[0]["source"], "starling.twitter");
-    assert_eq!(got[0]["detail"], json!({"Text": "hi", "Twitter": {"TweetId": "1"}}));
+    assert_eq!(
+        got[0]["detail"],
+        json!({"Text": "hi", "Twitter": {"TweetId": "1"}})
+    );
 }
 
 #[tokio::test]
@@ -94,15 +135,27 @@ async fn a_partial_failure_names_the_refused_entries() {
     let publisher = EventBridgePublisher::new(&config, &bus);
     let good = OutgoingEvent::new("starling.twitter", "TWITTER_MUTED", json!({})).unwrap();
     // EventBridge refuses an entry without a source, per entry, not per request.
-    let bad = OutgoingEvent { source: String::new(), ..good.clone() };
-    let outcome = publisher.put(&[good.clone(), bad.clone(), good.clone()]).await.unwrap();
+    let bad = OutgoingEvent {
+        source: String::new(),
+        ..good.clone()
+    };
+    let outcome = publisher
+        .put(&[good.clone(), bad.clone(), good.clone()])
+        .await
+        .unwrap();
     assert_eq!(outcome.failed.len(), 1, "{outcome:?}");
     assert_eq!(outcome.failed[0].index, 1);
     assert!(!outcome.failed[0].code.is_empty());
 
     // Through the retrying publisher the good entries land and the bad one fails the publish.
-    let policy = RetryPolicy { max_attempts: 2, base_delay: Duration::from_millis(1), max_delay: Duration::from_millis(1) };
-    let err = publish_all(&publisher, vec![good.clone(), bad, good], policy).await.unwrap_err();
+    let policy = RetryPolicy {
+        max_attempts: 2,
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(1),
+    };
+    let err = publish_all(&publisher, vec![good.clone(), bad, good], policy)
+        .await
+        .unwrap_err();
     assert_eq!((err.failed, err.published, err.total), (1, 2, 3));
 }
 
@@ -114,7 +167,10 @@ async fn a_missing_bus_is_a_rejection_not_a_retry() {
     match publisher.put(&[e]).await {
         // moto accepts events for unknown buses in some versions; then nothing may be refused.
         Ok(outcome) => assert!(outcome.failed.len() <= 1),
-        Err(err) => assert!(matches!(err, starling_core::ports::PublishError::Rejected(_)), "{err}"),
+        Err(err) => assert!(
+            matches!(err, starling_core::ports::PublishError::Rejected(_)),
+            "{err}"
+        ),
     }
 }
 
@@ -132,7 +188,10 @@ async fn the_x_secret_is_read_and_parsed() {
         .unwrap()
         .arn
         .unwrap();
-    let creds = SecretsManagerSecrets::new(&config, &arn).x_credentials().await.unwrap();
+    let creds = SecretsManagerSecrets::new(&config, &arn)
+        .x_credentials()
+        .await
+        .unwrap();
     assert_eq!(creds.api_secret, "consumer-s3cret");
     assert!(creds.can_post());
 }
@@ -140,13 +199,27 @@ async fn the_x_secret_is_read_and_parsed() {
 #[tokio::test]
 async fn a_missing_or_malformed_secret_is_a_clear_error_without_its_value() {
     let config = sdk_config();
-    let missing = SecretsManagerSecrets::new(&config, unique("absent")).x_credentials().await.unwrap_err();
-    assert!(matches!(missing, SecretsError::Unavailable(ref m) if m.contains("ResourceNotFoundException")), "{missing}");
+    let missing = SecretsManagerSecrets::new(&config, unique("absent"))
+        .x_credentials()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(missing, SecretsError::Unavailable(ref m) if m.contains("ResourceNotFoundException")),
+        "{missing}"
+    );
 
     let sm = aws_sdk_secretsmanager::Client::new(&config);
     let name = unique("bad");
-    sm.create_secret().name(&name).secret_string("not-json-but-secret-value").send().await.unwrap();
-    let bad = SecretsManagerSecrets::new(&config, &name).x_credentials().await.unwrap_err();
+    sm.create_secret()
+        .name(&name)
+        .secret_string("not-json-but-secret-value")
+        .send()
+        .await
+        .unwrap();
+    let bad = SecretsManagerSecrets::new(&config, &name)
+        .x_credentials()
+        .await
+        .unwrap_err();
     assert!(matches!(bad, SecretsError::Malformed { .. }), "{bad}");
     assert!(!bad.to_string().contains("secret-value"), "{bad}");
 }

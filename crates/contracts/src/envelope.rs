@@ -32,7 +32,13 @@ pub struct Envelope<D = Value> {
 
 impl Envelope<Value> {
     /// Builds the envelope a bus assigns to an entry it accepted.
-    pub fn from_entry(entry: &OutgoingEvent, id: String, account: &str, region: &str, now: DateTime<Utc>) -> Self {
+    pub fn from_entry(
+        entry: &OutgoingEvent,
+        id: String,
+        account: &str,
+        region: &str,
+        now: DateTime<Utc>,
+    ) -> Self {
         Self {
             version: "0".into(),
             id,
@@ -74,7 +80,11 @@ pub const MAX_PUT_EVENTS_ENTRIES: usize = 10;
 
 impl OutgoingEvent {
     /// An entry with a serialisable detail.
-    pub fn new(source: &str, detail_type: &str, detail: impl Serialize) -> Result<Self, serde_json::Error> {
+    pub fn new(
+        source: &str,
+        detail_type: &str,
+        detail: impl Serialize,
+    ) -> Result<Self, serde_json::Error> {
         Ok(Self {
             source: source.into(),
             detail_type: detail_type.into(),
@@ -107,7 +117,8 @@ impl OutgoingEvent {
 
     /// The time as RFC 3339 with seconds, when set.
     pub fn time_rfc3339(&self) -> Option<String> {
-        self.time.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+        self.time
+            .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
     }
 }
 
@@ -119,7 +130,8 @@ mod tests {
 
     #[test]
     fn envelope_serialises_with_eventbridge_field_names() {
-        let entry = OutgoingEvent::new("starling.twitter", "TWITTER_FOLLOWED", json!({"a": 1})).unwrap();
+        let entry =
+            OutgoingEvent::new("starling.twitter", "TWITTER_FOLLOWED", json!({"a": 1})).unwrap();
         let now = "2026-11-23T10:00:00Z".parse().unwrap();
         let env = Envelope::from_entry(&entry, "id-1".into(), "000000000000", "local", now);
         let v = serde_json::to_value(&env).unwrap();
@@ -133,9 +145,14 @@ mod tests {
 
     #[test]
     fn entry_size_counts_every_part_eventbridge_counts() {
-        let entry = OutgoingEvent::new("ab", "cd", json!({"x": "y"})).unwrap().with_resources(["123".to_string()]);
+        let entry = OutgoingEvent::new("ab", "cd", json!({"x": "y"}))
+            .unwrap()
+            .with_resources(["123".to_string()]);
         assert_eq!(entry.entry_size(), 2 + 2 + r#"{"x":"y"}"#.len() + 3);
-        let timed = OutgoingEvent { time: Some(Utc::now()), ..entry };
+        let timed = OutgoingEvent {
+            time: Some(Utc::now()),
+            ..entry
+        };
         assert_eq!(timed.entry_size(), 2 + 2 + 9 + 3 + 14);
     }
 }

@@ -4,14 +4,17 @@ use schemars::{JsonSchema, schema_for};
 use serde_json::{Value, json};
 
 use crate::{
-    Envelope, MessageAnalysed, MessageAnalysisFailed, MessageReceived, SendTweet, TweetFailed, TweetSent,
-    UnknownActivity, detail_type,
+    Envelope, MessageAnalysed, MessageAnalysisFailed, MessageReceived, SendTweet, TweetFailed,
+    TweetSent, UnknownActivity, detail_type,
 };
 
 /// Every schema file Starling publishes: `(file name, schema)`, in a stable order.
 pub fn all() -> Vec<(String, Value)> {
     let mut out = vec![
-        ("envelope.schema.json".to_string(), to_value(schema_for!(Envelope<Value>))),
+        (
+            "envelope.schema.json".to_string(),
+            to_value(schema_for!(Envelope<Value>)),
+        ),
         file::<MessageReceived>(detail_type::MESSAGE_RECEIVED),
         file::<MessageAnalysed>(detail_type::MESSAGE_ANALYSED),
         file::<MessageAnalysisFailed>(detail_type::MESSAGE_ANALYSIS_FAILED),

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 use starling_contracts::{
-    Envelope, MessageAnalysed, MessageAnalysisFailed, MessageReceived, SendTweet, TweetFailed, TweetSent, schema,
+    Envelope, MessageAnalysed, MessageAnalysisFailed, MessageReceived, SendTweet, TweetFailed,
+    TweetSent, schema,
 };
 
 fn schemas_dir() -> PathBuf {
@@ -13,7 +14,9 @@ fn schemas_dir() -> PathBuf {
 }
 
 fn fixture(name: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("fixture JSON")
 }
 
@@ -46,21 +49,32 @@ fn no_schema_file_exists_without_a_type() {
     for entry in std::fs::read_dir(schemas_dir()).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
         if name.ends_with(".schema.json") {
-            assert!(known.contains(&name), "schemas/{name} has no Rust type behind it");
+            assert!(
+                known.contains(&name),
+                "schemas/{name} has no Rust type behind it"
+            );
         }
     }
 }
 
 fn validate(event: &Value) -> Result<(), String> {
     let env_validator = jsonschema::validator_for(
-        &schema::all().into_iter().find(|(n, _)| n == "envelope.schema.json").unwrap().1,
+        &schema::all()
+            .into_iter()
+            .find(|(n, _)| n == "envelope.schema.json")
+            .unwrap()
+            .1,
     )
     .map_err(|e| e.to_string())?;
-    env_validator.validate(event).map_err(|e| format!("envelope: {e}"))?;
+    env_validator
+        .validate(event)
+        .map_err(|e| format!("envelope: {e}"))?;
     let dt = event["detail-type"].as_str().ok_or("no detail-type")?;
     let schema = schema::for_detail_type(dt).ok_or_else(|| format!("no schema for {dt}"))?;
     let validator = jsonschema::validator_for(&schema).map_err(|e| e.to_string())?;
-    validator.validate(&event["detail"]).map_err(|e| format!("{dt}: {e}"))
+    validator
+        .validate(&event["detail"])
+        .map_err(|e| format!("{dt}: {e}"))
 }
 
 #[test]
@@ -77,19 +91,32 @@ fn sample_events_validate_against_their_schemas_and_parse_as_the_types() {
         validate(&event).unwrap_or_else(|e| panic!("{name}: {e}"));
         let env: Envelope = serde_json::from_value(event.clone()).unwrap();
         let parsed = match env.detail_type.as_str() {
-            "MESSAGE_RECEIVED" => env.detail_as::<MessageReceived>().map(|d| serde_json::to_value(d).unwrap()),
-            "MESSAGE_ANALYSED" => env.detail_as::<MessageAnalysed>().map(|d| serde_json::to_value(d).unwrap()),
-            "MESSAGE_ANALYSIS_FAILED" => {
-                env.detail_as::<MessageAnalysisFailed>().map(|d| serde_json::to_value(d).unwrap())
-            }
-            "SEND_TWEET" => env.detail_as::<SendTweet>().map(|d| serde_json::to_value(d).unwrap()),
-            "TWEET_SENT" => env.detail_as::<TweetSent>().map(|d| serde_json::to_value(d).unwrap()),
-            "TWEET_FAILED" => env.detail_as::<TweetFailed>().map(|d| serde_json::to_value(d).unwrap()),
+            "MESSAGE_RECEIVED" => env
+                .detail_as::<MessageReceived>()
+                .map(|d| serde_json::to_value(d).unwrap()),
+            "MESSAGE_ANALYSED" => env
+                .detail_as::<MessageAnalysed>()
+                .map(|d| serde_json::to_value(d).unwrap()),
+            "MESSAGE_ANALYSIS_FAILED" => env
+                .detail_as::<MessageAnalysisFailed>()
+                .map(|d| serde_json::to_value(d).unwrap()),
+            "SEND_TWEET" => env
+                .detail_as::<SendTweet>()
+                .map(|d| serde_json::to_value(d).unwrap()),
+            "TWEET_SENT" => env
+                .detail_as::<TweetSent>()
+                .map(|d| serde_json::to_value(d).unwrap()),
+            "TWEET_FAILED" => env
+                .detail_as::<TweetFailed>()
+                .map(|d| serde_json::to_value(d).unwrap()),
             other => panic!("unexpected {other}"),
         }
         .unwrap_or_else(|e| panic!("{name}: {e}"));
         // A round trip through the types loses nothing the sample carried.
-        assert_eq!(parsed, event["detail"], "{name} changed in a round trip through its type");
+        assert_eq!(
+            parsed, event["detail"],
+            "{name} changed in a round trip through its type"
+        );
     }
 }
 

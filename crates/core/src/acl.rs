@@ -5,7 +5,9 @@
 //! (a bot that answers its own replies loops forever) and, unless configured, not a plain retweet.
 
 use serde_json::Value;
-use starling_contracts::{MediaItem, MessageReceived, OutgoingEvent, TwitterRef, UnknownActivity, detail_type, source};
+use starling_contracts::{
+    MediaItem, MessageReceived, OutgoingEvent, TwitterRef, UnknownActivity, detail_type, source,
+};
 use starling_x::payload::{ActivityItem, ActivityKind, Delivery, Post};
 
 /// What the mapping needs to know about the bot.
@@ -20,7 +22,10 @@ pub struct AclConfig {
 
 /// Maps a parsed delivery onto the bus's events, in delivery order.
 pub fn events_for_delivery(delivery: &Delivery, config: &AclConfig) -> Vec<OutgoingEvent> {
-    let bot = config.bot_user_id.as_deref().or(delivery.for_user_id.as_deref());
+    let bot = config
+        .bot_user_id
+        .as_deref()
+        .or(delivery.for_user_id.as_deref());
     let mut events = Vec::with_capacity(delivery.items.len() * 2);
     for item in &delivery.items {
         events.push(raw_event(item));
@@ -41,8 +46,11 @@ fn wants_message(post: &Post, bot: Option<&str>, include_retweets: bool) -> bool
 
 fn raw_event(item: &ActivityItem) -> OutgoingEvent {
     let detail = match &item.kind {
-        ActivityKind::Unknown(key) => serde_json::to_value(UnknownActivity { key: key.clone(), payload: item.raw.clone() })
-            .unwrap_or(Value::Null),
+        ActivityKind::Unknown(key) => serde_json::to_value(UnknownActivity {
+            key: key.clone(),
+            payload: item.raw.clone(),
+        })
+        .unwrap_or(Value::Null),
         _ if item.raw.is_object() => item.raw.clone(),
         // EventBridge details must be objects; a non-object item (malformed) is wrapped, not dropped.
         _ => serde_json::json!({ "Value": item.raw }),
@@ -60,14 +68,21 @@ fn raw_event(item: &ActivityItem) -> OutgoingEvent {
 pub fn message_received_detail(post: &Post) -> MessageReceived {
     MessageReceived {
         text: post.text.clone(),
-        author: post.author_username.clone().unwrap_or_else(|| post.author_id.clone()),
+        author: post
+            .author_username
+            .clone()
+            .unwrap_or_else(|| post.author_id.clone()),
         lang: post.lang.clone(),
         created_at: post.created_at.clone(),
         image_urls: post.media.iter().map(|m| m.url.clone()).collect(),
         media: post
             .media
             .iter()
-            .map(|m| MediaItem { url: m.url.clone(), kind: m.kind.as_str().into(), alt_text: m.alt_text.clone() })
+            .map(|m| MediaItem {
+                url: m.url.clone(),
+                kind: m.kind.as_str().into(),
+                alt_text: m.alt_text.clone(),
+            })
             .collect(),
         twitter: TwitterRef {
             tweet_id: post.id.clone(),
@@ -112,16 +127,27 @@ mod tests {
     }
 
     fn tweeted(p: Post) -> ActivityItem {
-        ActivityItem { kind: ActivityKind::Tweeted, raw: json!({"id_str": p.id}), post: Some(p) }
+        ActivityItem {
+            kind: ActivityKind::Tweeted,
+            raw: json!({"id_str": p.id}),
+            post: Some(p),
+        }
     }
 
     fn delivery(items: Vec<ActivityItem>) -> Delivery {
-        Delivery { source: DeliverySource::AccountActivity, for_user_id: Some("42".into()), items }
+        Delivery {
+            source: DeliverySource::AccountActivity,
+            for_user_id: Some("42".into()),
+            items,
+        }
     }
 
     #[test]
     fn a_mention_gives_a_raw_event_and_a_message_received() {
-        let events = events_for_delivery(&delivery(vec![tweeted(post("100", "7"))]), &AclConfig::default());
+        let events = events_for_delivery(
+            &delivery(vec![tweeted(post("100", "7"))]),
+            &AclConfig::default(),
+        );
         assert_eq!(events.len(), 2);
         assert_eq!(events[0].detail_type, "TWITTER_TWEETED");
         assert_eq!(events[0].detail, json!({"id_str": "100"}));
@@ -133,43 +159,79 @@ mod tests {
         assert_eq!(d["Lang"], "en");
         assert_eq!(d["CreatedAt"], "2018-10-10T20:19:24+00:00");
         assert_eq!(d["ImageUrls"], json!(["https://pbs.twimg.com/media/a.jpg"]));
-        assert_eq!(d["Media"][0], json!({"Url": "https://pbs.twimg.com/media/a.jpg", "Type": "photo", "AltText": "a cat"}));
+        assert_eq!(
+            d["Media"][0],
+            json!({"Url": "https://pbs.twimg.com/media/a.jpg", "Type": "photo", "AltText": "a cat"})
+        );
         assert_eq!(d["Twitter"], json!({"TweetId": "100", "UserId": "7"}));
     }
 
     #[test]
     fn own_tweets_produce_no_message_received() {
-        let config = AclConfig { bot_user_id: Some("7".into()), include_retweets: false };
+        let config = AclConfig {
+            bot_user_id: Some("7".into()),
+            include_retweets: false,
+        };
         let events = events_for_delivery(&delivery(vec![tweeted(post("100", "7"))]), &config);
-        assert_eq!(events.iter().map(|e| e.detail_type.as_str()).collect::<Vec<_>>(), ["TWITTER_TWEETED"]);
+        assert_eq!(
+            events
+                .iter()
+                .map(|e| e.detail_type.as_str())
+                .collect::<Vec<_>>(),
+            ["TWITTER_TWEETED"]
+        );
     }
 
     #[test]
     fn for_user_id_stands_in_for_an_unset_bot_id() {
-        let events = events_for_delivery(&delivery(vec![tweeted(post("100", "42"))]), &AclConfig::default());
+        let events = events_for_delivery(
+            &delivery(vec![tweeted(post("100", "42"))]),
+            &AclConfig::default(),
+        );
         assert_eq!(events.len(), 1);
     }
 
     #[test]
     fn retweets_produce_no_message_received_unless_configured() {
-        let rt = Post { is_retweet: true, ..post("100", "7") };
-        let events = events_for_delivery(&delivery(vec![tweeted(rt.clone())]), &AclConfig::default());
+        let rt = Post {
+            is_retweet: true,
+            ..post("100", "7")
+        };
+        let events =
+            events_for_delivery(&delivery(vec![tweeted(rt.clone())]), &AclConfig::default());
         assert_eq!(events.len(), 1);
-        let config = AclConfig { include_retweets: true, ..Default::default() };
-        assert_eq!(events_for_delivery(&delivery(vec![tweeted(rt)]), &config).len(), 2);
+        let config = AclConfig {
+            include_retweets: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            events_for_delivery(&delivery(vec![tweeted(rt)]), &config).len(),
+            2
+        );
     }
 
     #[test]
     fn unknown_keys_are_published_raw_with_their_name() {
-        let item = ActivityItem { kind: ActivityKind::Unknown("spaces_events".into()), raw: json!([{"a": 1}]), post: None };
+        let item = ActivityItem {
+            kind: ActivityKind::Unknown("spaces_events".into()),
+            raw: json!([{"a": 1}]),
+            post: None,
+        };
         let events = events_for_delivery(&delivery(vec![item]), &AclConfig::default());
         assert_eq!(events[0].detail_type, "TWITTER_UNKNOWN");
-        assert_eq!(events[0].detail, json!({"Key": "spaces_events", "Payload": [{"a": 1}]}));
+        assert_eq!(
+            events[0].detail,
+            json!({"Key": "spaces_events", "Payload": [{"a": 1}]})
+        );
     }
 
     #[test]
     fn non_tweet_kinds_never_produce_messages_even_with_a_post() {
-        let item = ActivityItem { kind: ActivityKind::Favourited, raw: json!({}), post: Some(post("1", "2")) };
+        let item = ActivityItem {
+            kind: ActivityKind::Favourited,
+            raw: json!({}),
+            post: Some(post("1", "2")),
+        };
         let events = events_for_delivery(&delivery(vec![item]), &AclConfig::default());
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].detail_type, "TWITTER_FAVOURITED");

@@ -31,7 +31,11 @@ pub struct IngressConfig {
 
 impl Default for IngressConfig {
     fn default() -> Self {
-        Self { acl: AclConfig::default(), max_body_bytes: DEFAULT_MAX_BODY_BYTES, retry: RetryPolicy::default() }
+        Self {
+            acl: AclConfig::default(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            retry: RetryPolicy::default(),
+        }
     }
 }
 
@@ -59,7 +63,10 @@ pub struct IngressResponse {
 
 impl IngressResponse {
     fn json(status: u16, body: serde_json::Value) -> Self {
-        Self { status, body: body.to_string() }
+        Self {
+            status,
+            body: body.to_string(),
+        }
     }
 
     fn error(status: u16, message: impl std::fmt::Display) -> Self {
@@ -105,7 +112,10 @@ pub fn accept_delivery(
     config: &IngressConfig,
 ) -> Result<Vec<OutgoingEvent>, Rejection> {
     if body.len() > config.max_body_bytes {
-        return Err(Rejection::TooLarge { size: body.len(), limit: config.max_body_bytes });
+        return Err(Rejection::TooLarge {
+            size: body.len(),
+            limit: config.max_body_bytes,
+        });
     }
     webhook::verify_signature(consumer_secret, signature, body)?;
     let delivery = parse_delivery(body)?;
@@ -121,8 +131,16 @@ pub struct Ingress {
 
 impl Ingress {
     /// Builds the handler from its ports.
-    pub fn new(publisher: Arc<dyn EventPublisher>, secrets: Arc<dyn Secrets>, config: IngressConfig) -> Self {
-        Self { publisher, secrets, config }
+    pub fn new(
+        publisher: Arc<dyn EventPublisher>,
+        secrets: Arc<dyn Secrets>,
+        config: IngressConfig,
+    ) -> Self {
+        Self {
+            publisher,
+            secrets,
+            config,
+        }
     }
 
     /// The configuration in force.
@@ -156,7 +174,10 @@ impl Ingress {
     async fn delivery(&self, req: IngressRequest<'_>) -> IngressResponse {
         // Size first: refusing a huge body must not cost a secret lookup or an HMAC over it.
         if req.body.len() > self.config.max_body_bytes {
-            let r = Rejection::TooLarge { size: req.body.len(), limit: self.config.max_body_bytes };
+            let r = Rejection::TooLarge {
+                size: req.body.len(),
+                limit: self.config.max_body_bytes,
+            };
             tracing::warn!(error = %r, "delivery refused");
             return IngressResponse::error(r.status(), r);
         }
@@ -164,8 +185,16 @@ impl Ingress {
             Ok(c) => c,
             Err(e) => return secrets_unavailable(&e),
         };
-        let signature = req.headers.get(webhook::SIGNATURE_HEADER).map(|v| v.as_bytes());
-        let events = match accept_delivery(creds.api_secret.as_bytes(), signature, req.body, &self.config) {
+        let signature = req
+            .headers
+            .get(webhook::SIGNATURE_HEADER)
+            .map(|v| v.as_bytes());
+        let events = match accept_delivery(
+            creds.api_secret.as_bytes(),
+            signature,
+            req.body,
+            &self.config,
+        ) {
             Ok(events) => events,
             Err(r) => {
                 tracing::warn!(status = r.status(), error = %r, "delivery refused");
@@ -174,7 +203,11 @@ impl Ingress {
         };
         let count = events.len();
         match publish_all(self.publisher.as_ref(), events, self.config.retry).await {
-            Ok(PublishReport { published, requests, slimmed }) => {
+            Ok(PublishReport {
+                published,
+                requests,
+                slimmed,
+            }) => {
                 tracing::info!(published, requests, slimmed, "delivery accepted");
                 IngressResponse::json(200, json!({ "accepted": published }))
             }
@@ -200,8 +233,14 @@ fn secrets_unavailable(e: &crate::ports::SecretsError) -> IngressResponse {
 /// A `+` stays a `+` (RFC 3986), since base64 tokens contain it; other parameters are ignored.
 pub fn crc_token_from_query(query: Option<&str>) -> Option<String> {
     query?.split('&').find_map(|pair| {
-        let value = pair.strip_prefix("crc_token=").or_else(|| (pair == "crc_token").then_some(""))?;
-        Some(percent_encoding::percent_decode_str(value).decode_utf8_lossy().into_owned())
+        let value = pair
+            .strip_prefix("crc_token=")
+            .or_else(|| (pair == "crc_token").then_some(""))?;
+        Some(
+            percent_encoding::percent_decode_str(value)
+                .decode_utf8_lossy()
+                .into_owned(),
+        )
     })
 }
 
@@ -211,8 +250,14 @@ mod tests {
 
     #[test]
     fn crc_token_is_found_among_other_parameters_and_percent_decoded() {
-        assert_eq!(crc_token_from_query(Some("nonce=1&crc_token=ab%2Bc%3D")), Some("ab+c=".into()));
-        assert_eq!(crc_token_from_query(Some("crc_token=a+b")), Some("a+b".into()));
+        assert_eq!(
+            crc_token_from_query(Some("nonce=1&crc_token=ab%2Bc%3D")),
+            Some("ab+c=".into())
+        );
+        assert_eq!(
+            crc_token_from_query(Some("crc_token=a+b")),
+            Some("a+b".into())
+        );
         assert_eq!(crc_token_from_query(Some("crc_token")), Some(String::new()));
         assert_eq!(crc_token_from_query(Some("nonce=1")), None);
         assert_eq!(crc_token_from_query(None), None);

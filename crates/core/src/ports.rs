@@ -99,17 +99,26 @@ impl XCredentials {
         let creds: Self = serde_json::from_str(json).map_err(|e| SecretsError::Malformed {
             name: name.into(),
             // serde's message may quote the offending value; keep only its position.
-            reason: format!("not the expected JSON object (line {}, column {})", e.line(), e.column()),
+            reason: format!(
+                "not the expected JSON object (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
         })?;
         if creds.api_secret.is_empty() {
-            return Err(SecretsError::Malformed { name: name.into(), reason: "ApiSecret is empty".into() });
+            return Err(SecretsError::Malformed {
+                name: name.into(),
+                reason: "ApiSecret is empty".into(),
+            });
         }
         Ok(creds)
     }
 
     /// Whether user-context credentials are present (needed to post on X).
     pub fn can_post(&self) -> bool {
-        !self.api_key.is_empty() && !self.access_token.is_empty() && !self.access_token_secret.is_empty()
+        !self.api_key.is_empty()
+            && !self.access_token.is_empty()
+            && !self.access_token_secret.is_empty()
     }
 }
 
@@ -161,12 +170,25 @@ pub trait TextAnalyzer: Send + Sync {
         &self,
         text: &str,
         language: &str,
-    ) -> Result<(starling_contracts::Sentiment, starling_contracts::SentimentScore), AnalysisError>;
+    ) -> Result<
+        (
+            starling_contracts::Sentiment,
+            starling_contracts::SentimentScore,
+        ),
+        AnalysisError,
+    >;
     /// Named entities.
-    async fn entities(&self, text: &str, language: &str) -> Result<Vec<starling_contracts::Entity>, AnalysisError>;
+    async fn entities(
+        &self,
+        text: &str,
+        language: &str,
+    ) -> Result<Vec<starling_contracts::Entity>, AnalysisError>;
     /// Key phrases.
-    async fn key_phrases(&self, text: &str, language: &str)
-    -> Result<Vec<starling_contracts::KeyPhrase>, AnalysisError>;
+    async fn key_phrases(
+        &self,
+        text: &str,
+        language: &str,
+    ) -> Result<Vec<starling_contracts::KeyPhrase>, AnalysisError>;
 }
 
 /// Where an image is: a key in the media bucket.
@@ -187,7 +209,13 @@ pub trait ImageAnalyzer: Send + Sync {
     async fn recognize_celebrities(
         &self,
         image: &ImageRef,
-    ) -> Result<(Vec<starling_contracts::Celebrity>, Vec<starling_contracts::ComparedFace>), AnalysisError>;
+    ) -> Result<
+        (
+            Vec<starling_contracts::Celebrity>,
+            Vec<starling_contracts::ComparedFace>,
+        ),
+        AnalysisError,
+    >;
     /// DetectLabels, at most `max_labels` at or above `min_confidence` (0–100).
     async fn detect_labels(
         &self,
@@ -196,7 +224,10 @@ pub trait ImageAnalyzer: Send + Sync {
         min_confidence: f64,
     ) -> Result<Vec<starling_contracts::Label>, AnalysisError>;
     /// DetectText.
-    async fn detect_text(&self, image: &ImageRef) -> Result<Vec<starling_contracts::TextDetection>, AnalysisError>;
+    async fn detect_text(
+        &self,
+        image: &ImageRef,
+    ) -> Result<Vec<starling_contracts::TextDetection>, AnalysisError>;
     /// Why labels or text are unavailable from this provider, if they are (said in `ImageAnalysis.Notes`).
     fn limitations(&self) -> Vec<String> {
         Vec::new()
@@ -262,11 +293,14 @@ mod tests {
 
     #[test]
     fn malformed_secret_error_names_the_secret_not_the_value() {
-        let err = XCredentials::from_json("TwitterSecret", r#"{"ApiKey": "leak-me", "ApiSecret": 5}"#).unwrap_err();
+        let err =
+            XCredentials::from_json("TwitterSecret", r#"{"ApiKey": "leak-me", "ApiSecret": 5}"#)
+                .unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("TwitterSecret"), "{msg}");
         assert!(!msg.contains("leak-me"), "{msg}");
-        let empty = XCredentials::from_json("S", r#"{"ApiKey": "k", "ApiSecret": ""}"#).unwrap_err();
+        let empty =
+            XCredentials::from_json("S", r#"{"ApiKey": "k", "ApiSecret": ""}"#).unwrap_err();
         assert!(empty.to_string().contains("ApiSecret is empty"));
     }
 }

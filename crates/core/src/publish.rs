@@ -21,7 +21,11 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self { max_attempts: 4, base_delay: Duration::from_millis(50), max_delay: Duration::from_millis(800) }
+        Self {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(50),
+            max_delay: Duration::from_millis(800),
+        }
     }
 }
 
@@ -81,7 +85,12 @@ pub async fn publish_all(
         }
     }
     if failed > 0 {
-        return Err(PublishFailure { failed, total, last_error, published: report.published });
+        return Err(PublishFailure {
+            failed,
+            total,
+            last_error,
+            published: report.published,
+        });
     }
     Ok(report)
 }
@@ -93,7 +102,8 @@ pub fn batches(events: &[OutgoingEvent]) -> Vec<&[OutgoingEvent]> {
     let mut bytes = 0;
     for (i, e) in events.iter().enumerate() {
         let size = e.entry_size();
-        if i > start && (i - start == MAX_PUT_EVENTS_ENTRIES || bytes + size > MAX_PUT_EVENTS_BYTES) {
+        if i > start && (i - start == MAX_PUT_EVENTS_ENTRIES || bytes + size > MAX_PUT_EVENTS_BYTES)
+        {
             out.push(&events[start..i]);
             start = i;
             bytes = 0;
@@ -191,7 +201,9 @@ mod tests {
     impl EventPublisher for Recording {
         async fn put(&self, events: &[OutgoingEvent]) -> Result<PutOutcome, PublishError> {
             assert!(events.len() <= 10);
-            assert!(events.iter().map(OutgoingEvent::entry_size).sum::<usize>() <= MAX_PUT_EVENTS_BYTES);
+            assert!(
+                events.iter().map(OutgoingEvent::entry_size).sum::<usize>() <= MAX_PUT_EVENTS_BYTES
+            );
             let mut reqs = self.requests.lock().unwrap();
             reqs.push(events.to_vec());
             {
@@ -204,9 +216,16 @@ mod tests {
             let mut failed = Vec::new();
             for (index, e) in events.iter().enumerate() {
                 let refuse = e.detail["refuse"].as_u64().unwrap_or(0) as usize;
-                let seen = reqs.iter().filter(|r| r.iter().any(|x| x.detail == e.detail)).count();
+                let seen = reqs
+                    .iter()
+                    .filter(|r| r.iter().any(|x| x.detail == e.detail))
+                    .count();
                 if seen <= refuse {
-                    failed.push(FailedEntry { index, code: "ThrottlingException".into(), message: "slow down".into() });
+                    failed.push(FailedEntry {
+                        index,
+                        code: "ThrottlingException".into(),
+                        message: "slow down".into(),
+                    });
                 }
             }
             Ok(PutOutcome { failed })
@@ -214,13 +233,24 @@ mod tests {
     }
 
     fn ev(n: usize, refuse: u32, pad: usize) -> OutgoingEvent {
-        OutgoingEvent::new("s", "T", json!({"n": n, "refuse": refuse, "pad": "x".repeat(pad)})).unwrap()
+        OutgoingEvent::new(
+            "s",
+            "T",
+            json!({"n": n, "refuse": refuse, "pad": "x".repeat(pad)}),
+        )
+        .unwrap()
     }
 
     #[tokio::test(start_paused = true)]
     async fn batches_hold_at_most_ten_entries() {
         let p = Recording::default();
-        let report = publish_all(&p, (0..23).map(|n| ev(n, 0, 0)).collect(), RetryPolicy::default()).await.unwrap();
+        let report = publish_all(
+            &p,
+            (0..23).map(|n| ev(n, 0, 0)).collect(),
+            RetryPolicy::default(),
+        )
+        .await
+        .unwrap();
         let sizes: Vec<usize> = p.requests.lock().unwrap().iter().map(Vec::len).collect();
         assert_eq!(sizes, [10, 10, 3]);
         assert_eq!(report.published, 23);
@@ -229,7 +259,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn batches_hold_at_most_256_kb() {
         let p = Recording::default();
-        publish_all(&p, (0..5).map(|n| ev(n, 0, 100 * 1024)).collect(), RetryPolicy::default()).await.unwrap();
+        publish_all(
+            &p,
+            (0..5).map(|n| ev(n, 0, 100 * 1024)).collect(),
+            RetryPolicy::default(),
+        )
+        .await
+        .unwrap();
         let sizes: Vec<usize> = p.requests.lock().unwrap().iter().map(Vec::len).collect();
         assert_eq!(sizes, [2, 2, 1]);
     }
@@ -237,7 +273,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn only_refused_entries_are_retried() {
         let p = Recording::default();
-        let report = publish_all(&p, vec![ev(0, 0, 0), ev(1, 2, 0), ev(2, 0, 0)], RetryPolicy::default()).await.unwrap();
+        let report = publish_all(
+            &p,
+            vec![ev(0, 0, 0), ev(1, 2, 0), ev(2, 0, 0)],
+            RetryPolicy::default(),
+        )
+        .await
+        .unwrap();
         let reqs = p.requests.lock().unwrap();
         assert_eq!(reqs.iter().map(Vec::len).collect::<Vec<_>>(), [3, 1, 1]);
         assert_eq!(reqs[1][0].detail["n"], 1);
@@ -248,7 +290,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn entries_still_refused_after_every_attempt_fail_the_publish() {
         let p = Recording::default();
-        let err = publish_all(&p, vec![ev(0, 0, 0), ev(1, 99, 0)], RetryPolicy::default()).await.unwrap_err();
+        let err = publish_all(&p, vec![ev(0, 0, 0), ev(1, 99, 0)], RetryPolicy::default())
+            .await
+            .unwrap_err();
         assert_eq!(err.failed, 1);
         assert_eq!(err.published, 1);
         assert!(err.last_error.contains("ThrottlingException"));
@@ -257,9 +301,14 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn an_unavailable_bus_is_retried_with_backoff() {
-        let p = Recording { fail_whole: Mutex::new(2), ..Default::default() };
+        let p = Recording {
+            fail_whole: Mutex::new(2),
+            ..Default::default()
+        };
         let start = tokio::time::Instant::now();
-        let report = publish_all(&p, vec![ev(0, 0, 0)], RetryPolicy::default()).await.unwrap();
+        let report = publish_all(&p, vec![ev(0, 0, 0)], RetryPolicy::default())
+            .await
+            .unwrap();
         assert_eq!(report.requests, 3);
         assert_eq!(start.elapsed(), Duration::from_millis(50 + 100));
     }
@@ -267,8 +316,19 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn one_oversized_item_never_fails_the_rest() {
         let p = Recording::default();
-        let big = OutgoingEvent::new("s", "TWITTER_DM_RECEIVED", json!({"id": "9", "blob": "x".repeat(300 * 1024)})).unwrap();
-        let report = publish_all(&p, vec![ev(0, 0, 0), big, ev(2, 0, 0)], RetryPolicy::default()).await.unwrap();
+        let big = OutgoingEvent::new(
+            "s",
+            "TWITTER_DM_RECEIVED",
+            json!({"id": "9", "blob": "x".repeat(300 * 1024)}),
+        )
+        .unwrap();
+        let report = publish_all(
+            &p,
+            vec![ev(0, 0, 0), big, ev(2, 0, 0)],
+            RetryPolicy::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(report.published, 3);
         assert_eq!(report.slimmed, 1);
         let reqs = p.requests.lock().unwrap();

@@ -19,7 +19,11 @@ pub struct CachedSecrets<S> {
 impl<S: Secrets> CachedSecrets<S> {
     /// Wraps `inner`, keeping a value for `ttl`.
     pub fn new(inner: S, ttl: Duration) -> Self {
-        Self { inner, ttl, cached: Mutex::new(None) }
+        Self {
+            inner,
+            ttl,
+            cached: Mutex::new(None),
+        }
     }
 }
 
@@ -64,7 +68,10 @@ mod tests {
             if n == 1 {
                 return Err(SecretsError::Unavailable("throttled".into()));
             }
-            Ok(XCredentials { api_secret: format!("secret-{n}"), ..Default::default() })
+            Ok(XCredentials {
+                api_secret: format!("secret-{n}"),
+                ..Default::default()
+            })
         }
     }
 

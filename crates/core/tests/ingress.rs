@@ -35,21 +35,40 @@ impl EventPublisher for Down {
 }
 
 fn ingress_with(publisher: Arc<dyn EventPublisher>, config: IngressConfig) -> Ingress {
-    let creds = XCredentials { api_secret: SECRET.into(), api_key: "k".into(), ..Default::default() };
+    let creds = XCredentials {
+        api_secret: SECRET.into(),
+        api_key: "k".into(),
+        ..Default::default()
+    };
     Ingress::new(publisher, Arc::new(StaticSecrets(creds)), config)
 }
 
 async fn post(ingress: &Ingress, headers: &[(&str, &[u8])], body: &[u8]) -> IngressResponse {
     let mut map = HeaderMap::new();
     for (k, v) in headers {
-        map.insert(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_bytes(v).unwrap());
+        map.insert(
+            http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            HeaderValue::from_bytes(v).unwrap(),
+        );
     }
-    ingress.handle(IngressRequest { method: &Method::POST, crc_token: None, headers: &map, body }).await
+    ingress
+        .handle(IngressRequest {
+            method: &Method::POST,
+            crc_token: None,
+            headers: &map,
+            body,
+        })
+        .await
 }
 
 async fn signed(ingress: &Ingress, body: &[u8]) -> IngressResponse {
     let sig = sign(SECRET.as_bytes(), body);
-    post(ingress, &[("x-twitter-webhooks-signature", sig.as_bytes())], body).await
+    post(
+        ingress,
+        &[("x-twitter-webhooks-signature", sig.as_bytes())],
+        body,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -57,7 +76,12 @@ async fn crc_get_answers_with_the_signed_token() {
     let ingress = ingress_with(Arc::new(Collect::default()), IngressConfig::default());
     let headers = HeaderMap::new();
     let r = ingress
-        .handle(IngressRequest { method: &Method::GET, crc_token: Some("abc123"), headers: &headers, body: b"" })
+        .handle(IngressRequest {
+            method: &Method::GET,
+            crc_token: Some("abc123"),
+            headers: &headers,
+            body: b"",
+        })
         .await;
     assert_eq!(r.status, 200);
     let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
@@ -70,7 +94,12 @@ async fn crc_without_token_or_with_json_token_is_400() {
     let headers = HeaderMap::new();
     for token in [None, Some(""), Some(r#"{"for_user_id":"1"}"#)] {
         let r = ingress
-            .handle(IngressRequest { method: &Method::GET, crc_token: token, headers: &headers, body: b"" })
+            .handle(IngressRequest {
+                method: &Method::GET,
+                crc_token: token,
+                headers: &headers,
+                body: b"",
+            })
             .await;
         assert_eq!(r.status, 400, "{token:?}");
     }
@@ -84,16 +113,33 @@ async fn signature_failures_are_401_whatever_the_header_case() {
     let wrong_value = sign(b"other-secret", body);
     let cases: Vec<(&str, Vec<(&str, &[u8])>)> = vec![
         ("missing", vec![]),
-        ("wrong prefix", vec![("x-twitter-webhooks-signature", b"sha1=AAAA")]),
-        ("not base64", vec![("x-twitter-webhooks-signature", b"sha256=***")]),
-        ("wrong length", vec![("x-twitter-webhooks-signature", b"sha256=AAAA")]),
-        ("wrong value", vec![("X-Twitter-Webhooks-Signature", wrong_value.as_bytes())]),
+        (
+            "wrong prefix",
+            vec![("x-twitter-webhooks-signature", b"sha1=AAAA")],
+        ),
+        (
+            "not base64",
+            vec![("x-twitter-webhooks-signature", b"sha256=***")],
+        ),
+        (
+            "wrong length",
+            vec![("x-twitter-webhooks-signature", b"sha256=AAAA")],
+        ),
+        (
+            "wrong value",
+            vec![("X-Twitter-Webhooks-Signature", wrong_value.as_bytes())],
+        ),
         ("other header", vec![("x-hub-signature", good.as_bytes())]),
     ];
     for (name, headers) in cases {
         assert_eq!(post(&ingress, &headers, body).await.status, 401, "{name}");
     }
-    let upper = post(&ingress, &[("X-TWITTER-WEBHOOKS-SIGNATURE", good.as_bytes())], body).await;
+    let upper = post(
+        &ingress,
+        &[("X-TWITTER-WEBHOOKS-SIGNATURE", good.as_bytes())],
+        body,
+    )
+    .await;
     assert_eq!(upper.status, 200);
 }
 
@@ -106,7 +152,10 @@ async fn malformed_json_with_a_valid_signature_is_400() {
 
 #[tokio::test]
 async fn a_body_over_the_limit_is_413_before_its_signature_is_checked() {
-    let config = IngressConfig { max_body_bytes: 100, ..Default::default() };
+    let config = IngressConfig {
+        max_body_bytes: 100,
+        ..Default::default()
+    };
     let ingress = ingress_with(Arc::new(Collect::default()), config);
     let body = vec![b' '; 101];
     assert_eq!(post(&ingress, &[], &body).await.status, 413);
@@ -116,7 +165,14 @@ async fn a_body_over_the_limit_is_413_before_its_signature_is_checked() {
 async fn other_methods_are_405() {
     let ingress = ingress_with(Arc::new(Collect::default()), IngressConfig::default());
     let headers = HeaderMap::new();
-    let r = ingress.handle(IngressRequest { method: &Method::PUT, crc_token: None, headers: &headers, body: b"" }).await;
+    let r = ingress
+        .handle(IngressRequest {
+            method: &Method::PUT,
+            crc_token: None,
+            headers: &headers,
+            body: b"",
+        })
+        .await;
     assert_eq!(r.status, 405);
 }
 
@@ -132,7 +188,10 @@ async fn an_unavailable_bus_is_503_so_x_redelivers() {
 fn header_strategy() -> impl Strategy<Value = Vec<(String, Vec<u8>)>> {
     proptest::collection::vec(
         (
-            prop_oneof![Just("x-twitter-webhooks-signature".to_string()), "[a-z-]{1,20}"],
+            prop_oneof![
+                Just("x-twitter-webhooks-signature".to_string()),
+                "[a-z-]{1,20}"
+            ],
             proptest::collection::vec(0x20u8..0x7f, 0..80),
         ),
         0..4,

@@ -36,12 +36,18 @@ impl BlobStore for DiskBlobStore {
     async fn put(&self, key: &str, bytes: Vec<u8>, _content_type: &str) -> Result<(), BlobError> {
         let path = self.path_of(key)?;
         if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir).await.map_err(|e| BlobError::Unavailable(format!("{}: {e}", dir.display())))?;
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|e| BlobError::Unavailable(format!("{}: {e}", dir.display())))?;
         }
         // Write then rename, so a reader never sees half an image.
         let tmp = path.with_extension("part");
-        tokio::fs::write(&tmp, bytes).await.map_err(|e| BlobError::Unavailable(format!("{}: {e}", tmp.display())))?;
-        tokio::fs::rename(&tmp, &path).await.map_err(|e| BlobError::Unavailable(format!("{}: {e}", path.display())))
+        tokio::fs::write(&tmp, bytes)
+            .await
+            .map_err(|e| BlobError::Unavailable(format!("{}: {e}", tmp.display())))?;
+        tokio::fs::rename(&tmp, &path)
+            .await
+            .map_err(|e| BlobError::Unavailable(format!("{}: {e}", path.display())))
     }
 
     async fn get(&self, key: &str) -> Result<Vec<u8>, BlobError> {
@@ -62,10 +68,19 @@ mod tests {
     async fn objects_round_trip_and_overwrite() {
         let dir = tempfile::tempdir().unwrap();
         let store = DiskBlobStore::new(dir.path());
-        store.put("media/2026/11/23/1/0.jpg", b"one".to_vec(), "image/jpeg").await.unwrap();
-        store.put("media/2026/11/23/1/0.jpg", b"two".to_vec(), "image/jpeg").await.unwrap();
+        store
+            .put("media/2026/11/23/1/0.jpg", b"one".to_vec(), "image/jpeg")
+            .await
+            .unwrap();
+        store
+            .put("media/2026/11/23/1/0.jpg", b"two".to_vec(), "image/jpeg")
+            .await
+            .unwrap();
         assert_eq!(store.get("media/2026/11/23/1/0.jpg").await.unwrap(), b"two");
-        assert!(matches!(store.get("media/none").await, Err(BlobError::NotFound(_))));
+        assert!(matches!(
+            store.get("media/none").await,
+            Err(BlobError::NotFound(_))
+        ));
     }
 
     #[tokio::test]

@@ -51,7 +51,10 @@ impl RuntimeApi {
         };
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(response),
+            )
             .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .with_state(api.clone());
@@ -63,7 +66,13 @@ impl RuntimeApi {
 
     /// Queues an event and waits for the function's answer to it.
     pub async fn invoke(&self, event: Value) -> Outcome {
-        let id = format!("req-{}", self.inner.lock().map(|i| i.outcomes.len() + i.queue.len()).unwrap_or(0));
+        let id = format!(
+            "req-{}",
+            self.inner
+                .lock()
+                .map(|i| i.outcomes.len() + i.queue.len())
+                .unwrap_or(0)
+        );
         if let Ok(mut inner) = self.inner.lock() {
             inner.queue.push_back((id.clone(), event));
         }
@@ -79,7 +88,11 @@ impl RuntimeApi {
 
     fn outcome(&self, id: &str) -> Option<Outcome> {
         let inner = self.inner.lock().ok()?;
-        inner.outcomes.iter().find(|(i, _)| i == id).map(|(_, o)| o.clone())
+        inner
+            .outcomes
+            .iter()
+            .find(|(i, _)| i == id)
+            .map(|(_, o)| o.clone())
     }
 
     fn record(&self, id: String, outcome: Outcome) {
@@ -103,8 +116,14 @@ async fn next(State(api): State<RuntimeApi>) -> (HeaderMap, String) {
             for (k, v) in [
                 ("lambda-runtime-aws-request-id", id.clone()),
                 ("lambda-runtime-deadline-ms", deadline.to_string()),
-                ("lambda-runtime-invoked-function-arn", "arn:aws:lambda:us-east-1:123456789012:function:test".into()),
-                ("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000".into()),
+                (
+                    "lambda-runtime-invoked-function-arn",
+                    "arn:aws:lambda:us-east-1:123456789012:function:test".into(),
+                ),
+                (
+                    "lambda-runtime-trace-id",
+                    "Root=1-00000000-000000000000000000000000".into(),
+                ),
             ] {
                 if let Ok(v) = HeaderValue::from_str(&v) {
                     headers.insert(k, v);
@@ -117,10 +136,15 @@ async fn next(State(api): State<RuntimeApi>) -> (HeaderMap, String) {
 }
 
 fn parse(body: &Bytes) -> Value {
-    serde_json::from_slice(body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
+    serde_json::from_slice(body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
 }
 
-async fn response(State(api): State<RuntimeApi>, Path(id): Path<String>, body: Bytes) -> StatusCode {
+async fn response(
+    State(api): State<RuntimeApi>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> StatusCode {
     api.record(id, Outcome::Response(parse(&body)));
     StatusCode::ACCEPTED
 }

@@ -52,7 +52,10 @@ fn start() -> Result<String, String> {
         .port();
     // moto runs under a shell that waits on our stdin: when this test process exits, the pipe closes,
     // `read` returns and the shell stops moto. No server outlives its tests.
-    let script = format!("'{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & pid=$!; read _; kill $pid", server.display());
+    let script = format!(
+        "'{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & pid=$!; read _; kill $pid",
+        server.display()
+    );
     let child = Command::new("sh")
         .args(["-c", &script])
         .stdin(Stdio::piped())

@@ -67,7 +67,10 @@ pub fn validate_crc_token(token: Option<&str>) -> Result<&str, CrcError> {
     if token.len() > MAX_CRC_TOKEN_LEN {
         return Err(CrcError::TooLong(token.len()));
     }
-    if let Some(pos) = token.bytes().position(|b| !(b.is_ascii_alphanumeric() || b"+/=-_".contains(&b))) {
+    if let Some(pos) = token
+        .bytes()
+        .position(|b| !(b.is_ascii_alphanumeric() || b"+/=-_".contains(&b)))
+    {
         return Err(CrcError::BadCharacter(pos));
     }
     Ok(token)
@@ -87,21 +90,35 @@ pub fn crc_response_body(consumer_secret: &[u8], token: Option<&str>) -> Result<
 
 /// The signature header value X would send for this body.
 pub fn sign(consumer_secret: &[u8], body: &[u8]) -> String {
-    format!("{SIGNATURE_PREFIX}{}", STANDARD.encode(digest(consumer_secret, body)))
+    format!(
+        "{SIGNATURE_PREFIX}{}",
+        STANDARD.encode(digest(consumer_secret, body))
+    )
 }
 
 /// Verifies a delivery's signature header against the raw body bytes, in constant time.
-pub fn verify_signature(consumer_secret: &[u8], header: Option<&[u8]>, body: &[u8]) -> Result<(), SignatureError> {
+pub fn verify_signature(
+    consumer_secret: &[u8],
+    header: Option<&[u8]>,
+    body: &[u8],
+) -> Result<(), SignatureError> {
     let header = header.ok_or(SignatureError::Missing)?;
-    let header = std::str::from_utf8(header).map_err(|_| SignatureError::Unreadable)?.trim();
-    let encoded = header.strip_prefix(SIGNATURE_PREFIX).ok_or(SignatureError::WrongPrefix)?;
-    let claimed = STANDARD.decode(encoded).map_err(|_| SignatureError::NotBase64)?;
+    let header = std::str::from_utf8(header)
+        .map_err(|_| SignatureError::Unreadable)?
+        .trim();
+    let encoded = header
+        .strip_prefix(SIGNATURE_PREFIX)
+        .ok_or(SignatureError::WrongPrefix)?;
+    let claimed = STANDARD
+        .decode(encoded)
+        .map_err(|_| SignatureError::NotBase64)?;
     if claimed.len() != 32 {
         return Err(SignatureError::WrongLength(claimed.len()));
     }
     let mut mac = new_mac(consumer_secret);
     mac.update(body);
-    mac.verify_slice(&claimed).map_err(|_| SignatureError::Mismatch)
+    mac.verify_slice(&claimed)
+        .map_err(|_| SignatureError::Mismatch)
 }
 
 fn digest(key: &[u8], data: &[u8]) -> Vec<u8> {
@@ -113,7 +130,8 @@ fn digest(key: &[u8], data: &[u8]) -> Vec<u8> {
 fn new_mac(key: &[u8]) -> HmacSha256 {
     // HMAC accepts keys of any length (long keys are hashed), so this cannot fail; the fallback keeps
     // the function total without an `expect`.
-    <HmacSha256 as KeyInit>::new_from_slice(key).unwrap_or_else(|_| <HmacSha256 as KeyInit>::new(&Default::default()))
+    <HmacSha256 as KeyInit>::new_from_slice(key)
+        .unwrap_or_else(|_| <HmacSha256 as KeyInit>::new(&Default::default()))
 }
 
 #[cfg(test)]
@@ -126,13 +144,16 @@ mod tests {
     #[test]
     fn crc_answer_has_sha256_prefix_and_32_byte_digest() {
         let token = crc_response_token(SECRET, Some("dGVzdA==")).unwrap();
-        let digest = STANDARD.decode(token.strip_prefix("sha256=").unwrap()).unwrap();
+        let digest = STANDARD
+            .decode(token.strip_prefix("sha256=").unwrap())
+            .unwrap();
         assert_eq!(digest.len(), 32);
     }
 
     #[test]
     fn crc_body_is_json_with_response_token() {
-        let body: serde_json::Value = serde_json::from_str(&crc_response_body(SECRET, Some("abc")).unwrap()).unwrap();
+        let body: serde_json::Value =
+            serde_json::from_str(&crc_response_body(SECRET, Some("abc")).unwrap()).unwrap();
         assert_eq!(body["response_token"], sign(SECRET, b"abc"));
     }
 
@@ -145,14 +166,23 @@ mod tests {
     #[test]
     fn crc_token_shaped_like_json_gets_no_answer() {
         let body = r#"{"for_user_id":"1","tweet_create_events":[]}"#;
-        assert_eq!(crc_response_token(SECRET, Some(body)), Err(CrcError::BadCharacter(0)));
-        assert!(matches!(crc_response_token(SECRET, Some("a b")), Err(CrcError::BadCharacter(1))));
+        assert_eq!(
+            crc_response_token(SECRET, Some(body)),
+            Err(CrcError::BadCharacter(0))
+        );
+        assert!(matches!(
+            crc_response_token(SECRET, Some("a b")),
+            Err(CrcError::BadCharacter(1))
+        ));
     }
 
     #[test]
     fn overlong_crc_token_is_refused() {
         let long = "a".repeat(MAX_CRC_TOKEN_LEN + 1);
-        assert_eq!(crc_response_token(SECRET, Some(&long)), Err(CrcError::TooLong(MAX_CRC_TOKEN_LEN + 1)));
+        assert_eq!(
+            crc_response_token(SECRET, Some(&long)),
+            Err(CrcError::TooLong(MAX_CRC_TOKEN_LEN + 1))
+        );
         assert!(crc_response_token(SECRET, Some(&"a".repeat(MAX_CRC_TOKEN_LEN))).is_ok());
     }
 
@@ -165,20 +195,44 @@ mod tests {
     fn a_signature_made_by_sign_verifies() {
         let body = br#"{"for_user_id":"1"}"#;
         let header = sign(SECRET, body);
-        assert_eq!(verify_signature(SECRET, Some(header.as_bytes()), body), Ok(()));
+        assert_eq!(
+            verify_signature(SECRET, Some(header.as_bytes()), body),
+            Ok(())
+        );
     }
 
     #[test]
     fn every_signature_failure_mode_is_named() {
         let body = b"{}";
         let good = sign(SECRET, body);
-        assert_eq!(verify_signature(SECRET, None, body), Err(SignatureError::Missing));
-        assert_eq!(verify_signature(SECRET, Some(&[0xff, 0xfe]), body), Err(SignatureError::Unreadable));
+        assert_eq!(
+            verify_signature(SECRET, None, body),
+            Err(SignatureError::Missing)
+        );
+        assert_eq!(
+            verify_signature(SECRET, Some(&[0xff, 0xfe]), body),
+            Err(SignatureError::Unreadable)
+        );
         let md5 = good.replace("sha256=", "md5=");
-        assert_eq!(verify_signature(SECRET, Some(md5.as_bytes()), body), Err(SignatureError::WrongPrefix));
-        assert_eq!(verify_signature(SECRET, Some(b"sha256=%%%"), body), Err(SignatureError::NotBase64));
-        assert_eq!(verify_signature(SECRET, Some(b"sha256=AAAA"), body), Err(SignatureError::WrongLength(3)));
-        assert_eq!(verify_signature(SECRET, Some(good.as_bytes()), b"{ }"), Err(SignatureError::Mismatch));
-        assert_eq!(verify_signature(b"other", Some(good.as_bytes()), body), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify_signature(SECRET, Some(md5.as_bytes()), body),
+            Err(SignatureError::WrongPrefix)
+        );
+        assert_eq!(
+            verify_signature(SECRET, Some(b"sha256=%%%"), body),
+            Err(SignatureError::NotBase64)
+        );
+        assert_eq!(
+            verify_signature(SECRET, Some(b"sha256=AAAA"), body),
+            Err(SignatureError::WrongLength(3))
+        );
+        assert_eq!(
+            verify_signature(SECRET, Some(good.as_bytes()), b"{ }"),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_signature(b"other", Some(good.as_bytes()), body),
+            Err(SignatureError::Mismatch)
+        );
     }
 }
