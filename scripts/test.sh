@@ -36,6 +36,14 @@ sys.exit("moto did not start")
 PY
 export STARLING_MOTO_ENDPOINT=http://127.0.0.1:$port
 
+step "Node tools (ci/node: asl-validator) and the state machine definitions"
+if [ ! -d ci/node/node_modules ] || [ ci/node/package-lock.json -nt ci/node/node_modules ]; then
+  (cd ci/node && npm ci --no-audit --no-fund --loglevel=error)
+fi
+for definition in statemachines/*.asl.json; do
+  ci/node/node_modules/.bin/asl-validator --json-path "$definition"
+done
+
 step "format and lint"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
