@@ -111,7 +111,8 @@ async fn signature_failures_are_401_whatever_the_header_case() {
     let body = br#"{"for_user_id":"1"}"#;
     let good = sign(SECRET.as_bytes(), body);
     let wrong_value = sign(b"other-secret", body);
-    let cases: Vec<(&str, Vec<(&str, &[u8])>)> = vec![
+    type Headers<'a> = Vec<(&'a str, &'a [u8])>;
+    let cases: Vec<(&str, Headers)> = vec![
         ("missing", vec![]),
         (
             "wrong prefix",

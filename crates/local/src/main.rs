@@ -1,1 +1,3 @@
+//! The `starling` command: Starling on one machine.
+
 fn main() {}

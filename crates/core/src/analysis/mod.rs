@@ -1,0 +1,3 @@
+//! The analyse-message handlers: text (Comprehend-shaped) and, later, media and images.
+
+pub mod text;
