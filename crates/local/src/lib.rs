@@ -1,4 +1,5 @@
 //! Starling on one machine: local adapters, the durable bus and the `starling` CLI.
 
 pub mod blob;
+pub mod send;
 pub mod server;
