@@ -216,6 +216,9 @@ fn advance(fields: &[Field], from: usize, event: &Value, chosen: &[Choice]) -> S
                 continue;
             }
         }
+        if field.matchers.is_empty() {
+            return Step::Fail;
+        }
         let mut candidates = Vec::new();
         let free = visit_leaves(event, path, &mut trail, 0, &mut |leaf, choices| {
             if !consistent(chosen, choices) || !field.matchers.iter().any(|m| m.matches(leaf)) {
