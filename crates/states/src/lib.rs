@@ -1,1 +1,13 @@
 //! An Amazon States Language (JSONPath) interpreter for the local runtime.
+//!
+//! Load a definition with [`StateMachine::from_json`] (or
+//! [`StateMachine::from_json_with_substitutions`] to fill CDK-style
+//! `${Placeholder}`s), then run it with [`execute`], doing the work of Task
+//! states through a [`TaskHandler`]. Wait states and Retry backoff sleep
+//! through a [`Sleeper`]: [`TokioSleeper`] in production, [`VirtualSleeper`]
+//! in tests.
+
+pub mod error;
+pub mod paths;
+
+pub use error::{DefinitionError, StatesError, names};
