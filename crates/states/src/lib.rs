@@ -7,7 +7,10 @@
 //! through a [`Sleeper`]: [`TokioSleeper`] in production, [`VirtualSleeper`]
 //! in tests.
 
+pub mod context;
 pub mod error;
+pub mod intrinsics;
 pub mod paths;
+pub mod template;
 
 pub use error::{DefinitionError, StatesError, names};
