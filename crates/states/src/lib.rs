@@ -7,10 +7,12 @@
 //! through a [`Sleeper`]: [`TokioSleeper`] in production, [`VirtualSleeper`]
 //! in tests.
 
+pub mod choice;
 pub mod context;
 pub mod error;
 pub mod intrinsics;
 pub mod paths;
+pub mod retry;
 pub mod template;
 
 pub use error::{DefinitionError, StatesError, names};
