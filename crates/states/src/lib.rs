@@ -9,10 +9,12 @@
 
 pub mod choice;
 pub mod context;
+pub mod definition;
 pub mod error;
 pub mod intrinsics;
 pub mod paths;
 pub mod retry;
 pub mod template;
 
+pub use definition::{StateMachine, substitute};
 pub use error::{DefinitionError, StatesError, names};
