@@ -8,13 +8,19 @@
 //! in tests.
 
 pub mod choice;
+pub mod clock;
 pub mod context;
 pub mod definition;
 pub mod error;
+pub mod executor;
 pub mod intrinsics;
 pub mod paths;
 pub mod retry;
+pub mod task;
 pub mod template;
 
+pub use clock::{Sleeper, TokioSleeper, VirtualSleeper};
 pub use definition::{StateMachine, substitute};
 pub use error::{DefinitionError, StatesError, names};
+pub use executor::{ExecutionOptions, ExecutionResult, ExecutionStatus, HistoryEvent, execute};
+pub use task::{Integration, TaskContext, TaskFailure, TaskHandler, lambda_function_name};
