@@ -92,7 +92,10 @@ impl VirtualSleeper {
 impl Sleeper for VirtualSleeper {
     fn now(&self) -> DateTime<Utc> {
         let elapsed = self.elapsed();
-        self.start + chrono::Duration::from_std(elapsed).unwrap_or(chrono::Duration::MAX)
+        chrono::Duration::from_std(elapsed)
+            .ok()
+            .and_then(|elapsed| self.start.checked_add_signed(elapsed))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 
     async fn sleep(&self, duration: Duration) {

@@ -286,17 +286,23 @@ fn array_range(args: &[Value]) -> Result<Value> {
     if step == 0 {
         return Err(fail(NAME, "the step must not be 0"));
     }
+    let (start, end, step) = (i128::from(start), i128::from(end), i128::from(step));
     let count = if (step > 0 && end < start) || (step < 0 && end > start) {
         0
     } else {
         (end - start) / step + 1
     };
-    if count > MAX_RANGE_ITEMS {
+    if count > i128::from(MAX_RANGE_ITEMS) {
         return Err(fail(NAME, "the range would have more than 1000 items"));
     }
-    Ok(Value::Array(
-        (0..count).map(|i| Value::from(start + i * step)).collect(),
-    ))
+    (0..count)
+        .map(|i| {
+            i64::try_from(start + i * step)
+                .map(Value::from)
+                .map_err(|_| fail(NAME, "the range overflows"))
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Value::Array)
 }
 
 fn hash(args: &[Value]) -> Result<Value> {
