@@ -6,7 +6,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 use crate::error::StatesError;
-use crate::paths::{Path, Root};
+use crate::paths::{Path, Root, Segment, get_in};
 
 /// Facts about one execution, shared by every state it enters.
 #[derive(Debug, Clone)]
@@ -36,6 +36,7 @@ pub struct StateContext {
     retry_count: u32,
     map_item: Option<(usize, Value)>,
     document: OnceLock<Value>,
+    light: OnceLock<Value>,
 }
 
 /// Formats a timestamp as Step Functions does (`2024-01-02T03:04:05.678Z`).
@@ -57,6 +58,7 @@ impl StateContext {
             retry_count: 0,
             map_item: None,
             document: OnceLock::new(),
+            light: OnceLock::new(),
         }
     }
 
@@ -69,6 +71,7 @@ impl StateContext {
             retry_count,
             map_item: self.map_item.clone(),
             document: OnceLock::new(),
+            light: OnceLock::new(),
         }
     }
 
@@ -81,6 +84,7 @@ impl StateContext {
             retry_count: self.retry_count,
             map_item: Some((index, value)),
             document: OnceLock::new(),
+            light: OnceLock::new(),
         }
     }
 
@@ -101,13 +105,16 @@ impl StateContext {
 
     /// The `$$` document.
     pub fn document(&self) -> &Value {
-        self.document.get_or_init(|| {
+        self.document.get_or_init(|| self.build(true))
+    }
+
+    fn build(&self, with_input: bool) -> Value {
+        {
             let execution = &self.execution;
             let mut document = json!({
                 "Execution": {
                     "Id": execution.id,
                     "Name": execution.name,
-                    "Input": execution.input,
                     "StartTime": format_timestamp(execution.start_time),
                     "RoleArn": execution.role_arn,
                     "RedriveCount": 0,
@@ -122,6 +129,12 @@ impl StateContext {
                     "Name": execution.state_machine_name,
                 },
             });
+            if with_input
+                && let Some(execution) =
+                    document.get_mut("Execution").and_then(Value::as_object_mut)
+            {
+                execution.insert("Input".to_string(), self.execution.input.clone());
+            }
             if let (Some((index, value)), Some(map)) = (&self.map_item, document.as_object_mut()) {
                 map.insert(
                     "Map".to_string(),
@@ -129,15 +142,38 @@ impl StateContext {
                 );
             }
             document
-        })
+        }
     }
 
     /// Reads `path` against `data` (for `$`) or the context object (for `$$`).
     pub fn read(&self, path: &Path, data: &Value) -> Option<Value> {
         match path.root() {
             Root::Data => path.read(data),
-            Root::Context => path.read(self.document()),
+            Root::Context => self.read_context(path),
         }
+    }
+
+    /// Reads the context object, building it without `Execution.Input`
+    /// (which can be large) unless the path needs all of `Execution`.
+    fn read_context(&self, path: &Path) -> Option<Value> {
+        let Some(reference) = path.as_reference() else {
+            return path.read(self.document());
+        };
+        match reference.segments() {
+            [Segment::Field(execution), Segment::Field(input), rest @ ..]
+                if execution == "Execution" && input == "Input" =>
+            {
+                get_in(rest, &self.execution.input).cloned()
+            }
+            [] => path.read(self.document()),
+            [Segment::Field(execution)] if execution == "Execution" => path.read(self.document()),
+            segments => get_in(segments, self.light_document()).cloned(),
+        }
+    }
+
+    /// The `$$` document without `Execution.Input`.
+    fn light_document(&self) -> &Value {
+        self.light.get_or_init(|| self.build(false))
     }
 
     /// Reads `path`, failing with `make_error` when it selects nothing.

@@ -77,15 +77,7 @@ impl ReferencePath {
 
     /// The node this path identifies in `value`, if there is one.
     pub fn get<'a>(&self, value: &'a Value) -> Option<&'a Value> {
-        let mut current = value;
-        for segment in &self.segments {
-            current = match (segment, current) {
-                (Segment::Field(name), Value::Object(map)) => map.get(name)?,
-                (Segment::Index(index), Value::Array(items)) => items.get(*index)?,
-                _ => return None,
-            };
-        }
-        Some(current)
+        get_in(&self.segments, value)
     }
 
     /// Places `value` at this path inside `target`, creating missing objects on
@@ -98,6 +90,19 @@ impl ReferencePath {
         set_in(&mut target, &self.segments, value)?;
         Ok(target)
     }
+}
+
+/// Follows `segments` down from `value`.
+pub fn get_in<'a>(segments: &[Segment], value: &'a Value) -> Option<&'a Value> {
+    let mut current = value;
+    for segment in segments {
+        current = match (segment, current) {
+            (Segment::Field(name), Value::Object(map)) => map.get(name)?,
+            (Segment::Index(index), Value::Array(items)) => items.get(*index)?,
+            _ => return None,
+        };
+    }
+    Some(current)
 }
 
 fn set_in(node: &mut Value, segments: &[Segment], value: Value) -> Result<(), String> {

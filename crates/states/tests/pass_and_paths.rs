@@ -227,3 +227,19 @@ async fn endless_loop_is_stopped_by_max_transitions() {
     assert_eq!(failure(&result).0, "States.Runtime");
     assert_eq!(result.transitions, 51);
 }
+
+#[tokio::test]
+async fn context_paths_reach_into_execution_input_and_whole_sections() {
+    let result = run_state(
+        json!({"Type": "Pass", "Parameters": {
+            "q.$": "$$.Execution.Input.q", "exec.$": "$$.Execution", "all.$": "$$"
+        }, "End": true}),
+        json!({"q": [1, 2]}),
+    )
+    .await;
+    let out = output(&result);
+    assert_eq!(out["q"], json!([1, 2]));
+    assert_eq!(out["exec"]["Input"], json!({"q": [1, 2]}));
+    assert_eq!(out["all"]["Execution"]["Input"], json!({"q": [1, 2]}));
+    assert_eq!(out["all"]["State"]["Name"], json!("S"));
+}
