@@ -165,6 +165,19 @@ impl StateContext {
             {
                 get_in(rest, &self.execution.input).cloned()
             }
+            [Segment::Field(map), Segment::Field(item), rest @ ..]
+                if map == "Map" && item == "Item" =>
+            {
+                let (index, value) = self.map_item.as_ref()?;
+                match rest {
+                    [] => Some(json!({ "Index": index, "Value": value })),
+                    [Segment::Field(field), deeper @ ..] if field == "Value" => {
+                        get_in(deeper, value).cloned()
+                    }
+                    [Segment::Field(field)] if field == "Index" => Some(Value::from(*index)),
+                    _ => None,
+                }
+            }
             [] => path.read(self.document()),
             [Segment::Field(execution)] if execution == "Execution" => path.read(self.document()),
             segments => get_in(segments, self.light_document()).cloned(),

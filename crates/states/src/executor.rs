@@ -651,7 +651,10 @@ impl Runner<'_> {
         let result = outcome.map_err(|failure| StatesError::new(failure.error, failure.cause))?;
         Ok(match integration {
             Integration::LambdaInvoke => {
-                wrap_lambda_result(result, &uuid::Uuid::new_v4().to_string())
+                let request_id = uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes())
+                    .into_uuid()
+                    .to_string();
+                wrap_lambda_result(result, &request_id)
             }
             _ => result,
         })

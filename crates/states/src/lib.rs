@@ -31,7 +31,8 @@
 //!   `ToleratedFailureCount`/`Percentage`, a failed item's slot in the output
 //!   holds `{"Error", "Cause"}`.
 //! - Task `TimeoutSeconds` and the machine's `TimeoutSeconds` use tokio's
-//!   timer (real time), not the [`Sleeper`].
+//!   timer (real time), not the [`Sleeper`]; `HeartbeatSeconds` is accepted
+//!   and ignored.
 //! - Only the JSONPath query language: JSONata, `Arguments`, `Output` and
 //!   `Assign` (variables) are rejected when the definition is loaded.
 

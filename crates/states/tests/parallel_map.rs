@@ -327,3 +327,15 @@ async fn analyse_like_definition_fails_through_catch_and_fail_state() {
         )
     );
 }
+
+#[tokio::test]
+async fn map_item_context_reads_whole_item_and_nested_values() {
+    let definition = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        "ItemSelector": {"item.$": "$$.Map.Item", "id.$": "$$.Map.Item.Value.id"},
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}});
+    let result = run(definition, json!([{"id": "a"}])).await;
+    assert_eq!(
+        output(&result),
+        json!([{"item": {"Index": 0, "Value": {"id": "a"}}, "id": "a"}])
+    );
+}
