@@ -8,6 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use futures::{FutureExt as _, StreamExt as _};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::choice::parse_timestamp;
@@ -70,7 +71,8 @@ impl std::fmt::Debug for ExecutionOptions {
 }
 
 /// How an execution ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ExecutionStatus {
     /// It reached a Succeed state or an End.
     Succeeded,
@@ -79,7 +81,8 @@ pub enum ExecutionStatus {
 }
 
 /// One state entered during the execution.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct HistoryEvent {
     /// The state's name.
     pub state_name: String,
@@ -91,16 +94,21 @@ pub struct HistoryEvent {
     pub entered_at: DateTime<Utc>,
 }
 
-/// The outcome of an execution.
-#[derive(Debug, Clone, PartialEq)]
+/// The outcome of an execution (serialises as camelCase JSON, with the
+/// status as `SUCCEEDED` or `FAILED`, as Step Functions spells it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ExecutionResult {
     /// Succeeded or Failed.
     pub status: ExecutionStatus,
     /// The final output, when it succeeded.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<Value>,
     /// The error name, when it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// The error cause, when it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cause: Option<String>,
     /// How many states were entered (nested ones included).
     pub transitions: u64,

@@ -171,3 +171,18 @@ async fn pass_chain_runs_through_choice_loop() {
     assert_eq!(output(&result), json!({"i": 3}));
     assert_eq!(result.transitions, 9);
 }
+
+#[tokio::test]
+async fn execution_result_serialises_for_the_cli() {
+    let result = run_state(
+        json!({"Type": "Fail", "Error": "E", "Cause": "C"}),
+        json!({}),
+    )
+    .await;
+    let value = serde_json::to_value(&result).unwrap();
+    assert_eq!(value["status"], json!("FAILED"));
+    assert_eq!(value["error"], json!("E"));
+    assert!(value.get("output").is_none());
+    assert_eq!(value["history"][0]["stateName"], json!("S"));
+    assert_eq!(value["transitions"], json!(1));
+}
