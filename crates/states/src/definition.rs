@@ -257,7 +257,10 @@ impl StateMachine {
 }
 
 /// Replaces every `${Name}` in `definition` by its value in `substitutions`,
-/// as CDK's `DefinitionSubstitutions` do. A placeholder without a value is an error.
+/// as CDK's `DefinitionSubstitutions` do. A placeholder's name is an
+/// identifier (letters, digits, `_` and inner dots, not starting with a
+/// digit); a placeholder without a value is an error. Anything else, such as
+/// `${...}` in a Comment, is left as written.
 pub fn substitute<S: std::hash::BuildHasher>(
     definition: &str,
     substitutions: &HashMap<String, String, S>,
@@ -268,10 +271,12 @@ pub fn substitute<S: std::hash::BuildHasher>(
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
         let name_len = after
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
             .unwrap_or(after.len());
         let name = &after[..name_len];
-        if name.is_empty() || !after[name_len..].starts_with('}') {
+        let is_identifier =
+            name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') && !name.ends_with('.');
+        if !is_identifier || !after[name_len..].starts_with('}') {
             out.push_str("${");
             rest = after;
             continue;

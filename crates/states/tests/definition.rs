@@ -212,3 +212,13 @@ fn fixture_with_substitutions_loads() {
     .unwrap();
     assert_eq!(machine.start_at(), "Call");
 }
+
+#[test]
+fn text_that_is_not_a_placeholder_is_left_alone() {
+    let values = HashMap::from([("Name".to_string(), "v".to_string())]);
+    let text = r#"{"Comment": "placeholders ${...} and ${} and $${1x} stay", "a": "${Name}"}"#;
+    assert_eq!(
+        substitute(text, &values).unwrap(),
+        r#"{"Comment": "placeholders ${...} and ${} and $${1x} stay", "a": "v"}"#
+    );
+}
