@@ -3,3 +3,4 @@
 pub mod blob;
 pub mod send;
 pub mod server;
+pub mod tasks;
