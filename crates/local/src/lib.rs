@@ -3,4 +3,5 @@
 pub mod blob;
 pub mod send;
 pub mod server;
+pub mod settings;
 pub mod tasks;
