@@ -49,6 +49,19 @@ pub fn x_credentials(data_dir: &Path) -> std::io::Result<(XCredentials, SecretSo
     Ok((creds, source))
 }
 
+/// The consumer secret `starling up` would use, without generating one.
+pub fn existing_consumer_secret(data_dir: &Path) -> std::io::Result<Option<String>> {
+    if let Some(s) = env(CONSUMER_SECRET) {
+        return Ok(Some(s));
+    }
+    match std::fs::read_to_string(data_dir.join(SECRET_FILE)) {
+        Ok(s) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
+        Ok(_) => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// The bot's user id, when set.
 pub fn bot_user_id() -> Option<String> {
     env(BOT_USER_ID)
