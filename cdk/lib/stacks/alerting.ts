@@ -62,7 +62,8 @@ export class AlertingStack extends Stack {
       maxEventAge: Duration.hours(1),
     });
     if (this.alert !== undefined) {
-      this.topic.grantPublish(this.alert.fn);
+      this.alert.role.addToPolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [this.topic.topicArn] }));
+      this.alert.role.addToPolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }));
       ruleFor(this, 'AlertNegativeRule', bus, route(routes, 'alert-negative')).addTarget(
         new targets.LambdaFunction(this.alert.fn, { deadLetterQueue: dlq.queue, ...TARGET_RETRY }),
       );

@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type { MediaBucketRef } from './analysis';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { StarlingConfig } from '../config';
@@ -10,12 +10,14 @@ import { functionSpec, maybeFunction, type StarlingFunction } from '../functions
 import type { Observed } from '../observability';
 import { type RouteTable, route, ruleFor } from '../routes';
 import { DeadLetterQueue, TARGET_RETRY } from '../targets';
+import { OBJECT_KEYS, expectWildcards } from '../nag';
+import * as iam from 'aws-cdk-lib/aws-iam';
 
 export interface EgressStackProps extends StackProps {
   readonly config: StarlingConfig;
   readonly routes: RouteTable;
   readonly bus: events.IEventBus;
-  readonly mediaBucket: s3.IBucket;
+  readonly mediaBucket: MediaBucketRef;
   readonly observed: Observed;
 }
 
@@ -48,7 +50,7 @@ export class EgressStack extends Stack {
       wiring: {
         secretArn: secret.secretArn,
         eventBusName: bus.eventBusName,
-        mediaBucketName: mediaBucket.bucketName,
+        mediaBucketName: mediaBucket.name,
         idempotencyTableName: this.table.tableName,
       },
       observed,
@@ -61,7 +63,8 @@ export class EgressStack extends Stack {
       const fn = this.egress.fn;
       secret.grantRead(fn);
       bus.grantPutEventsTo(fn);
-      mediaBucket.grantRead(fn);
+      this.egress.role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [`${mediaBucket.arn}/*`] }));
+      expectWildcards(this.egress.role, OBJECT_KEYS);
       this.table.grantReadWriteData(fn);
       ruleFor(this, 'EgressRule', bus, route(routes, 'egress')).addTarget(
         new targets.LambdaFunction(fn, { deadLetterQueue: dlq.queue, ...TARGET_RETRY }),

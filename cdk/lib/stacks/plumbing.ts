@@ -112,7 +112,7 @@ export class PlumbingStack extends Stack {
     );
     const alarmAction = new cwActions.SnsAction(alertTopic);
     const dlqs = [this.ownDlq, ...observed.dlqs];
-    const dlqDepth = (queueName: string, label: string) =>
+    const dlqDepth = (queueName: string, label?: string) =>
       new cloudwatch.Metric({
         namespace: 'AWS/SQS',
         metricName: 'ApproximateNumberOfMessagesVisible',
@@ -126,7 +126,7 @@ export class PlumbingStack extends Stack {
       const alarm = new cloudwatch.Alarm(this, `DlqAlarm-${q.label}`, {
         alarmName: `${q.queueName}-not-empty`,
         alarmDescription: `The ${q.label} dead-letter queue holds messages: events that failed every retry.`,
-        metric: dlqDepth(q.queueName, q.label),
+        metric: dlqDepth(q.queueName),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
@@ -139,7 +139,7 @@ export class PlumbingStack extends Stack {
     const failureAlarm = new cloudwatch.Alarm(this, 'AnalysisFailedAlarm', {
       alarmName: 'starling-analysis-failed',
       alarmDescription: 'At least one message could not be analysed (MESSAGE_ANALYSIS_FAILED).',
-      metric: failures,
+      metric: this.eventCount('MESSAGE_ANALYSIS_FAILED'),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,

@@ -3,7 +3,7 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lex from 'aws-cdk-lib/aws-lex';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type { MediaBucketRef } from './analysis';
 import type { Construct } from 'constructs';
 import { type BotDefinition, loadBot } from '../bot';
 import type { StarlingConfig } from '../config';
@@ -11,12 +11,13 @@ import { functionSpec, maybeFunction, type StarlingFunction } from '../functions
 import type { Observed } from '../observability';
 import { type RouteTable, route, ruleFor } from '../routes';
 import { DeadLetterQueue, TARGET_RETRY } from '../targets';
+import { OBJECT_KEYS, expectWildcards } from '../nag';
 
 export interface RespondingStackProps extends StackProps {
   readonly config: StarlingConfig;
   readonly routes: RouteTable;
   readonly bus: events.IEventBus;
-  readonly mediaBucket: s3.IBucket;
+  readonly mediaBucket: MediaBucketRef;
   readonly observed: Observed;
 }
 
@@ -110,13 +111,14 @@ export class RespondingStack extends Stack {
     this.replyImage = maybeFunction(this, 'ReplyImage', {
       config,
       spec: functionSpec('reply-image'),
-      wiring: { mediaBucketName: mediaBucket.bucketName, eventBusName: bus.eventBusName },
+      wiring: { mediaBucketName: mediaBucket.name, eventBusName: bus.eventBusName },
       observed,
       deadLetterQueue: imageDlq.queue,
       asyncRetryAttempts: 2,
     });
     if (this.replyImage) {
-      mediaBucket.grantReadWrite(this.replyImage.fn);
+      this.replyImage.role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [`${mediaBucket.arn}/*`] }));
+      expectWildcards(this.replyImage.role, OBJECT_KEYS);
       bus.grantPutEventsTo(this.replyImage.fn);
       ruleFor(this, 'ReplyImageRule', bus, route(routes, 'reply-image')).addTarget(
         new targets.LambdaFunction(this.replyImage.fn, { deadLetterQueue: imageDlq.queue, ...TARGET_RETRY }),
