@@ -52,10 +52,15 @@ export function completeWorkspace(): string {
   }
   const fx = path.join(__dirname, 'fixtures');
   fs.mkdirSync(path.join(root, 'statemachines'));
-  fs.copyFileSync(path.join(fx, 'analyse-message.asl.json'), path.join(root, 'statemachines', 'analyse-message.asl.json'));
+  // The real definition once it exists in the workspace, else a fixture of the same shape.
+  const realAsl = path.join(DEFAULT_REPO_ROOT, 'statemachines', 'analyse-message.asl.json');
+  fs.copyFileSync(fs.existsSync(realAsl) ? realAsl : path.join(fx, 'analyse-message.asl.json'), path.join(root, 'statemachines', 'analyse-message.asl.json'));
   fs.mkdirSync(path.join(root, 'athena', 'tables'), { recursive: true });
   fs.copyFileSync(path.join(fx, 'events.table.json'), path.join(root, 'athena', 'tables', 'messages_analysed.json'));
   fs.copyFileSync(path.join(fx, 'sentiment.sql'), path.join(root, 'athena', 'sentiment.sql'));
+  // The real table definitions and queries too, once they exist, so they are synthesized and linted.
+  const athena = path.join(DEFAULT_REPO_ROOT, 'athena');
+  if (fs.existsSync(athena)) fs.cpSync(athena, path.join(root, 'athena'), { recursive: true, force: false, errorOnExist: false });
   return root;
 }
 

@@ -255,3 +255,12 @@ test('context architecture=x86_64 and reservedConcurrency=false', () => {
   expect(f.props.Architectures).toEqual(['x86_64']);
   expect(f.props.ReservedConcurrentExecutions).toBeUndefined();
 });
+
+test('an ASL ${…} that is not a substitution fails the synth (CloudFormation would not fill it)', () => {
+  const root = completeWorkspace();
+  const file = path.join(root, 'statemachines', 'analyse-message.asl.json');
+  const asl = JSON.parse(fs.readFileSync(file, 'utf8'));
+  asl.Comment = 'Placeholders ${...} are filled by CDK';
+  fs.writeFileSync(file, JSON.stringify(asl));
+  expect(() => synth('bad-asl', root)).toThrow(/contains \$\{\.\.\.\}, which the Analysis stack does not substitute/);
+});

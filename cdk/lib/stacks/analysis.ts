@@ -32,9 +32,13 @@ export interface AnalysisStackProps extends StackProps {
 /** The state machine definition, shared with the local runtime. */
 export const ASL_PATH = path.join('statemachines', 'analyse-message.asl.json');
 
-/** Every `${Name}` placeholder of an ASL file. */
+/**
+ * Every `${…}` of an ASL file, as written (`DownloadMediaFunctionArn`, or `...` for a `${...}` in a
+ * comment). CloudFormation substitutes only the names in DefinitionSubstitutions, and cfn-lint
+ * rejects any other `${…}` (E1029), so each must be a known substitution.
+ */
 export function placeholders(asl: string): string[] {
-  return [...new Set([...asl.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]))].sort();
+  return [...new Set([...asl.matchAll(/\$\{([^}]*)\}?/g)].map((m) => m[1]))].sort();
 }
 
 /** Rekognition and Comprehend calls have no resource-level permissions: the IAM reference lists none. */
@@ -128,7 +132,11 @@ export class AnalysisStack extends Stack {
     const asl = fs.readFileSync(aslFile, 'utf8');
     const unknown = placeholders(asl).filter((p) => !(p in this.substitutions));
     if (unknown.length > 0) {
-      throw new Error(`${ASL_PATH} uses \${${unknown.join('}, ${')}}, which the Analysis stack does not substitute (known: ${Object.keys(this.substitutions).join(', ')})`);
+      throw new Error(
+        `${ASL_PATH} contains \${${unknown.join('}, ${')}}, which the Analysis stack does not substitute ` +
+          `(known: ${Object.keys(this.substitutions).join(', ')}); CloudFormation would not fill it and cfn-lint rejects it (E1029). ` +
+          'Use a known placeholder, or reword the text (e.g. a Comment) so it contains no "${".',
+      );
     }
 
     const smLogs = new logs.LogGroup(this, 'StateMachineLogs', {
