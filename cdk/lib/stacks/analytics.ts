@@ -205,7 +205,7 @@ export class AnalyticsStack extends Stack {
       },
     });
     // Firehose checks its role's permissions on creation: wait for the policy (the role is a GetAtt already).
-    this.deliveryStream.addDependency(firehoseRole.node.findChild('DefaultPolicy').node.defaultChild as CfnResource);
+    this.deliveryStream.addResourceDependency(firehoseRole.node.findChild('DefaultPolicy').node.defaultChild as CfnResource);
     observed.deliveryStreamName = DELIVERY_STREAM_NAME;
 
     const lakeRoute = route(routes, 'lake');
