@@ -47,6 +47,6 @@ export function buildApp(app: App): StarlingStacks {
   plumbing.addDashboardAndAlarms(observed);
   acknowledgeExpectedWildcards(app);
   Tags.of(app).add('app', 'starling');
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true, writeSuppressionsToCloudFormation: true }));
   return { config, routes, plumbing, ingress, analysis, alerting, responding, egress, analytics };
 }

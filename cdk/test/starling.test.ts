@@ -30,6 +30,20 @@ describe.each([
     expect(nagViolations(get())).toEqual([]);
   });
 
+  test('every cdk-nag acknowledgment is in the template (audit trail) with a reason', () => {
+    let n = 0;
+    for (const t of Object.values(get().templates)) {
+      for (const r of Object.values(t.toJSON().Resources ?? {}) as any[]) {
+        for (const x of r.Metadata?.cdk_nag?.rules_to_suppress ?? []) {
+          n += 1;
+          expect(x.id).toMatch(/^AwsSolutions-/);
+          expect(String(x.reason ?? '').length).toBeGreaterThan(30);
+        }
+      }
+    }
+    expect(n).toBeGreaterThan(0);
+  });
+
   test('every rule is a route of schemas/routes.json, with its pattern verbatim, on the Plumbing bus', () => {
     const rules = resources(get(), 'AWS::Events::Rule');
     for (const r of rules) {
