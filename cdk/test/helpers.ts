@@ -41,6 +41,18 @@ export function synth(name: string, repoRoot: string, context: Record<string, un
  * A copy of the workspace as it will be once every Lambda, the state machine and the table
  * definitions exist: the real Cargo.toml, schemas/ and bot/, plus stub crates and fixtures.
  */
+/** A workspace with only the ingress Lambda, no state machine and no table definitions: how the
+ *  app degrades while crates are still missing (independent of how far the repository has got). */
+export function ingressOnlyWorkspace(): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'starling-ws-'));
+  fs.copyFileSync(path.join(DEFAULT_REPO_ROOT, 'Cargo.toml'), path.join(root, 'Cargo.toml'));
+  fs.cpSync(path.join(DEFAULT_REPO_ROOT, 'schemas'), path.join(root, 'schemas'), { recursive: true });
+  fs.cpSync(path.join(DEFAULT_REPO_ROOT, 'bot'), path.join(root, 'bot'), { recursive: true });
+  fs.mkdirSync(path.join(root, 'lambdas', 'ingress'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'lambdas', 'ingress', 'Cargo.toml'), '[package]\nname = "ingress"\n');
+  return root;
+}
+
 export function completeWorkspace(): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'starling-ws-'));
   fs.copyFileSync(path.join(DEFAULT_REPO_ROOT, 'Cargo.toml'), path.join(root, 'Cargo.toml'));

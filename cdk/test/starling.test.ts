@@ -5,21 +5,24 @@ import { DEFAULT_REPO_ROOT } from '../lib/config';
 import { FUNCTIONS, functionName } from '../lib/functions';
 import { STAR_RESOURCE_ACTIONS } from '../lib/iam';
 import { loadRoutes } from '../lib/routes';
-import { ACCOUNT_ID, completeWorkspace, nagViolations, resources, type Synthesized, synth } from './helpers';
+import { ACCOUNT_ID, completeWorkspace, ingressOnlyWorkspace, nagViolations, resources, type Synthesized, synth } from './helpers';
 
 const routes = loadRoutes(DEFAULT_REPO_ROOT).routes;
 let today: Synthesized;
+let repository: Synthesized;
 let complete: Synthesized;
 
 beforeAll(() => {
-  today = synth('today', DEFAULT_REPO_ROOT);
+  today = synth('ingress-only', ingressOnlyWorkspace());
+  repository = synth('repository', DEFAULT_REPO_ROOT);
   complete = synth('complete', completeWorkspace(), { alertEmails: 'ops@example.com,oncall@example.com' });
 });
 
 const STACKS = ['Plumbing', 'Ingress', 'Analysis', 'Alerting', 'Responding', 'Egress', 'Analytics'];
 
 describe.each([
-  ['today\'s workspace', () => today],
+  ['an ingress-only workspace', () => today],
+  ['this repository as it is', () => repository],
   ['the complete workspace', () => complete],
 ])('%s', (_name, get) => {
   test('synthesizes all seven stacks', () => {
@@ -97,7 +100,7 @@ describe.each([
   });
 });
 
-describe('today\'s workspace (only lambdas/ingress)', () => {
+describe('an ingress-only workspace (only lambdas/ingress)', () => {
   test('only the routes whose targets exist: the catch-all log and the lake', () => {
     expect(resources(today, 'AWS::Events::Rule').map((r) => r.props.Name).sort()).toEqual(['catch-all-log', 'lake']);
     expect(resources(today, 'AWS::Lambda::Function').map((f) => f.props.FunctionName)).toEqual(['starling-ingress']);
