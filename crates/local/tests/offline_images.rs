@@ -170,3 +170,32 @@ async fn gif_and_webp_decode_too() {
         );
     }
 }
+
+#[test]
+fn truncated_and_corrupted_photos_are_errors_or_images_never_panics() {
+    use starling_local::analysis::image::{decode, faces};
+    for name in [
+        "astronaut.png",
+        "grace_hopper.jpg",
+        "grace_hopper_exif_rotated.jpg",
+    ] {
+        let bytes = fixture(name);
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for step in 0..12 {
+            let mut damaged = bytes[..bytes.len() * step / 12].to_vec();
+            // flip a few bytes past the signature, deterministically
+            for _ in 0..4 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                if damaged.len() > 16 {
+                    let at = 16 + (seed as usize) % (damaged.len() - 16);
+                    damaged[at] ^= (seed >> 32) as u8 | 1;
+                }
+            }
+            if let Ok(decoded) = decode::decode(&damaged) {
+                let _ = faces::detect(&decoded.image.into_luma8());
+            }
+        }
+    }
+}

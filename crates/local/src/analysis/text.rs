@@ -231,6 +231,52 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn odd_text_never_panics() {
+        let analyzer = OfflineTextAnalyzer::new();
+        let odd = [
+            "",
+            " ",
+            "\u{0}",
+            "no",
+            "but",
+            "least",
+            "kind of",
+            "NOT BAD!!!!!!",
+            "????",
+            "@",
+            "#",
+            "http://",
+            "$",
+            "%",
+            "1/1/1",
+            "𝕳𝖊𝖑𝖑𝖔 🏳️‍🌈 e\u{301}",
+            "\u{202e}reversed",
+            "日本語のテキスト",
+            "a-b-c-d-e-f-g",
+            "'''",
+            "it's n't",
+            "12:99 25:00 99%",
+            "$1,000,000,000,000,000,000,000,000",
+        ];
+        for text in odd {
+            let _ = analyzer.detect_language(text).await.unwrap();
+            let _ = analyzer.sentiment(text, "en").await.unwrap();
+            let entities = analyzer.entities(text, "en").await.unwrap();
+            let phrases = analyzer.key_phrases(text, "en").await.unwrap();
+            let chars = text.chars().count() as i64;
+            let valid = |b: i64, e: i64| 0 <= b && b < e && e <= chars;
+            assert!(
+                entities.iter().all(|e| valid(e.begin_offset, e.end_offset)),
+                "{text}: {entities:?}"
+            );
+            assert!(
+                phrases.iter().all(|p| valid(p.begin_offset, p.end_offset)),
+                "{text}: {phrases:?}"
+            );
+        }
+    }
+
     #[test]
     fn provider_names_the_offline_models() {
         assert!(
