@@ -1,5 +1,6 @@
 //! Starling on one machine: local adapters, the durable bus and the `starling` CLI.
 
+pub mod analysis;
 pub mod blob;
 pub mod send;
 pub mod server;
