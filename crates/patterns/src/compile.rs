@@ -48,8 +48,10 @@ const RESERVED_IN_OR: &[&str] = &[
 /// What one path of a sub-rule demands.
 #[derive(Debug, Clone)]
 pub(crate) struct Field {
-    /// The path from the event's root, one object key per step.
-    pub(crate) path: Box<[String]>,
+    /// The path from the event's root: its object keys joined with `.`, as
+    /// EventBridge flattens both patterns and events (so a pattern key
+    /// `"a.b"` and nested keys `"a"`, `"b"` name the same field).
+    pub(crate) path: Box<str>,
     /// Any of these matching a leaf at the path satisfies the field.
     pub(crate) matchers: Vec<Matcher>,
     /// `{"exists": false}` is among the alternatives: no leaf at the path also satisfies it.
@@ -71,7 +73,7 @@ pub(crate) fn compile(pattern: &Json) -> Result<Vec<SubRule>, PatternError> {
     let mut path = Vec::new();
     object(fields, &mut rules, &mut path, false)?;
     for rule in &mut rules {
-        rule.sort_by_cached_key(|f| f.path.join("."));
+        rule.sort_by(|a, b| a.path.cmp(&b.path));
     }
     Ok(rules)
 }
@@ -182,7 +184,7 @@ fn leaf(items: &[Json], path: &[String]) -> Result<Field, PatternError> {
         return Err(err(path, "empty arrays are not allowed"));
     }
     let mut field = Field {
-        path: path.into(),
+        path: path.join(".").into(),
         matchers: Vec::with_capacity(items.len()),
         absent: false,
     };
@@ -227,7 +229,11 @@ fn expression(expr: &[(String, Json)], path: &[String]) -> Result<Option<Matcher
         ));
     };
     let matcher = match op.as_str() {
-        "exactly" => Some(exact_string(string(value, op, path)?)),
+        // Unlike a bare string, `exactly` compares the text only, never as an IP address.
+        "exactly" => Some(Matcher::ExactString {
+            text: string(value, op, path)?.into(),
+            ip: None,
+        }),
         "prefix" => Some(affix(
             value,
             op,
@@ -325,7 +331,7 @@ fn affix(
 
 fn anything_but(value: &Json, path: &[String]) -> Result<AnythingBut, PatternError> {
     match value {
-        Json::String(s) => Ok(AnythingBut::Strings(vec![exact_string(s)])),
+        Json::String(s) => Ok(AnythingBut::Strings(vec![s.as_str().into()])),
         Json::Number(n) => Ok(AnythingBut::Numbers(vec![number(n, path)?])),
         Json::Array(items) => {
             let all_strings = items.iter().all(|i| matches!(i, Json::String(_)));
@@ -352,7 +358,7 @@ fn anything_but(value: &Json, path: &[String]) -> Result<AnythingBut, PatternErr
             let mut numbers = Vec::new();
             for item in items {
                 match item {
-                    Json::String(s) => strings.push(exact_string(s)),
+                    Json::String(s) => strings.push(s.as_str().into()),
                     Json::Number(n) => numbers.push(number(n, path)?),
                     _ => {}
                 }
@@ -557,7 +563,7 @@ mod tests {
     }
 
     fn paths(rule: &SubRule) -> Vec<String> {
-        rule.iter().map(|f| f.path.join(".")).collect()
+        rule.iter().map(|f| f.path.to_string()).collect()
     }
 
     #[test]

@@ -27,6 +27,9 @@
 //!   Anna Smith and Peter Jones in one array).
 //! * `exists` is about leaves: an object or an empty array at the path
 //!   counts as absent. `null` is a present value.
+//! * Field names are flattened with `.` as EventBridge does: a pattern key
+//!   `"a.b"` and nested keys `"a"` → `"b"` name the same field, in patterns
+//!   and in events.
 //! * `{"exists": false}` is checked under the array elements already chosen
 //!   by the fields that sort before it (EventBridge evaluates a sub-rule's
 //!   fields in sorted path order).
@@ -99,10 +102,16 @@ fn fields_match(fields: &[Field], event: &Value, chosen: &mut Vec<Choice>) -> bo
     if field.absent {
         let mut present = false;
         let mut trail = Vec::new();
-        visit_leaves(event, &field.path, &mut trail, 0, &mut |_, choices| {
-            present = consistent(chosen, choices);
-            present
-        });
+        visit_leaves(
+            event,
+            Some(&field.path),
+            &mut trail,
+            0,
+            &mut |_, choices| {
+                present = consistent(chosen, choices);
+                present
+            },
+        );
         if !present && fields_match(rest, event, chosen) {
             return true;
         }
@@ -111,20 +120,26 @@ fn fields_match(fields: &[Field], event: &Value, chosen: &mut Vec<Choice>) -> bo
         return false;
     }
     let mut trail = Vec::new();
-    visit_leaves(event, &field.path, &mut trail, 0, &mut |leaf, choices| {
-        if !consistent(chosen, choices) || !field.matchers.iter().any(|m| m.matches(leaf)) {
-            return false;
-        }
-        let before = chosen.len();
-        for &(array, index) in choices {
-            if !chosen.iter().any(|&(a, _)| a == array) {
-                chosen.push((array, index));
+    visit_leaves(
+        event,
+        Some(&field.path),
+        &mut trail,
+        0,
+        &mut |leaf, choices| {
+            if !consistent(chosen, choices) || !field.matchers.iter().any(|m| m.matches(leaf)) {
+                return false;
             }
-        }
-        let matched = fields_match(rest, event, chosen);
-        chosen.truncate(before);
-        matched
-    })
+            let before = chosen.len();
+            for &(array, index) in choices {
+                if !chosen.iter().any(|&(a, _)| a == array) {
+                    chosen.push((array, index));
+                }
+            }
+            let matched = fields_match(rest, event, chosen);
+            chosen.truncate(before);
+            matched
+        },
+    )
 }
 
 /// No array is chosen at two different elements.
@@ -134,12 +149,18 @@ fn consistent(chosen: &[Choice], choices: &[Choice]) -> bool {
         .all(|&(array, index)| chosen.iter().all(|&(a, i)| a != array || i == index))
 }
 
-/// Calls `f` on each leaf (string, number, boolean, null) at `path` below `v`,
-/// descending through arrays, with the array elements taken to reach it;
-/// stops at, and returns, the first `true`.
+/// Calls `f` on each leaf (string, number, boolean, null) whose flattened
+/// name is `rest` below `v` (`None`: `v` itself must be the leaf), descending
+/// through arrays, with the array elements taken to reach it; stops at, and
+/// returns, the first `true`.
+///
+/// Names are matched as EventBridge flattens them, keys joined with `.`: the
+/// next key is any prefix of `rest` that ends before a `.` or at its end, so
+/// `detail.state` is found under `{"detail": {"state": ..}}` and under
+/// `{"detail.state": ..}` alike.
 fn visit_leaves<'a>(
     v: &'a Value,
-    path: &[String],
+    rest: Option<&str>,
     trail: &mut Vec<Choice>,
     depth: usize,
     f: &mut dyn FnMut(&'a Value, &[Choice]) -> bool,
@@ -152,7 +173,7 @@ fn visit_leaves<'a>(
             let id = items.as_ptr().addr();
             for (index, item) in items.iter().enumerate() {
                 trail.push((id, index));
-                let found = visit_leaves(item, path, trail, depth + 1, f);
+                let found = visit_leaves(item, rest, trail, depth + 1, f);
                 trail.pop();
                 if found {
                     return true;
@@ -160,12 +181,23 @@ fn visit_leaves<'a>(
             }
             false
         }
-        Value::Object(map) => match path.split_first() {
-            Some((key, rest)) => map
-                .get(key)
-                .is_some_and(|child| visit_leaves(child, rest, trail, depth + 1, f)),
-            None => false,
-        },
-        leaf => path.is_empty() && f(leaf, trail),
+        Value::Object(map) => {
+            let Some(name) = rest else { return false };
+            let ends = name
+                .match_indices('.')
+                .map(|(at, _)| at)
+                .chain(std::iter::once(name.len()));
+            for end in ends {
+                let (key, after) = name.split_at(end);
+                let next = after.strip_prefix('.');
+                if let Some(child) = map.get(key)
+                    && visit_leaves(child, next, trail, depth + 1, f)
+                {
+                    return true;
+                }
+            }
+            false
+        }
+        leaf => rest.is_none() && f(leaf, trail),
     }
 }

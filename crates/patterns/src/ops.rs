@@ -74,8 +74,8 @@ impl Matcher {
 /// The exclusions of an `anything-but`.
 #[derive(Debug, Clone)]
 pub(crate) enum AnythingBut {
-    /// Excludes these exact strings (IP literals by address, like exact matching).
-    Strings(Vec<Matcher>),
+    /// Excludes these exact strings (compared as text, even when they are IP addresses).
+    Strings(Vec<Box<str>>),
     /// Excludes these numbers.
     Numbers(Vec<Num>),
     Prefixes(Vec<Box<str>>),
@@ -93,15 +93,15 @@ impl AnythingBut {
                 }
                 _ => true,
             },
-            Self::Strings(ms) => !ms.iter().any(|m| m.matches(v)),
             _ => {
                 let Some(s) = v.as_str() else { return true };
                 match self {
+                    Self::Strings(ss) => !ss.iter().any(|x| **x == *s),
                     Self::Prefixes(ps) => !ps.iter().any(|p| s.starts_with(&**p)),
                     Self::Suffixes(ps) => !ps.iter().any(|p| s.ends_with(&**p)),
                     Self::IgnoreCase(fs) => !fs.iter().any(|f| f.equals(s)),
                     Self::Wildcards(ws) => !ws.iter().any(|w| w.matches(s)),
-                    Self::Numbers(_) | Self::Strings(_) => true,
+                    Self::Numbers(_) => true,
                 }
             }
         }

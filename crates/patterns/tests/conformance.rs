@@ -128,6 +128,27 @@ fn nested_fields_match_by_structure() {
 }
 
 #[test]
+fn dotted_pattern_keys_and_nested_keys_name_the_same_field() {
+    // EventBridge flattens names with '.', in patterns and in events alike.
+    assert!(matches_raw(
+        r#"{"detail.state": ["running"]}"#,
+        json!({"detail": {"state": "running"}})
+    ));
+    assert!(matches_raw(
+        r#"{"detail": {"state": ["running"]}}"#,
+        json!({"detail.state": "running"})
+    ));
+    assert!(matches_raw(
+        r#"{"a": {"b.c": [1]}}"#,
+        json!({"a.b": {"c": 1}})
+    ));
+    assert!(!matches_raw(
+        r#"{"detail.state": ["running"]}"#,
+        json!({"detail": {"stat": "running"}})
+    ));
+}
+
+#[test]
 fn object_at_a_value_path_does_not_match_a_value() {
     assert!(!matches(
         r#"{"detail": {"state": ["running"]}}"#,
@@ -892,6 +913,20 @@ fn exact_ip_address_matches_other_spellings_of_it() {
         r#"{"detail": {"ip": ["192.0.2.0"]}}"#,
         json!({"ip": "192.0.2.0"})
     ));
+}
+
+#[test]
+fn exactly_compares_ip_addresses_as_text() {
+    let p = r#"{"detail": {"ip": [{"exactly": "2001:db8::1"}]}}"#;
+    assert!(matches(p, json!({"ip": "2001:db8::1"})));
+    assert!(!matches(p, json!({"ip": "2001:0db8::1"})));
+}
+
+#[test]
+fn anything_but_compares_ip_addresses_as_text() {
+    let p = r#"{"detail": {"ip": [{"anything-but": "2001:db8::1"}]}}"#;
+    assert!(!matches(p, json!({"ip": "2001:db8::1"})));
+    assert!(matches(p, json!({"ip": "2001:0db8::1"})));
 }
 
 // ---------------------------------------------------------------- $or
