@@ -505,6 +505,51 @@ fn anything_but_matches_an_array_holding_any_other_value() {
 }
 
 #[test]
+fn anything_but_forms_combine_across_fields() {
+    let p = Pattern::parse(
+        r#"{
+        "a": [{"anything-but": ["dad0", "dad1", "dad2"]}],
+        "b": [{"anything-but": [111, 222, 333]}],
+        "c": [{"anything-but": "zdd"}],
+        "d": [{"anything-but": 444}],
+        "z": [{"numeric": [">", 0, "<", 1]}],
+        "w": [{"anything-but": {"prefix": "zax"}}],
+        "n": [{"anything-but": {"suffix": "ing"}}],
+        "o": [{"anything-but": {"equals-ignore-case": "CamelCase"}}],
+        "p": [{"anything-but": {"equals-ignore-case": ["CamelCase", "AbC"]}}]
+    }"#,
+    )
+    .unwrap();
+    let base = json!({
+        "a": "child1", "b": "444", "c": "child1", "d": 123, "w": "xaz",
+        "z": 0.001, "n": "nomatch", "o": "nomatch", "p": "nomatch"
+    });
+    assert!(
+        p.matches(&base),
+        "a numeric anything-but lets a string through"
+    );
+    for (field, value) in [
+        ("c", json!("zdd")),
+        ("z", json!(1.01)),
+        ("a", json!("dad1")),
+        ("b", json!(111)),
+        ("d", json!(444)),
+        ("w", json!("zaxonie")),
+        ("n", json!("matching")),
+        ("o", json!("camelcase")),
+        ("p", json!("abc")),
+    ] {
+        let mut event = base.clone();
+        event[field] = value;
+        assert!(
+            !p.matches(&event),
+            "{field} should exclude {}",
+            event[field]
+        );
+    }
+}
+
+#[test]
 fn anything_but_prefix_rejects_matching_prefix() {
     assert!(!matches(
         r#"{"detail": {"state": [{"anything-but": {"prefix": "init"}}]}}"#,
@@ -873,6 +918,49 @@ fn cidr_rejects_ipv4_address_outside_block() {
     assert!(!matches(
         r#"{"detail": {"source-ip": [{"cidr": "10.0.0.0/24"}]}}"#,
         json!({"source-ip": "10.0.1.33"})
+    ));
+}
+
+#[test]
+fn cidr_block_covers_exactly_its_addresses_whatever_address_names_it() {
+    let p = Pattern::parse(r#"{"ip": [{"cidr": "220.160.154.255/24"}]}"#).unwrap();
+    assert!(p.matches(&json!({"ip": "220.160.154.0"})));
+    assert!(p.matches(&json!({"ip": "220.160.154.255"})));
+    assert!(!p.matches(&json!({"ip": "220.160.153.255"})));
+    assert!(!p.matches(&json!({"ip": "220.160.155.0"})));
+    let p = Pattern::parse(r#"{"ip": [{"cidr": "220.160.153.171/31"}]}"#).unwrap();
+    assert!(p.matches(&json!({"ip": "220.160.153.170"})));
+    assert!(p.matches(&json!({"ip": "220.160.153.171"})));
+    assert!(!p.matches(&json!({"ip": "220.160.153.169"})));
+    assert!(!p.matches(&json!({"ip": "220.160.153.172"})));
+}
+
+#[test]
+fn cidr_mask_sizes_cover_the_right_number_of_addresses() {
+    for bits in 22..32 {
+        let p = Pattern::parse(&format!(r#"{{"a": [{{"cidr": "10.0.0.0/{bits}"}}]}}"#)).unwrap();
+        let size: u32 = 1 << (32 - bits);
+        let base: u32 = 0x0A00_0000;
+        let hits = (base - 16..base + size + 16)
+            .filter(|ip| p.matches(&json!({"a": std::net::Ipv4Addr::from_bits(*ip).to_string()})))
+            .count();
+        assert_eq!(hits, size as usize, "/{bits}");
+    }
+}
+
+#[test]
+fn string_operators_see_ip_addresses_as_text() {
+    assert!(!matches_raw(
+        r#"{"ip": [{"anything-but": {"prefix": "10.0."}}]}"#,
+        json!({"ip": "10.0.1.200"})
+    ));
+    assert!(!matches_raw(
+        r#"{"ip": [{"numeric": [">", 0, "<=", 5]}]}"#,
+        json!({"ip": "10.0.1.200"})
+    ));
+    assert!(matches_raw(
+        r#"{"ip": [{"prefix": "10.0."}]}"#,
+        json!({"ip": "10.0.1.200"})
     ));
 }
 
