@@ -83,63 +83,111 @@ impl Pattern {
 
     /// Whether the event (a full EventBridge envelope as JSON) matches.
     pub fn matches(&self, event: &Value) -> bool {
-        let mut chosen = Vec::new();
-        self.rules
-            .iter()
-            .any(|rule| fields_match(rule, event, &mut chosen))
+        self.rules.iter().any(|rule| rule_matches(rule, event))
     }
 }
 
 /// One array element chosen while matching: (array identity, element index).
 type Choice = (usize, usize);
 
-/// Whether every field matches, with array choices consistent with `chosen`
-/// (and with each other). Backtracks over the leaves of each field.
-fn fields_match(fields: &[Field], event: &Value, chosen: &mut Vec<Choice>) -> bool {
-    let Some((field, rest)) = fields.split_first() else {
-        return true;
-    };
-    if field.absent {
-        let mut present = false;
-        let mut trail = Vec::new();
-        visit_leaves(
-            event,
-            Some(&field.path),
-            &mut trail,
-            0,
-            &mut |_, choices| {
-                present = consistent(chosen, choices);
-                present
-            },
-        );
-        if !present && fields_match(rest, event, chosen) {
-            return true;
+/// Whether every field of a sub-rule matches, with array choices consistent
+/// across fields (two fields cannot use different elements of one array).
+///
+/// A field satisfied without choosing a new array element (absent, or a
+/// matching leaf outside arrays or in elements already chosen) leaves the
+/// rest of the search unchanged, so it is taken greedily. A field that needs
+/// new choices branches over its candidate leaves; the search backtracks with
+/// an explicit stack, so its depth never grows the call stack.
+fn rule_matches(fields: &[Field], event: &Value) -> bool {
+    struct Branch {
+        field: usize,
+        candidates: Vec<Vec<Choice>>,
+        next: usize,
+        chosen_len: usize,
+    }
+    let mut chosen: Vec<Choice> = Vec::new();
+    let mut branches: Vec<Branch> = Vec::new();
+    let mut from = 0;
+    loop {
+        match advance(fields, from, event, &chosen) {
+            Step::Done => return true,
+            Step::Branch(field, candidates) => branches.push(Branch {
+                field,
+                candidates,
+                next: 0,
+                chosen_len: chosen.len(),
+            }),
+            Step::Fail => {}
+        }
+        // Take the next untried candidate of the innermost open branch.
+        loop {
+            let Some(branch) = branches.last_mut() else {
+                return false;
+            };
+            chosen.truncate(branch.chosen_len);
+            if let Some(choices) = branch.candidates.get(branch.next) {
+                branch.next += 1;
+                for &(array, index) in choices {
+                    if !chosen.iter().any(|&(a, _)| a == array) {
+                        chosen.push((array, index));
+                    }
+                }
+                from = branch.field + 1;
+                break;
+            }
+            branches.pop();
         }
     }
-    if field.matchers.is_empty() {
-        return false;
+}
+
+/// What [`advance`] found.
+enum Step {
+    /// Every remaining field is satisfied.
+    Done,
+    /// A field cannot be satisfied under the current choices.
+    Fail,
+    /// This field needs one of these sets of new array choices.
+    Branch(usize, Vec<Vec<Choice>>),
+}
+
+/// Satisfies fields from `from` on greedily until one needs new array choices.
+fn advance(fields: &[Field], from: usize, event: &Value, chosen: &[Choice]) -> Step {
+    for (i, field) in fields.iter().enumerate().skip(from) {
+        let path = Some(&*field.path);
+        let mut trail = Vec::new();
+        if field.absent {
+            let present = visit_leaves(event, path, &mut trail, 0, &mut |_, choices| {
+                consistent(chosen, choices)
+            });
+            if !present {
+                continue;
+            }
+        }
+        let free = visit_leaves(event, path, &mut trail, 0, &mut |leaf, choices| {
+            adds_nothing(chosen, choices) && field.matchers.iter().any(|m| m.matches(leaf))
+        });
+        if free {
+            continue;
+        }
+        let mut candidates = Vec::new();
+        visit_leaves(event, path, &mut trail, 0, &mut |leaf, choices| {
+            if consistent(chosen, choices) && field.matchers.iter().any(|m| m.matches(leaf)) {
+                candidates.push(choices.to_vec());
+            }
+            false
+        });
+        return if candidates.is_empty() {
+            Step::Fail
+        } else {
+            Step::Branch(i, candidates)
+        };
     }
-    let mut trail = Vec::new();
-    visit_leaves(
-        event,
-        Some(&field.path),
-        &mut trail,
-        0,
-        &mut |leaf, choices| {
-            if !consistent(chosen, choices) || !field.matchers.iter().any(|m| m.matches(leaf)) {
-                return false;
-            }
-            let before = chosen.len();
-            for &(array, index) in choices {
-                if !chosen.iter().any(|&(a, _)| a == array) {
-                    chosen.push((array, index));
-                }
-            }
-            let matched = fields_match(rest, event, chosen);
-            chosen.truncate(before);
-            matched
-        },
-    )
+    Step::Done
+}
+
+/// Every choice is already made.
+fn adds_nothing(chosen: &[Choice], choices: &[Choice]) -> bool {
+    choices.iter().all(|c| chosen.contains(c))
 }
 
 /// No array is chosen at two different elements.
