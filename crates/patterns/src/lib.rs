@@ -33,6 +33,23 @@
 //! * `{"exists": false}` is checked under the array elements already chosen
 //!   by the fields that sort before it (EventBridge evaluates a sub-rule's
 //!   fields in sorted path order).
+//! * A bare string in a pattern that is an IP address matches any spelling
+//!   of that address (`"2001:db8::1"` matches `"2001:0db8::1"`); `exactly`
+//!   and `anything-but` compare text.
+//!
+//! # Known differences from EventBridge
+//!
+//! * Numbers: any finite `f64` is accepted in `numeric` (like current
+//!   event-ruler); older EventBridge documentation states a ±1e9 limit.
+//!   Pattern numbers that `serde_json` rounds silently (e.g. `1E-325` to 0)
+//!   are not rejected as EventBridge does, since the text is gone by then.
+//! * [`Pattern::from_value`] sees object keys sorted (`serde_json::Value`
+//!   loses document order), which only matters when an `$or` branch and a
+//!   sibling name the same path; [`Pattern::parse`] keeps document order.
+//! * Case folding uses Rust's Unicode case mapping per `char`; Java's (per
+//!   UTF-16 unit) differs only for characters outside the BMP.
+//! * EventBridge's limits on rule complexity (e.g. many wildcards) are not
+//!   enforced; instead `$or` expansion is capped at 4096 sub-rules.
 
 mod compile;
 mod json;
