@@ -56,6 +56,9 @@ pub(crate) struct Field {
     pub(crate) matchers: Vec<Matcher>,
     /// `{"exists": false}` is among the alternatives: no leaf at the path also satisfies it.
     pub(crate) absent: bool,
+    /// No other field of the sub-rule starts with the same key, so no event
+    /// array can lie on both paths: its array choices constrain nobody.
+    pub(crate) independent: bool,
 }
 
 /// Fields that must all be satisfied, sorted by dotted path (EventBridge's evaluation order).
@@ -74,6 +77,11 @@ pub(crate) fn compile(pattern: &Json) -> Result<Vec<SubRule>, PatternError> {
     object(fields, &mut rules, &mut path, false)?;
     for rule in &mut rules {
         rule.sort_by(|a, b| a.path.cmp(&b.path));
+        let first_key = |f: &Field| f.path.split('.').next().unwrap_or_default().to_owned();
+        let keys: Vec<String> = rule.iter().map(first_key).collect();
+        for (i, field) in rule.iter_mut().enumerate() {
+            field.independent = keys.iter().filter(|k| **k == keys[i]).count() == 1;
+        }
     }
     Ok(rules)
 }
@@ -187,6 +195,7 @@ fn leaf(items: &[Json], path: &[String]) -> Result<Field, PatternError> {
         path: path.join(".").into(),
         matchers: Vec::with_capacity(items.len()),
         absent: false,
+        independent: false,
     };
     for item in items {
         match item {

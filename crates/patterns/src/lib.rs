@@ -169,9 +169,23 @@ enum Step {
 
 /// Satisfies fields from `from` on greedily until one needs new array choices.
 fn advance(fields: &[Field], from: usize, event: &Value, chosen: &[Choice]) -> Step {
+    // A field shares no array with the others when its first key is its own;
+    // only a root array (on every path) defeats that.
+    let root_is_array = event.is_array();
     for (i, field) in fields.iter().enumerate().skip(from) {
         let path = Some(&*field.path);
         let mut trail = Vec::new();
+        if field.independent && !root_is_array {
+            let mut any_leaf = false;
+            let matched = visit_leaves(event, path, &mut trail, 0, &mut |leaf, _| {
+                any_leaf = true;
+                field.matchers.iter().any(|m| m.matches(leaf))
+            });
+            if matched || (field.absent && !any_leaf) {
+                continue;
+            }
+            return Step::Fail;
+        }
         if field.absent {
             let present = visit_leaves(event, path, &mut trail, 0, &mut |_, choices| {
                 consistent(chosen, choices)
@@ -180,19 +194,20 @@ fn advance(fields: &[Field], from: usize, event: &Value, chosen: &[Choice]) -> S
                 continue;
             }
         }
+        let mut candidates = Vec::new();
         let free = visit_leaves(event, path, &mut trail, 0, &mut |leaf, choices| {
-            adds_nothing(chosen, choices) && field.matchers.iter().any(|m| m.matches(leaf))
+            if !consistent(chosen, choices) || !field.matchers.iter().any(|m| m.matches(leaf)) {
+                return false;
+            }
+            if adds_nothing(chosen, choices) {
+                return true;
+            }
+            candidates.push(choices.to_vec());
+            false
         });
         if free {
             continue;
         }
-        let mut candidates = Vec::new();
-        visit_leaves(event, path, &mut trail, 0, &mut |leaf, choices| {
-            if consistent(chosen, choices) && field.matchers.iter().any(|m| m.matches(leaf)) {
-                candidates.push(choices.to_vec());
-            }
-            false
-        });
         return if candidates.is_empty() {
             Step::Fail
         } else {
