@@ -1,3 +1,4 @@
 //! Starling on one machine: local adapters, the durable bus and the `starling` CLI.
 
 pub mod blob;
+pub mod bus;

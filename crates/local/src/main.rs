@@ -1,1 +1,3 @@
+//! `starling`: Starling on one machine.
+
 fn main() {}
