@@ -9,21 +9,21 @@ use super::routes::RoutesError;
 pub enum BusError {
     /// The data directory could not be created.
     #[error(
-        "data directory {path}: {source} (set --data-dir or STARLING_DATA_DIR to a writable directory)"
+        "data directory {path}: {error} (set --data-dir or STARLING_DATA_DIR to a writable directory)"
     )]
     DataDir {
         /// The directory.
         path: String,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// SQLite failed on the event log.
-    #[error("event log {path}: {source}")]
+    #[error("event log {path}: {error}")]
     Sqlite {
         /// The database file.
         path: String,
         /// SQLite's error.
-        source: rusqlite::Error,
+        error: rusqlite::Error,
     },
     /// The event log was created by a newer Starling with a schema this build does not know.
     #[error(

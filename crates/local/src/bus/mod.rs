@@ -270,18 +270,18 @@ impl SqliteBus {
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(|source| BusError::DataDir {
+            .map_err(|error| BusError::DataDir {
                 path: path.display().to_string(),
-                source,
+                error,
             })?;
         match file.try_lock() {
             Ok(()) => Ok(file),
             Err(std::fs::TryLockError::WouldBlock) => Err(BusError::Locked {
                 path: path.display().to_string(),
             }),
-            Err(std::fs::TryLockError::Error(source)) => Err(BusError::DataDir {
+            Err(std::fs::TryLockError::Error(error)) => Err(BusError::DataDir {
                 path: path.display().to_string(),
-                source,
+                error,
             }),
         }
     }

@@ -47,31 +47,31 @@ pub struct TargetRef {
 #[derive(Debug, thiserror::Error)]
 pub enum RoutesError {
     /// The file could not be read.
-    #[error("routing table {path}: {source}")]
+    #[error("routing table {path}: {error}")]
     Read {
         /// The file.
         path: String,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file is not a routing table.
     #[error(
-        "routing table {path} is not valid: {source} \
+        "routing table {path} is not valid: {error} \
          (expected {{\"bus\": …, \"routes\": [{{\"name\", \"pattern\", \"target\": {{\"kind\", \"name\"}}}}]}})"
     )]
     Parse {
         /// The file, or `embedded`.
         path: String,
         /// What serde found.
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
     /// A route's pattern is not a valid EventBridge pattern.
-    #[error("route {route}: {source}")]
+    #[error("route {route}: {error}")]
     Pattern {
         /// The route's name.
         route: String,
         /// What is wrong with the pattern.
-        source: PatternError,
+        error: PatternError,
     },
     /// Two routes share a name (names key the delivery cursors).
     #[error("route name {0:?} appears more than once; route names must be unique")]
@@ -89,18 +89,18 @@ impl RoutingTable {
 
     /// Reads a table from a file.
     pub fn from_path(path: &Path) -> Result<Self, RoutesError> {
-        let text = std::fs::read_to_string(path).map_err(|source| RoutesError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| RoutesError::Read {
             path: path.display().to_string(),
-            source,
+            error,
         })?;
         Self::from_json(&path.display().to_string(), &text)
     }
 
     /// Parses a table; `origin` names it in errors.
     pub fn from_json(origin: &str, text: &str) -> Result<Self, RoutesError> {
-        serde_json::from_str(text).map_err(|source| RoutesError::Parse {
+        serde_json::from_str(text).map_err(|error| RoutesError::Parse {
             path: origin.to_string(),
-            source,
+            error,
         })
     }
 
@@ -118,9 +118,9 @@ impl RoutingTable {
                     return Err(RoutesError::Duplicate(route.name.clone()));
                 }
                 let pattern =
-                    Pattern::from_value(&route.pattern).map_err(|source| RoutesError::Pattern {
+                    Pattern::from_value(&route.pattern).map_err(|error| RoutesError::Pattern {
                         route: route.name.clone(),
-                        source,
+                        error,
                     })?;
                 Ok(CompiledRoute {
                     route: route.clone(),

@@ -132,14 +132,14 @@ fn connect(path: &Path, synchronous: &str) -> rusqlite::Result<Connection> {
 impl Store {
     /// Opens (creating if needed) the database in `dir`.
     pub fn open(dir: &Path) -> Result<Self, BusError> {
-        std::fs::create_dir_all(dir).map_err(|source| BusError::DataDir {
+        std::fs::create_dir_all(dir).map_err(|error| BusError::DataDir {
             path: dir.display().to_string(),
-            source,
+            error,
         })?;
         let path = dir.join(DB_FILE);
-        let sqlite = |source| BusError::Sqlite {
+        let sqlite = |error| BusError::Sqlite {
             path: path.display().to_string(),
-            source,
+            error,
         };
         let log = connect(&path, "FULL").map_err(sqlite)?;
         let found: i64 = log
@@ -176,9 +176,9 @@ impl Store {
         // A panic while holding the lock leaves SQLite consistent (an open transaction is
         // rolled back when its guard drops), so a poisoned lock is safe to reuse.
         let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
-        f(&mut conn).map_err(|source| BusError::Sqlite {
+        f(&mut conn).map_err(|error| BusError::Sqlite {
             path: self.path.display().to_string(),
-            source,
+            error,
         })
     }
 
