@@ -2,6 +2,8 @@
 
 pub mod analysis;
 pub mod blob;
+pub mod bus;
+pub mod cli;
 pub mod send;
 pub mod server;
 pub mod settings;

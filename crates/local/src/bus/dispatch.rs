@@ -1,0 +1,294 @@
+//! One dispatcher per route: reads the log after the route's cursor, delivers matching events in
+//! order with retries, and moves the cursor only once an event is delivered or dead-lettered.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use serde_json::Value;
+use starling_contracts::Envelope;
+use tokio::sync::watch;
+use tokio::time::{Instant, sleep};
+
+use super::error::BusError;
+use super::store::PendingRedelivery;
+use super::target::{DeliveryError, Target};
+use super::{Inner, blocking, bump};
+
+/// How one event's delivery ended.
+enum Outcome {
+    Delivered,
+    Failed {
+        attempts: u32,
+        error: String,
+    },
+    /// The bus is shutting down; the event stays where it was and is delivered on the next start.
+    Stopped,
+}
+
+/// Why a drain of the route's work returned.
+enum Flow {
+    Idle,
+    Stopped,
+}
+
+pub(super) struct Dispatcher {
+    inner: Arc<Inner>,
+    route: usize,
+    target: Arc<dyn Target>,
+    wake: watch::Receiver<u64>,
+    shutdown: watch::Receiver<bool>,
+    /// The cursor as last committed; read from the database on the first drain.
+    cursor: Option<i64>,
+}
+
+/// Resolves once shutdown is requested (or the bus is gone).
+async fn stopping(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
+}
+
+impl Dispatcher {
+    pub(super) fn new(inner: Arc<Inner>, route: usize, target: Arc<dyn Target>) -> Self {
+        Self {
+            wake: inner.wake.subscribe(),
+            shutdown: inner.shutdown.subscribe(),
+            inner,
+            route,
+            target,
+            cursor: None,
+        }
+    }
+
+    fn name(&self) -> &str {
+        self.inner.routes[self.route].name()
+    }
+
+    pub(super) async fn run(mut self) {
+        let poll = self.inner.config.poll_interval;
+        loop {
+            self.wake.borrow_and_update();
+            match self.drain().await {
+                Ok(Flow::Stopped) => return,
+                Ok(Flow::Idle) => {}
+                Err(error) => tracing::warn!(
+                    route = self.name(),
+                    %error,
+                    "delivery paused by an event log error; trying again"
+                ),
+            }
+            tokio::select! {
+                () = stopping(&mut self.shutdown) => return,
+                Ok(()) = self.wake.changed() => {}
+                () = sleep(poll) => {}
+            }
+        }
+    }
+
+    fn stop_requested(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    /// Delivers queued redeliveries, then the log after the cursor, until there is nothing left.
+    async fn drain(&mut self) -> Result<Flow, BusError> {
+        let batch = self.inner.config.batch_size.max(1);
+        if self.cursor.is_none() {
+            let route = self.name().to_string();
+            self.cursor = Some(blocking(&self.inner, move |s| s.cursor(&route)).await?);
+        }
+        loop {
+            if self.stop_requested() {
+                return Ok(Flow::Stopped);
+            }
+            let route = self.name().to_string();
+            let pending = blocking(&self.inner, move |s| s.redeliveries(&route, batch)).await?;
+            for item in &pending {
+                if let Flow::Stopped = self.redeliver(item).await? {
+                    return Ok(Flow::Stopped);
+                }
+            }
+
+            let cursor = self.cursor.unwrap_or_default();
+            let events = blocking(&self.inner, move |s| s.events_after(cursor, batch)).await?;
+            if pending.is_empty() && events.is_empty() {
+                return Ok(Flow::Idle);
+            }
+            // Events the pattern skips cost no write of their own.
+            let mut skipped = None;
+            for event in events {
+                let parsed = serde_json::from_str::<Value>(&event.envelope)
+                    .map_err(|e| format!("the stored envelope is not JSON: {e}"));
+                if let Ok(value) = &parsed
+                    && !self.inner.routes[self.route].matches(value)
+                {
+                    skipped = Some(event.seq);
+                    continue;
+                }
+                // Settling this event moves the cursor past the skipped ones too.
+                skipped = None;
+                let outcome = match parsed.and_then(|value| {
+                    serde_json::from_value::<Envelope>(value)
+                        .map_err(|e| format!("the stored event is not an envelope: {e}"))
+                }) {
+                    Ok(envelope) => self.deliver(&envelope).await,
+                    Err(error) => Outcome::Failed { attempts: 0, error },
+                };
+                match outcome {
+                    Outcome::Stopped => return Ok(Flow::Stopped),
+                    Outcome::Delivered => self.advance(event.seq).await?,
+                    Outcome::Failed { attempts, error } => {
+                        self.dead_letter(event.seq, attempts, error).await?;
+                    }
+                }
+            }
+            if let Some(seq) = skipped {
+                self.advance(seq).await?;
+            }
+        }
+    }
+
+    async fn advance(&mut self, seq: i64) -> Result<(), BusError> {
+        let route = self.name().to_string();
+        blocking(&self.inner, move |s| s.advance(&route, seq)).await?;
+        self.cursor = Some(seq);
+        self.inner.progress.send_modify(bump);
+        Ok(())
+    }
+
+    /// Dead-letters a log event and moves the cursor past it, in one transaction.
+    async fn dead_letter(
+        &mut self,
+        seq: i64,
+        attempts: u32,
+        error: String,
+    ) -> Result<(), BusError> {
+        let route = self.name().to_string();
+        let now = Utc::now().timestamp_millis();
+        blocking(&self.inner, move |s| {
+            s.dead_letter(&route, seq, attempts, &error, now)
+        })
+        .await?;
+        self.cursor = Some(seq);
+        self.inner.progress.send_modify(bump);
+        Ok(())
+    }
+
+    /// Delivers one queued replay or redrive.
+    async fn redeliver(&mut self, item: &PendingRedelivery) -> Result<Flow, BusError> {
+        let outcome = match serde_json::from_str::<Envelope>(&item.envelope) {
+            Ok(envelope) => self.deliver(&envelope).await,
+            Err(e) => Outcome::Failed {
+                attempts: 0,
+                error: format!("the stored event is not an envelope: {e}"),
+            },
+        };
+        let route = self.name().to_string();
+        let item = item.clone();
+        match outcome {
+            Outcome::Stopped => return Ok(Flow::Stopped),
+            Outcome::Delivered => blocking(&self.inner, move |s| s.redelivered(&item)).await?,
+            Outcome::Failed { attempts, error } => {
+                let now = Utc::now().timestamp_millis();
+                blocking(&self.inner, move |s| {
+                    s.redelivery_failed(&route, &item, attempts, &error, now)
+                })
+                .await?;
+            }
+        }
+        self.inner.progress.send_modify(bump);
+        Ok(Flow::Idle)
+    }
+
+    /// Delivers one event under the retry policy.
+    async fn deliver(&mut self, envelope: &Envelope) -> Outcome {
+        let policy = self.inner.config.retry.clone();
+        let first = Instant::now();
+        let mut attempt: u32 = 0;
+        loop {
+            if self.stop_requested() {
+                return Outcome::Stopped;
+            }
+            attempt = attempt.saturating_add(1);
+            let error = match self.attempt(envelope).await {
+                None => return Outcome::Stopped,
+                Some(Ok(())) => return Outcome::Delivered,
+                Some(Err(error)) => error,
+            };
+            let age = first.elapsed();
+            if !error.is_retryable() || attempt > policy.max_retries || age >= policy.max_event_age
+            {
+                tracing::warn!(
+                    route = self.name(),
+                    event_id = envelope.id,
+                    detail_type = envelope.detail_type,
+                    attempts = attempt,
+                    %error,
+                    "event dead-lettered (starling dlq list shows it; starling dlq redrive retries it)"
+                );
+                return Outcome::Failed {
+                    attempts: attempt,
+                    error: error.to_string(),
+                };
+            }
+            let delay = policy
+                .delay_after(attempt)
+                .min(policy.max_event_age.saturating_sub(age));
+            tracing::debug!(
+                route = self.name(),
+                event_id = envelope.id,
+                attempt,
+                ?delay,
+                %error,
+                "delivery failed; retrying"
+            );
+            tokio::select! {
+                () = stopping(&mut self.shutdown) => return Outcome::Stopped,
+                () = sleep(delay) => {}
+            }
+        }
+    }
+
+    /// One attempt, isolated in its own task so a panicking or hanging target fails the attempt
+    /// instead of the dispatcher. `None` when shutdown abandoned it.
+    async fn attempt(&mut self, envelope: &Envelope) -> Option<Result<(), DeliveryError>> {
+        let target = self.target.clone();
+        let event = envelope.clone();
+        let mut task = tokio::spawn(async move { target.deliver(&event).await });
+        let timeout = self.inner.config.delivery_timeout;
+        let grace = self.inner.config.shutdown_grace;
+        let joined = tokio::select! {
+            joined = &mut task => joined,
+            () = sleep(timeout) => {
+                task.abort();
+                return Some(Err(DeliveryError::Retryable(format!(
+                    "the target did not answer within {timeout:?} (delivery_timeout)"
+                ))));
+            }
+            () = stopping(&mut self.shutdown) => {
+                match tokio::time::timeout(grace, &mut task).await {
+                    Ok(joined) => joined,
+                    Err(_) => {
+                        task.abort();
+                        return None;
+                    }
+                }
+            }
+        };
+        Some(match joined {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => Err(DeliveryError::Retryable(format!(
+                "the target panicked: {}",
+                panic_message(e.into_panic())
+            ))),
+            Err(e) => Err(DeliveryError::Retryable(format!(
+                "the delivery task failed: {e}"
+            ))),
+        })
+    }
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
+}

@@ -1,0 +1,123 @@
+//! The `starling` command line. One module per subcommand; `main.rs` only parses and runs.
+//!
+//! To add a subcommand: a module here with an `Args` struct (clap derive) and a `run`, a variant
+//! in [`Command`], and an arm in [`Cli::run`].
+
+pub mod burst;
+pub mod dlq;
+pub mod events;
+pub mod replay;
+pub mod time;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::bus::{BusConfig, RoutingTable, SqliteBus};
+
+/// Starling on one machine: the local runtime and its tools.
+#[derive(Debug, Parser)]
+#[command(name = "starling", version, about)]
+pub struct Cli {
+    /// Options every subcommand takes.
+    #[command(flatten)]
+    pub global: Global,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Global {
+    /// Where Starling keeps its state: the event log (bus.sqlite), media, the lake.
+    #[arg(
+        long,
+        global = true,
+        env = "STARLING_DATA_DIR",
+        default_value = "./.starling",
+        value_name = "DIR"
+    )]
+    pub data_dir: PathBuf,
+    /// The routing table; the repository's schemas/routes.json (built in) when not given.
+    #[arg(long, global = true, env = "STARLING_ROUTES", value_name = "FILE")]
+    pub routes: Option<PathBuf>,
+}
+
+impl Global {
+    /// The routing table in use.
+    pub fn routing_table(&self) -> anyhow::Result<RoutingTable> {
+        Ok(match &self.routes {
+            Some(path) => RoutingTable::from_path(path)?,
+            None => RoutingTable::embedded()?,
+        })
+    }
+
+    /// Opens the bus in the data directory (without delivering).
+    pub fn open_bus(&self) -> anyhow::Result<SqliteBus> {
+        let table = self.routing_table()?;
+        Ok(SqliteBus::open(
+            &self.data_dir,
+            &table,
+            BusConfig::default(),
+        )?)
+    }
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Re-deliver archived events from a time range.
+    Replay(replay::Args),
+    /// Inspect and redrive the dead-letter table.
+    Dlq(dlq::Args),
+    /// Inspect the event log.
+    Events(events::Args),
+    /// Test helper: put events in a burst, printing each acknowledged event id.
+    #[command(hide = true)]
+    BusBurst(burst::Args),
+}
+
+impl Cli {
+    /// Runs the chosen subcommand.
+    pub async fn run(self) -> anyhow::Result<()> {
+        match self.command {
+            Command::Replay(args) => replay::run(&self.global, args).await,
+            Command::Dlq(args) => dlq::run(&self.global, args).await,
+            Command::Events(args) => events::run(&self.global, args).await,
+            Command::BusBurst(args) => burst::run(&self.global, args).await,
+        }
+    }
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn data_dir_defaults_to_dot_starling_and_is_accepted_after_the_subcommand() {
+        let cli = Cli::try_parse_from(["starling", "dlq", "list"]).unwrap();
+        if std::env::var_os("STARLING_DATA_DIR").is_none() {
+            assert_eq!(cli.global.data_dir, PathBuf::from("./.starling"));
+        }
+        let cli = Cli::try_parse_from(["starling", "dlq", "list", "--data-dir", "/tmp/s"]).unwrap();
+        assert_eq!(cli.global.data_dir, PathBuf::from("/tmp/s"));
+    }
+}
