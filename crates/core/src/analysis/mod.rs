@@ -1,3 +1,4 @@
 //! The analyse-message handlers: text (Comprehend-shaped) and, later, media and images.
 
+pub mod media;
 pub mod text;
