@@ -34,7 +34,10 @@ pub struct MediaConfig {
 impl Default for MediaConfig {
     fn default() -> Self {
         Self {
-            allowed_hosts: DEFAULT_ALLOWED_HOSTS.iter().map(|h| h.to_string()).collect(),
+            allowed_hosts: DEFAULT_ALLOWED_HOSTS
+                .iter()
+                .map(|h| h.to_string())
+                .collect(),
             max_bytes: REKOGNITION_MAX_BYTES,
             max_redirects: 3,
         }
@@ -126,17 +129,37 @@ pub fn sniff(bytes: &[u8]) -> Result<Sniffed, String> {
         [0xFF, 0xD8, 0xFF, ..] => Ok(Sniffed::Jpeg),
         [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Ok(Sniffed::Png),
         [b'G', b'I', b'F', b'8', b'7' | b'9', b'a', ..] => Ok(Sniffed::Gif),
-        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Ok(Sniffed::WebP),
+        [
+            b'R',
+            b'I',
+            b'F',
+            b'F',
+            _,
+            _,
+            _,
+            _,
+            b'W',
+            b'E',
+            b'B',
+            b'P',
+            ..,
+        ] => Ok(Sniffed::WebP),
         [] => Err("empty body".into()),
         other => {
             let head = String::from_utf8_lossy(&other[..other.len().min(256)]).to_ascii_lowercase();
             let head = head.trim_start();
-            if head.starts_with("<!doctype html") || head.starts_with("<html") || head.contains("<head") {
+            if head.starts_with("<!doctype html")
+                || head.starts_with("<html")
+                || head.contains("<head")
+            {
                 Err("not an image: looks like HTML".into())
             } else if head.starts_with('{') || head.starts_with('[') {
                 Err("not an image: looks like JSON".into())
             } else {
-                Err(format!("not an image (starts with {:02x?})", &other[..other.len().min(8)]))
+                Err(format!(
+                    "not an image (starts with {:02x?})",
+                    &other[..other.len().min(8)]
+                ))
             }
         }
     }
@@ -149,16 +172,30 @@ pub fn check_url(url: &str, config: &MediaConfig) -> Result<url::Url, String> {
         return Err(format!("{} URLs are refused; only https", parsed.scheme()));
     }
     let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
-    if !config.allowed_hosts.iter().any(|h| h.eq_ignore_ascii_case(&host)) {
-        return Err(format!("host {host} is not allow-listed (MEDIA_ALLOWED_HOSTS)"));
+    if !config
+        .allowed_hosts
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(&host))
+    {
+        return Err(format!(
+            "host {host} is not allow-listed (MEDIA_ALLOWED_HOSTS)"
+        ));
     }
     Ok(parsed)
 }
 
 /// The deterministic key of image `n` of a post.
 pub fn media_key(tweet_id: &str, time: DateTime<Utc>, n: usize, ext: &str) -> String {
-    let safe: String = tweet_id.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-    format!("media/{:04}/{:02}/{:02}/{safe}/{n}.{ext}", time.year(), time.month(), time.day())
+    let safe: String = tweet_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    format!(
+        "media/{:04}/{:02}/{:02}/{safe}/{n}.{ext}",
+        time.year(),
+        time.month(),
+        time.day()
+    )
 }
 
 /// Downloads every image; never fails as a whole except when the blob store is down.
@@ -174,11 +211,23 @@ pub async fn download_media(
             Ok((bytes, ext, content_type)) => {
                 let key = media_key(&request.tweet_id, request.event_time, n, ext);
                 blobs.put(&key, bytes, content_type).await?;
-                DownloadedImage { url: url.clone(), key: Some(key), error: None }
+                DownloadedImage {
+                    url: url.clone(),
+                    key: Some(key),
+                    error: None,
+                }
             }
             Err(e) => {
                 tracing::warn!(url = %url, error = %e, "image not downloaded");
-                DownloadedImage { url: url.clone(), key: None, error: Some(format!("image {} of {}: {e}", n + 1, request.image_urls.len())) }
+                DownloadedImage {
+                    url: url.clone(),
+                    key: None,
+                    error: Some(format!(
+                        "image {} of {}: {e}",
+                        n + 1,
+                        request.image_urls.len()
+                    )),
+                }
             }
         };
         images.push(outcome);
@@ -193,18 +242,29 @@ async fn fetch_image(
 ) -> Result<(Vec<u8>, &'static str, &'static str), String> {
     let mut current = check_url(url, config)?;
     for _ in 0..=config.max_redirects {
-        let fetched = fetcher.get(current.as_str(), config.max_bytes).await.map_err(|e| match e {
-            FetchError::TooLarge { limit } => {
-                format!("{current}: over the {} MB limit (MEDIA_MAX_BYTES={limit})", limit / (1024 * 1024))
-            }
-            FetchError::Transport(t) => format!("{current}: {t}"),
-        })?;
+        let fetched = fetcher
+            .get(current.as_str(), config.max_bytes)
+            .await
+            .map_err(|e| match e {
+                FetchError::TooLarge { limit } => {
+                    format!(
+                        "{current}: over the {} MB limit (MEDIA_MAX_BYTES={limit})",
+                        limit / (1024 * 1024)
+                    )
+                }
+                FetchError::Transport(t) => format!("{current}: {t}"),
+            })?;
         match fetched.status {
             200 => return to_rekognition_format(fetched.body),
             301 | 302 | 303 | 307 | 308 => {
-                let location = fetched.location.ok_or_else(|| format!("{current}: redirect without Location"))?;
-                let next = current.join(&location).map_err(|e| format!("{current}: bad redirect ({e})"))?;
-                current = check_url(next.as_str(), config).map_err(|e| format!("redirected to {next}: {e}"))?;
+                let location = fetched
+                    .location
+                    .ok_or_else(|| format!("{current}: redirect without Location"))?;
+                let next = current
+                    .join(&location)
+                    .map_err(|e| format!("{current}: bad redirect ({e})"))?;
+                current = check_url(next.as_str(), config)
+                    .map_err(|e| format!("redirected to {next}: {e}"))?;
             }
             status => return Err(format!("{current}: HTTP {status}")),
         }
@@ -218,7 +278,8 @@ fn to_rekognition_format(bytes: Vec<u8>) -> Result<(Vec<u8>, &'static str, &'sta
         Sniffed::Png => Ok((bytes, "png", "image/png")),
         format @ (Sniffed::Gif | Sniffed::WebP) => {
             // First frame of an animation; PNG keeps transparency and is lossless.
-            let image = image::load_from_memory(&bytes).map_err(|e| format!("unreadable {format:?}: {e}"))?;
+            let image = image::load_from_memory(&bytes)
+                .map_err(|e| format!("unreadable {format:?}: {e}"))?;
             let mut out = Cursor::new(Vec::new());
             image
                 .write_to(&mut out, image::ImageFormat::Png)
