@@ -4,6 +4,8 @@ pub mod analysis;
 pub mod blob;
 pub mod bus;
 pub mod cli;
+pub mod fetch;
+pub mod functions;
 pub mod send;
 pub mod server;
 pub mod settings;

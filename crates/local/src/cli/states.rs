@@ -10,7 +10,6 @@ use serde_json::json;
 use starling_states::{ExecutionOptions, ExecutionStatus, StateMachine, execute};
 
 use super::Global;
-use crate::tasks::LocalTasks;
 
 /// Options of `starling states`.
 #[derive(Debug, clap::Args)]
@@ -39,7 +38,8 @@ pub struct RunArgs {
     /// default to their local values.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub substitutions: Vec<String>,
-    /// Put `events:putEvents` entries on the local bus in the data directory.
+    /// Put `events:putEvents` entries on the local bus in the data directory. Lambda tasks run
+    /// the local functions analyse-text, download-media and analyse-image (offline providers).
     #[arg(long)]
     pub bus: bool,
 }
@@ -88,7 +88,7 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("{} is not JSON", p.display()))?,
         None => json!({}),
     };
-    let mut tasks = LocalTasks::new();
+    let mut tasks = crate::functions::offline_analysis_tasks(&global.data_dir.join("media"));
     let bus = if args.bus {
         Some(Arc::new(global.open_bus()?))
     } else {
