@@ -137,6 +137,22 @@ fn crc_and_signed_deliveries_land_on_the_bus_and_refusals_get_their_status() {
         assert!(table.contains(kind), "{kind} missing from\n{table}");
     }
     assert_eq!(table.matches("MESSAGE_RECEIVED").count(), 1, "{table}");
+
+    // The received message is analysed by the analyse-message state machine, offline.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let listed = starling(&["events", "list", "--limit", "100"], dir.path());
+        let table = String::from_utf8_lossy(&listed.stdout).to_string();
+        if table.contains("MESSAGE_ANALYSED") {
+            assert!(!table.contains("MESSAGE_ANALYSIS_FAILED"), "{table}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no MESSAGE_ANALYSED within 90 s:\n{table}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 #[test]

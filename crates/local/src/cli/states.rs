@@ -1,7 +1,6 @@
 //! `starling states run`: execute an Amazon States Language definition locally, printing the
 //! execution's output (or its error and cause) as JSON — like Step Functions' StartSyncExecution.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -44,33 +43,10 @@ pub struct RunArgs {
     pub bus: bool,
 }
 
-/// The local values of the placeholders in `statemachines/` (statemachines/README.md).
-pub fn default_substitutions(global: &Global) -> HashMap<String, String> {
-    HashMap::from([
-        (
-            "AnalyseTextFunctionArn".to_string(),
-            "analyse-text".to_string(),
-        ),
-        (
-            "DownloadMediaFunctionArn".to_string(),
-            "download-media".to_string(),
-        ),
-        (
-            "AnalyseImageFunctionArn".to_string(),
-            "analyse-image".to_string(),
-        ),
-        (
-            "MediaBucket".to_string(),
-            global.data_dir.join("media").display().to_string(),
-        ),
-        ("EventBusName".to_string(), "Plumbing".to_string()),
-    ])
-}
-
 /// Runs the subcommand; a failed execution prints its error and exits non-zero.
 pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
     let Command::Run(args) = args.command;
-    let mut subs = default_substitutions(global);
+    let mut subs = crate::runtime::local_substitutions(&global.data_dir);
     for s in &args.substitutions {
         let Some((k, v)) = s.split_once('=') else {
             bail!("--set {s}: expected NAME=VALUE")

@@ -11,7 +11,6 @@ use starling_core::publish::RetryPolicy;
 use starling_core::secrets::StaticSecrets;
 
 use super::Global;
-use crate::bus::{TargetRegistry, target_fn};
 use crate::settings::{self, SecretSource};
 
 /// Options of `starling up`.
@@ -53,7 +52,12 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
         ),
     }
     let bus = Arc::new(global.open_bus()?);
-    let report = bus.start(&targets()).await?;
+    let report = bus
+        .start(&crate::runtime::local_targets(
+            &global.data_dir,
+            bus.clone(),
+        )?)
+        .await?;
     if !report.waiting.is_empty() {
         println!(
             "Routes waiting for their handlers (events are kept): {}",
@@ -85,19 +89,6 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
     bus.shutdown().await?;
     println!("Stopped cleanly.");
     Ok(())
-}
-
-/// The handlers wired so far. `log-group` targets (the catch-all log) write one log line per
-/// event, as the CloudWatch log group does on AWS; the event log itself is the archive.
-fn targets() -> TargetRegistry {
-    TargetRegistry::new().with_target(
-        "log-group",
-        "plumbing-events",
-        target_fn(|event| async move {
-            tracing::info!(target: "starling::events", id = %event.id, detail_type = %event.detail_type, source = %event.source, "event");
-            Ok(())
-        }),
-    )
 }
 
 async fn shutdown_signal() {
