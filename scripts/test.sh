@@ -26,7 +26,7 @@ moto_pid=$!
 trap 'kill "$moto_pid" 2>/dev/null || true; rm -f "$moto_log"' EXIT
 "$venv/bin/python" - "$port" <<'PY'
 import sys, time, urllib.request
-for _ in range(150):
+for _ in range(600):  # up to ~2 minutes: importing moto is slow on a loaded machine
     try:
         urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/moto-api/", timeout=1)
         sys.exit(0)
