@@ -3,5 +3,6 @@
 //! Nothing here knows about Starling's events: `payload` turns X's JSON into typed activity items,
 //! and `starling-core` maps those onto the bus (the anti-corruption layer).
 
+pub mod oauth;
 pub mod payload;
 pub mod webhook;
