@@ -5,4 +5,5 @@
 
 pub mod oauth;
 pub mod payload;
+pub mod text;
 pub mod webhook;
