@@ -48,7 +48,10 @@ impl LocalTasks {
             error: "States.TaskFailed".into(),
             cause: "events:putEvents needs a bus; none is configured".into(),
         })?;
-        let entries = parameters["Entries"].as_array().cloned().unwrap_or_default();
+        let entries = parameters["Entries"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let events: Vec<OutgoingEvent> = entries
             .iter()
             .map(|e| OutgoingEvent {
@@ -61,34 +64,55 @@ impl LocalTasks {
                 },
                 resources: e["Resources"]
                     .as_array()
-                    .map(|r| r.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                    .map(|r| {
+                        r.iter()
+                            .filter_map(|x| x.as_str().map(str::to_string))
+                            .collect()
+                    })
                     .unwrap_or_default(),
                 time: None,
             })
             .collect();
-        let outcome = bus
-            .put(&events)
-            .await
-            .map_err(|e| TaskFailure { error: "EventBridge.EventBridgeException".into(), cause: e.to_string() })?;
+        let outcome = bus.put(&events).await.map_err(|e| TaskFailure {
+            error: "EventBridge.EventBridgeException".into(),
+            cause: e.to_string(),
+        })?;
         if let Some(f) = outcome.failed.first() {
             return Err(TaskFailure {
                 error: "EventBridge.FailedEntry".into(),
-                cause: format!("{} of {} entries failed; entry {}: {}: {}", outcome.failed.len(), events.len(), f.index, f.code, f.message),
+                cause: format!(
+                    "{} of {} entries failed; entry {}: {}: {}",
+                    outcome.failed.len(),
+                    events.len(),
+                    f.index,
+                    f.code,
+                    f.message
+                ),
             });
         }
-        Ok(json!({ "Entries": events.iter().map(|_| json!({})).collect::<Vec<_>>(), "FailedEntryCount": 0 }))
+        Ok(
+            json!({ "Entries": events.iter().map(|_| json!({})).collect::<Vec<_>>(), "FailedEntryCount": 0 }),
+        )
     }
 }
 
 #[async_trait]
 impl TaskHandler for LocalTasks {
-    async fn invoke(&self, resource: &str, input: Value, ctx: &TaskContext) -> Result<Value, TaskFailure> {
+    async fn invoke(
+        &self,
+        resource: &str,
+        input: Value,
+        ctx: &TaskContext,
+    ) -> Result<Value, TaskFailure> {
         match ctx.integration {
             Integration::LambdaInvoke | Integration::LambdaFunction => {
                 let name = lambda_function_name(ctx.function_name.as_deref().unwrap_or(resource));
                 let f = self.functions.get(name).ok_or_else(|| TaskFailure {
                     error: "Lambda.ResourceNotFoundException".into(),
-                    cause: format!("no local function named {name} (registered: {:?})", self.names()),
+                    cause: format!(
+                        "no local function named {name} (registered: {:?})",
+                        self.names()
+                    ),
                 })?;
                 f.call(input).await
             }
