@@ -190,10 +190,14 @@ fn url_at(rest: &str, prev: Option<char>) -> Option<usize> {
     if prev.is_some_and(|p| p.is_alphanumeric() || p == '@' || p == '/' || p == '.') {
         return None;
     }
-    let lower = rest.get(..8).unwrap_or(rest).to_ascii_lowercase();
-    let scheme = if lower.starts_with("https://") {
+    let starts = |scheme: &str| {
+        rest.as_bytes()
+            .get(..scheme.len())
+            .is_some_and(|b| b.eq_ignore_ascii_case(scheme.as_bytes()))
+    };
+    let scheme = if starts("https://") {
         8
-    } else if lower.starts_with("http://") {
+    } else if starts("http://") {
         7
     } else {
         return None;
@@ -388,6 +392,16 @@ mod tests {
         let fitted = fit_reply(&text, Some("alice"));
         assert!(fitted.starts_with("@alice x"));
         assert!(fits(&fitted));
+    }
+
+    #[test]
+    fn long_multibyte_text_is_counted_in_linear_time() {
+        let text = "漢字かな".repeat(50_000);
+        let started = std::time::Instant::now();
+        assert_eq!(weighted_length(&text), 400_000);
+        let fitted = fit_reply(&text, None);
+        assert!(fits(&fitted));
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 
     proptest! {
