@@ -131,7 +131,10 @@ impl Egress {
             return self.event(send, &Completion::Failed { error: reason });
         }
         let now = self.clock.now();
-        let lease_until = now + TimeDelta::from_std(self.config.lease).unwrap_or(TimeDelta::MAX);
+        let lease_until = TimeDelta::from_std(self.config.lease)
+            .ok()
+            .and_then(|lease| now.checked_add_signed(lease))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
         let claim = self
             .store
             .claim(key, now, lease_until)

@@ -623,3 +623,23 @@ async fn a_send_tweet_without_idempotency_key_is_unusable() {
     assert!(!err.is_retryable());
     assert!(rig.x.seen().is_empty());
 }
+
+#[tokio::test]
+async fn an_absurd_lease_does_not_overflow_the_clock() {
+    let x = FakeX::start().await;
+    let egress = Egress::new(
+        Arc::new(XApiPoster::new(
+            x.api(),
+            StaticSecrets(credentials(TOKEN_SECRET)),
+        )),
+        Arc::new(MemoryBlobs::default()),
+        Arc::new(MemoryIdempotency::default()),
+        Arc::new(SystemClock),
+        EgressConfig {
+            max_rate_limit_wait: Duration::MAX,
+            lease: Duration::MAX,
+        },
+    );
+    let event = egress.handle(&send("k-lease")).await.unwrap();
+    assert_eq!(event.detail_type, detail_type::TWEET_SENT);
+}
