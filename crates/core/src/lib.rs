@@ -3,6 +3,7 @@
 
 pub mod acl;
 pub mod analysis;
+pub mod egress;
 pub mod ingress;
 pub mod ports;
 pub mod publish;

@@ -6,6 +6,7 @@ pub mod bus;
 pub mod cli;
 pub mod fetch;
 pub mod functions;
+pub mod idempotency;
 pub mod runtime;
 pub mod send;
 pub mod server;
