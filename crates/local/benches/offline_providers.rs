@@ -3,6 +3,10 @@
 //! per second for a 1-megapixel photo (decode, orient, detect faces).
 //!
 //! `cargo bench -p starling-local --bench offline_providers`
+//!
+//! On the 2-core development machine (2026-11-23, one thread, `CARGO_PROFILE_BENCH_LTO=false
+//! CARGO_PROFILE_BENCH_CODEGEN_UNITS=16` to keep the build short): a tweet's full text analysis takes
+//! 156 µs (≈ 6,400 tweets/s); a 1 MP JPEG's decode + face detection takes 197 ms (≈ 5 images/s).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
