@@ -7,6 +7,7 @@ pub mod cli;
 pub mod fetch;
 pub mod functions;
 pub mod idempotency;
+pub mod outbox;
 pub mod runtime;
 pub mod send;
 pub mod server;

@@ -7,7 +7,15 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use starling_contracts::Envelope;
-use starling_core::ports::EventPublisher;
+use starling_contracts::SendTweet;
+use starling_core::egress::{Egress, EgressConfig, XApiPoster};
+use starling_core::ports::{EventPublisher, SystemClock, XCredentials, XPoster};
+use starling_core::secrets::StaticSecrets;
+use starling_x::api::{XApi, XApiConfig};
+
+use crate::blob::DiskBlobStore;
+use crate::idempotency::SqliteIdempotency;
+use crate::outbox::OutboxPoster;
 use starling_states::{ExecutionOptions, ExecutionStatus, StateMachine, execute};
 
 use crate::bus::{DeliveryError, Target, TargetRegistry, target_fn};
@@ -84,11 +92,71 @@ impl Target for StateMachineTarget {
     }
 }
 
-/// Everything wired so far: the catch-all log, and analyse-message with the offline providers.
+/// A route target running the egress handler: the reply is posted (or written to the outbox) and
+/// TWEET_SENT / TWEET_FAILED put on the bus.
+pub struct EgressTarget {
+    egress: Egress,
+    bus: Arc<dyn EventPublisher>,
+}
+
+#[async_trait]
+impl Target for EgressTarget {
+    async fn deliver(&self, event: &Envelope) -> Result<(), DeliveryError> {
+        let send: SendTweet = event
+            .detail_as()
+            .map_err(|e| DeliveryError::Permanent(format!("SEND_TWEET detail unreadable: {e}")))?;
+        match self.egress.handle(&send).await {
+            Ok(outcome) => {
+                let put = self
+                    .bus
+                    .put(&[outcome])
+                    .await
+                    .map_err(|e| DeliveryError::Retryable(e.to_string()))?;
+                match put.failed.first() {
+                    None => Ok(()),
+                    Some(f) => Err(DeliveryError::Retryable(format!(
+                        "{}: {}",
+                        f.code, f.message
+                    ))),
+                }
+            }
+            Err(e) if e.is_retryable() => Err(DeliveryError::Retryable(e.to_string())),
+            Err(e) => Err(DeliveryError::Permanent(e.to_string())),
+        }
+    }
+}
+
+/// Egress on one machine: X API v2 when the bot's user credentials are set, else the outbox.
+pub fn local_egress(data_dir: &Path, creds: &XCredentials) -> anyhow::Result<Egress> {
+    let x: Arc<dyn XPoster> = if creds.can_post() {
+        Arc::new(XApiPoster::new(
+            XApi::new(XApiConfig::default()),
+            StaticSecrets(creds.clone()),
+        ))
+    } else {
+        Arc::new(OutboxPoster::new(data_dir.join("outbox")))
+    };
+    let store = SqliteIdempotency::open(&data_dir.join("idempotency.sqlite"))?;
+    Ok(Egress::new(
+        x,
+        Arc::new(DiskBlobStore::new(data_dir.join("media"))),
+        Arc::new(store),
+        Arc::new(SystemClock),
+        EgressConfig::default(),
+    ))
+}
+
+/// Everything wired so far: the catch-all log, analyse-message with the offline providers, and
+/// egress (X, or the outbox without credentials).
 pub fn local_targets(
     data_dir: &Path,
     bus: Arc<dyn EventPublisher>,
+    creds: &XCredentials,
 ) -> anyhow::Result<TargetRegistry> {
+    let egress = EgressTarget {
+        egress: local_egress(data_dir, creds)?,
+        bus: bus.clone(),
+    };
     let machine = StateMachine::from_json_with_substitutions(
         ANALYSE_MESSAGE_ASL,
         &local_substitutions(data_dir),
@@ -104,5 +172,6 @@ pub fn local_targets(
                 Ok(())
             }),
         )
-        .with_target("state-machine", "analyse-message", Arc::new(StateMachineTarget::new("analyse-message", machine, tasks))))
+        .with_target("state-machine", "analyse-message", Arc::new(StateMachineTarget::new("analyse-message", machine, tasks)))
+        .with_target("lambda", "egress", Arc::new(egress)))
 }

@@ -52,12 +52,17 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
         ),
     }
     let bus = Arc::new(global.open_bus()?);
-    let report = bus
-        .start(&crate::runtime::local_targets(
-            &global.data_dir,
-            bus.clone(),
-        )?)
-        .await?;
+    let targets = crate::runtime::local_targets(&global.data_dir, bus.clone(), &creds)?;
+    let report = bus.start(&targets).await?;
+    if !creds.can_post() {
+        println!(
+            "No X user credentials ({}, {}, {}): replies are written to {}",
+            settings::API_KEY,
+            settings::ACCESS_TOKEN,
+            settings::ACCESS_TOKEN_SECRET,
+            global.data_dir.join("outbox").display()
+        );
+    }
     if !report.waiting.is_empty() {
         println!(
             "Routes waiting for their handlers (events are kept): {}",

@@ -1,0 +1,85 @@
+//! [`XPoster`] for a machine without X credentials: each reply is written to the data directory's
+//! outbox as JSON, with its images beside it, instead of being posted.
+
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+use serde_json::json;
+use starling_core::ports::{XError, XPoster};
+
+/// Writes replies under `dir` (`<post id>.json`, images under `media/`).
+#[derive(Debug, Clone)]
+pub struct OutboxPoster {
+    dir: PathBuf,
+}
+
+impl OutboxPoster {
+    /// An outbox in `dir` (created on first write).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    fn media_path(&self, id: &str) -> Option<PathBuf> {
+        let dir = self.dir.join("media");
+        std::fs::read_dir(&dir)
+            .ok()?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.file_stem().is_some_and(|s| s == id))
+    }
+}
+
+fn io(e: std::io::Error) -> XError {
+    XError::Unavailable(format!("outbox: {e}"))
+}
+
+#[async_trait]
+impl XPoster for OutboxPoster {
+    async fn upload_media(&self, bytes: Vec<u8>, mime: &str) -> Result<String, XError> {
+        let id = format!("local-media-{}", uuid::Uuid::new_v4().simple());
+        let ext = match mime {
+            "image/png" => "png",
+            "image/gif" => "gif",
+            "image/webp" => "webp",
+            _ => "jpg",
+        };
+        let dir = self.dir.join("media");
+        tokio::fs::create_dir_all(&dir).await.map_err(io)?;
+        tokio::fs::write(dir.join(format!("{id}.{ext}")), bytes)
+            .await
+            .map_err(io)?;
+        Ok(id)
+    }
+
+    async fn post_reply(
+        &self,
+        text: &str,
+        in_reply_to: &str,
+        media_ids: &[String],
+    ) -> Result<String, XError> {
+        let id = format!("local-{}", uuid::Uuid::new_v4().simple());
+        let media: Vec<String> = media_ids
+            .iter()
+            .map(|m| {
+                self.media_path(m)
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| m.clone())
+            })
+            .collect();
+        let reply = json!({
+            "PostId": id,
+            "InReplyToTweetId": in_reply_to,
+            "Text": text,
+            "Media": media,
+            "WrittenAt": chrono::Utc::now().to_rfc3339(),
+        });
+        tokio::fs::create_dir_all(&self.dir).await.map_err(io)?;
+        let body =
+            serde_json::to_vec_pretty(&reply).map_err(|e| XError::Unavailable(e.to_string()))?;
+        tokio::fs::write(self.dir.join(format!("{id}.json")), body)
+            .await
+            .map_err(io)?;
+        tracing::info!(post = %id, in_reply_to, "reply written to the outbox (no X credentials set)");
+        Ok(id)
+    }
+}
