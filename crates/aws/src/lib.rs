@@ -1,14 +1,18 @@
 //! Starling's ports implemented with the aws-sdk-* crates, plus what every Lambda's `main` shares:
 //! reading configuration from the environment and JSON logs.
 
+pub mod comprehend;
 pub mod config;
 pub mod eventbridge;
 pub mod ingress;
+pub mod lambda_error;
 pub mod secretsmanager;
 pub mod telemetry;
 
+pub use comprehend::ComprehendTextAnalyzer;
 pub use config::{ConfigError, Env};
 pub use eventbridge::EventBridgePublisher;
+pub use lambda_error::TaskError;
 pub use secretsmanager::SecretsManagerSecrets;
 pub use telemetry::init_tracing;
 

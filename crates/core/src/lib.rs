@@ -2,6 +2,8 @@
 //! `starling-aws` implements the ports with the AWS SDK, `starling-local` for one machine.
 
 pub mod acl;
+pub mod analysis;
+pub mod egress;
 pub mod ingress;
 pub mod ports;
 pub mod publish;

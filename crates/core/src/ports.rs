@@ -272,6 +272,92 @@ impl Clock for SystemClock {
     }
 }
 
+/// Why a call to X failed, sorted by what egress does about it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum XError {
+    /// X asked to slow down (429) until `reset_at`, when it said.
+    #[error("rate limited by X{}", reset_at.map(|r| format!(" until {r}")).unwrap_or_default())]
+    RateLimited {
+        /// When the rate-limit window resets.
+        reset_at: Option<DateTime<Utc>>,
+    },
+    /// X refused the request for good (a 4xx other than 429): posting again will not help.
+    #[error("X refused the request with {status}: {title}: {detail}")]
+    Rejected {
+        /// HTTP status (0 when refused before any request, e.g. no user credentials).
+        status: u16,
+        /// X's problem title.
+        title: String,
+        /// X's problem detail.
+        detail: String,
+    },
+    /// X or the credentials store could not be reached, or failed: retrying later may help.
+    #[error("X unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Posts on X as the bot: the X API v2 with OAuth 1.0a user context on AWS and locally.
+#[async_trait]
+pub trait XPoster: Send + Sync {
+    /// Uploads an image and returns its media id.
+    async fn upload_media(&self, bytes: Vec<u8>, mime: &str) -> Result<String, XError>;
+    /// Posts `text` as a reply to `in_reply_to` with the uploaded media and returns the new post id.
+    async fn post_reply(
+        &self,
+        text: &str,
+        in_reply_to: &str,
+        media_ids: &[String],
+    ) -> Result<String, XError>;
+}
+
+/// What a key's record says when egress tries to claim it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The key was free (or its lease had expired): this delivery posts.
+    Claimed,
+    /// Another delivery holds the key and its lease has not expired: try again later.
+    InProgress,
+    /// Already done: the outcome recorded then.
+    Done(Completion),
+}
+
+/// How a claimed key ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Completion {
+    /// The reply was posted with this id.
+    Sent {
+        /// The new post's id.
+        tweet_id: String,
+    },
+    /// X refused the reply for good.
+    Failed {
+        /// X's error, as TWEET_FAILED reports it.
+        error: String,
+    },
+}
+
+/// Why the idempotency store failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("idempotency store unavailable: {0}")]
+pub struct IdempotencyError(pub String);
+
+/// Remembers which SEND_TWEETs were posted, so a redelivery never posts twice. A conditional
+/// write on DynamoDB on AWS, SQLite locally.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `key` until `lease_until` unless it is done or held by an unexpired lease.
+    async fn claim(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Claim, IdempotencyError>;
+    /// Records how a claimed key ended; later claims answer [`Claim::Done`].
+    async fn complete(&self, key: &str, completion: &Completion) -> Result<(), IdempotencyError>;
+    /// Gives a claimed key back (the attempt failed in a way worth retrying).
+    async fn release(&self, key: &str) -> Result<(), IdempotencyError>;
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

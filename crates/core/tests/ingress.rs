@@ -111,7 +111,8 @@ async fn signature_failures_are_401_whatever_the_header_case() {
     let body = br#"{"for_user_id":"1"}"#;
     let good = sign(SECRET.as_bytes(), body);
     let wrong_value = sign(b"other-secret", body);
-    let cases: Vec<(&str, Vec<(&str, &[u8])>)> = vec![
+    type Headers<'a> = Vec<(&'a str, &'a [u8])>;
+    let cases: Vec<(&str, Headers)> = vec![
         ("missing", vec![]),
         (
             "wrong prefix",
@@ -230,4 +231,136 @@ proptest! {
         let r = rt.block_on(signed(&ingress, &body));
         prop_assert!([200, 400].contains(&r.status), "status {}", r.status);
     }
+}
+
+fn x_fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/../x/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn detail_types(events: &[OutgoingEvent]) -> Vec<&str> {
+    events.iter().map(|e| e.detail_type.as_str()).collect()
+}
+
+#[tokio::test]
+async fn each_of_the_13_activity_kinds_becomes_its_twitter_detail_type() {
+    let collect = Arc::new(Collect::default());
+    let ingress = ingress_with(collect.clone(), IngressConfig::default());
+    let r = signed(&ingress, &x_fixture("account_activity_all_kinds.json")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let events = collect.0.lock().unwrap();
+    let mut raw: Vec<&str> = detail_types(&events)
+        .into_iter()
+        .filter(|t| t.starts_with("TWITTER_"))
+        .collect();
+    raw.sort();
+    let mut want = starling_contracts::detail_type::TWITTER_KINDS.to_vec();
+    want.sort();
+    assert_eq!(raw, want);
+    // The one created post is from someone else, so it is also a MESSAGE_RECEIVED.
+    assert_eq!(
+        detail_types(&events)
+            .iter()
+            .filter(|t| **t == "MESSAGE_RECEIVED")
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn unfollow_unblock_and_unmute_delivered_with_a_type_field_map_by_type() {
+    for (fixture, want) in [
+        ("account_activity_unfollow.json", "TWITTER_UNFOLLOWED"),
+        ("account_activity_unblock.json", "TWITTER_UNBLOCKED"),
+        ("account_activity_unmute.json", "TWITTER_UNMUTED"),
+    ] {
+        let collect = Arc::new(Collect::default());
+        let ingress = ingress_with(collect.clone(), IngressConfig::default());
+        assert_eq!(signed(&ingress, &x_fixture(fixture)).await.status, 200);
+        assert_eq!(
+            detail_types(&collect.0.lock().unwrap()),
+            [want],
+            "{fixture}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_retweet_and_the_bots_own_post_produce_no_message_received() {
+    let collect = Arc::new(Collect::default());
+    let ingress = ingress_with(collect.clone(), IngressConfig::default());
+    assert_eq!(
+        signed(&ingress, &x_fixture("account_activity_retweet.json"))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        detail_types(&collect.0.lock().unwrap()),
+        ["TWITTER_TWEETED"]
+    );
+
+    // The same post, authored by the bot itself.
+    let mut own: serde_json::Value = serde_json::from_slice(&x_fixture(
+        "account_activity_tweet_create_extended_with_photos.json",
+    ))
+    .unwrap();
+    let author = own["tweet_create_events"][0]["user"]["id_str"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let collect = Arc::new(Collect::default());
+    let config = IngressConfig {
+        acl: starling_core::acl::AclConfig {
+            bot_user_id: Some(author),
+            include_retweets: false,
+        },
+        ..Default::default()
+    };
+    let ingress = ingress_with(collect.clone(), config);
+    own["for_user_id"] = serde_json::json!("somebody-else");
+    assert_eq!(
+        signed(&ingress, own.to_string().as_bytes()).await.status,
+        200
+    );
+    assert_eq!(
+        detail_types(&collect.0.lock().unwrap()),
+        ["TWITTER_TWEETED"]
+    );
+}
+
+#[tokio::test]
+async fn an_extended_post_with_photos_maps_every_message_received_field() {
+    let collect = Arc::new(Collect::default());
+    let ingress = ingress_with(collect.clone(), IngressConfig::default());
+    let body = x_fixture("account_activity_tweet_create_extended_with_photos.json");
+    assert_eq!(signed(&ingress, &body).await.status, 200);
+    let events = collect.0.lock().unwrap();
+    let msg = events
+        .iter()
+        .find(|e| e.detail_type == "MESSAGE_RECEIVED")
+        .expect("a MESSAGE_RECEIVED");
+    let raw: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let tweet = &raw["tweet_create_events"][0];
+    let d = &msg.detail;
+    assert_eq!(d["Twitter"]["TweetId"], tweet["id_str"]);
+    assert_eq!(d["Twitter"]["UserId"], tweet["user"]["id_str"]);
+    assert_eq!(d["Author"], tweet["user"]["screen_name"]);
+    assert_eq!(d["Lang"], tweet["lang"]);
+    assert!(
+        d["Text"].as_str().unwrap().len() > tweet["text"].as_str().unwrap().len() - 30,
+        "full text used"
+    );
+    assert!(!d["Text"].as_str().unwrap().contains("&amp;"));
+    assert!(d["CreatedAt"].as_str().unwrap().contains('T'), "RFC 3339");
+    let photos = tweet["extended_tweet"]["extended_entities"]["media"]
+        .as_array()
+        .or(tweet["extended_entities"]["media"].as_array())
+        .unwrap();
+    assert_eq!(d["ImageUrls"].as_array().unwrap().len(), photos.len());
+    assert_eq!(d["Media"][0]["Type"], "photo");
+    assert_eq!(
+        msg.resources,
+        vec![tweet["id_str"].as_str().unwrap().to_string()]
+    );
 }

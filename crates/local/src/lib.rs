@@ -1,5 +1,14 @@
 //! Starling on one machine: local adapters, the durable bus and the `starling` CLI.
 
+pub mod analysis;
 pub mod blob;
 pub mod bus;
 pub mod cli;
+pub mod fetch;
+pub mod functions;
+pub mod idempotency;
+pub mod runtime;
+pub mod send;
+pub mod server;
+pub mod settings;
+pub mod tasks;

@@ -11,6 +11,28 @@
 //! validation: an invalid pattern is an error naming the field and reason,
 //! never a pattern that silently matches nothing.
 //!
+//! ```
+//! use starling_patterns::Pattern;
+//! use serde_json::json;
+//!
+//! let pattern = Pattern::parse(
+//!     r#"{"source": ["starling.analysis"], "detail": {"Analysis": {"TextSentiment": ["NEGATIVE"]}}}"#,
+//! )?;
+//! let event = json!({
+//!     "source": "starling.analysis",
+//!     "detail-type": "MESSAGE_ANALYSED",
+//!     "detail": {"Analysis": {"TextSentiment": "NEGATIVE"}}
+//! });
+//! assert!(pattern.matches(&event));
+//!
+//! let error = Pattern::parse(r#"{"source": "starling.analysis"}"#).unwrap_err();
+//! assert_eq!(
+//!     error.to_string(),
+//!     r#"Event pattern is not valid. Reason: "source": must be an object or an array, not a string"#
+//! );
+//! # Ok::<(), starling_patterns::PatternError>(())
+//! ```
+//!
 //! # Why hand-written
 //!
 //! No maintained Rust crate implements EventBridge patterns; the reference
@@ -193,6 +215,9 @@ fn advance(fields: &[Field], from: usize, event: &Value, chosen: &[Choice]) -> S
             if !present {
                 continue;
             }
+        }
+        if field.matchers.is_empty() {
+            return Step::Fail;
         }
         let mut candidates = Vec::new();
         let free = visit_leaves(event, path, &mut trail, 0, &mut |leaf, choices| {

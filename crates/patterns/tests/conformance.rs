@@ -1126,6 +1126,30 @@ fn or_branch_path_overrides_an_earlier_sibling_with_the_same_path() {
 }
 
 #[test]
+fn a_field_after_an_or_overrides_the_same_path_in_every_branch() {
+    let p = r#"{"$or": [{"a": ["1"]}, {"b": ["2"]}], "a": ["3"]}"#;
+    assert!(!matches_raw(p, json!({"a": "1"})));
+    assert!(matches_raw(p, json!({"a": "3"})));
+    assert!(matches_raw(p, json!({"a": "3", "b": "2"})));
+}
+
+#[test]
+fn parse_reads_fields_in_document_order() {
+    // "a" comes first, so the branch's "a" overrides it in that branch only.
+    let p = r#"{"a": ["3"], "$or": [{"a": ["1"]}, {"b": ["2"]}]}"#;
+    assert!(matches_raw(p, json!({"a": "1"})));
+    assert!(matches_raw(p, json!({"a": "3", "b": "2"})));
+    assert!(!matches_raw(p, json!({"a": "3"})));
+}
+
+#[test]
+fn a_repeated_key_keeps_its_last_value() {
+    let p = r#"{"detail": {"eventSource": ["s3.amazonaws.com"], "eventSource": ["sns.amazonaws.com"]}}"#;
+    assert!(matches(p, json!({"eventSource": "sns.amazonaws.com"})));
+    assert!(!matches(p, json!({"eventSource": "s3.amazonaws.com"})));
+}
+
+#[test]
 fn reserved_words_are_ordinary_field_names_outside_or() {
     assert!(matches_raw(
         r#"{"prefix": ["x"], "numeric": [1]}"#,

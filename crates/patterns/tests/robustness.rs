@@ -181,3 +181,10 @@ fn a_thousand_fields_each_in_its_own_array_match_on_a_small_stack() {
         assert!(p.matches(&Value::Object(event)));
     });
 }
+
+#[test]
+fn patterns_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync + Clone + std::fmt::Debug>() {}
+    assert_send_sync::<Pattern>();
+    assert_send_sync::<starling_patterns::PatternError>();
+}

@@ -115,6 +115,17 @@ fn analysed_message_with_empty_text_and_no_images_gets_no_reply() {
 }
 
 #[test]
+fn analysed_message_whose_images_all_failed_gets_no_reply() {
+    // reply-image needs an analysed image (one with a Key); reply-text needs no images at all.
+    let mut event: Value = serde_json::from_str(MESSAGE_ANALYSED).unwrap();
+    event["detail"]["Analysis"]["Images"] = json!([
+        {"Url": "https://pbs.twimg.com/media/Fx1a2b3c4d.jpg", "Error": "image too large"}
+    ]);
+    event["detail"]["Analysis"]["TextSentiment"] = json!("POSITIVE");
+    assert_eq!(routed(&event), ["catch-all-log", "lake"]);
+}
+
+#[test]
 fn received_message_is_analysed() {
     let event = envelope(
         "starling.twitter",

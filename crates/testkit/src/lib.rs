@@ -3,6 +3,7 @@
 //! - [`moto`]: a moto server (AWS's APIs over HTTP) started from the test virtualenv.
 //! - [`lambda_runtime_api`]: a local Lambda Runtime API that hands events to a built Lambda binary.
 
+pub mod aws_json;
 pub mod lambda_runtime_api;
 pub mod moto;
 

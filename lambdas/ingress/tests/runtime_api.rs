@@ -224,6 +224,7 @@ async fn crc_and_a_signed_delivery_through_the_runtime_api() {
     assert_eq!(invoke(&api, malformed).await["statusCode"], 400);
 
     child.kill().ok();
+    child.wait().ok();
 }
 
 #[tokio::test]
@@ -235,6 +236,7 @@ async fn a_body_over_max_body_bytes_is_413() {
     event["body"] = json!("x".repeat(65));
     assert_eq!(invoke(&api, event).await["statusCode"], 413);
     child.kill().ok();
+    child.wait().ok();
 }
 
 #[tokio::test]

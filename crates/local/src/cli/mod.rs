@@ -7,7 +7,10 @@ pub mod burst;
 pub mod dlq;
 pub mod events;
 pub mod replay;
+pub mod send;
+pub mod states;
 pub mod time;
+pub mod up;
 
 use std::path::PathBuf;
 
@@ -67,6 +70,12 @@ impl Global {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Serve the X webhook locally (the same ingress as the Lambda) onto the durable bus.
+    Up(up::Args),
+    /// Deliver a payload to a webhook as X would (signed), or run X's CRC check.
+    Send(send::Args),
+    /// Run Amazon States Language definitions locally.
+    States(states::Args),
     /// Re-deliver archived events from a time range.
     Replay(replay::Args),
     /// Inspect and redrive the dead-letter table.
@@ -82,6 +91,9 @@ impl Cli {
     /// Runs the chosen subcommand.
     pub async fn run(self) -> anyhow::Result<()> {
         match self.command {
+            Command::Up(args) => up::run(&self.global, args).await,
+            Command::Send(args) => send::run(&self.global, args).await,
+            Command::States(args) => states::run(&self.global, args).await,
             Command::Replay(args) => replay::run(&self.global, args).await,
             Command::Dlq(args) => dlq::run(&self.global, args).await,
             Command::Events(args) => events::run(&self.global, args).await,

@@ -67,58 +67,54 @@ fn kind_for_type(key: &str, item: &Value) -> Option<ActivityKind> {
 }
 
 /// One item of a known activity key.
-fn item(key: &str, default: &ActivityKind, raw: &Value) -> ActivityItem {
-    let kind = kind_for_type(key, raw).unwrap_or_else(|| default.clone());
+fn item(key: &str, default: &ActivityKind, raw: Value) -> ActivityItem {
+    let kind = kind_for_type(key, &raw).unwrap_or_else(|| default.clone());
     let post = if kind == ActivityKind::Tweeted {
-        post_from_tweet_v1(raw)
+        post_from_tweet_v1(&raw)
     } else {
         None
     };
-    ActivityItem {
-        kind,
-        raw: raw.clone(),
-        post,
-    }
+    ActivityItem { kind, raw, post }
 }
 
 /// Parses the envelope's entries, in the order X sent them.
-pub(super) fn parse(entries: &[(String, Value)]) -> Delivery {
+pub(super) fn parse(entries: Vec<(String, Value)>) -> Delivery {
     let mut for_user_id = None;
     let mut items = Vec::new();
     for (key, value) in entries {
         if key == "for_user_id" {
-            for_user_id = id_like(value).or(for_user_id);
+            for_user_id = id_like(&value).or(for_user_id);
             continue;
         }
         if BOOKKEEPING_KEYS.contains(&key.as_str()) {
             continue;
         }
-        match (kind_for_key(key), value) {
+        match (kind_for_key(&key), value) {
             (Some(ActivityKind::PermissionRevoked), Value::Object(map))
                 if !map.contains_key("revoke") =>
             {
                 items.push(ActivityItem {
-                    kind: ActivityKind::Unknown(key.clone()),
-                    raw: value.clone(),
+                    kind: ActivityKind::Unknown(key),
+                    raw: Value::Object(map),
                     post: None,
                 });
             }
-            (Some(ActivityKind::PermissionRevoked), _) => {
+            (Some(ActivityKind::PermissionRevoked), value) => {
                 items.push(ActivityItem {
                     kind: ActivityKind::PermissionRevoked,
-                    raw: value.clone(),
+                    raw: value,
                     post: None,
                 });
             }
             (Some(kind), Value::Array(list)) => {
-                items.extend(list.iter().map(|raw| item(key, &kind, raw)))
+                items.extend(list.into_iter().map(|raw| item(&key, &kind, raw)))
             }
             // Not the documented array: still published, whole, under the key's kind.
-            (Some(kind), _) => items.push(item(key, &kind, value)),
-            (None, _) => {
+            (Some(kind), value) => items.push(item(&key, &kind, value)),
+            (None, value) => {
                 items.push(ActivityItem {
-                    kind: ActivityKind::Unknown(key.clone()),
-                    raw: value.clone(),
+                    kind: ActivityKind::Unknown(key),
+                    raw: value,
                     post: None,
                 });
             }
@@ -148,7 +144,7 @@ mod tests {
 
     #[test]
     fn bookkeeping_keys_yield_no_items_but_for_user_id_is_read() {
-        let delivery = parse(&entries(json!({
+        let delivery = parse(entries(json!({
             "for_user_id": "1", "user_has_blocked": "false", "is_blocked_by": "true", "users": {}, "apps": {}
         })));
         assert!(delivery.items.is_empty());
@@ -157,7 +153,7 @@ mod tests {
 
     #[test]
     fn a_user_event_without_revoke_is_unknown() {
-        let delivery = parse(&entries(json!({"user_event": {"something_else": {}}})));
+        let delivery = parse(entries(json!({"user_event": {"something_else": {}}})));
         assert_eq!(
             delivery.items[0].kind,
             ActivityKind::Unknown("user_event".into())
@@ -167,7 +163,7 @@ mod tests {
     #[test]
     fn only_tweets_get_a_post() {
         let tweet = json!({"id_str": "1", "text": "hi", "user": {"id_str": "2"}});
-        let delivery = parse(&entries(
+        let delivery = parse(entries(
             json!({"tweet_create_events": [tweet.clone()], "favorite_events": [tweet]}),
         ));
         for item in &delivery.items {

@@ -223,12 +223,16 @@ pub enum PayloadError {
 /// Parses a delivery body (any of the three envelopes).
 ///
 /// Errors only when the body is not a JSON object; everything inside an object becomes items.
+/// The body is decoded once, keeping X's key order, and its values are moved (not copied) into items.
 pub fn parse_delivery(body: &[u8]) -> Result<Delivery, PayloadError> {
-    let value: Value = serde_json::from_slice(body)?;
-    if !value.is_object() {
-        return Err(PayloadError::NotAnObject);
+    match serde_json::from_slice::<OrderedObject>(body) {
+        Ok(OrderedObject(entries)) => Ok(parse_entries(entries)),
+        // Tell "not JSON" from "JSON but not an object" only on the error path.
+        Err(e) => match serde_json::from_slice::<Value>(body) {
+            Ok(_) => Err(PayloadError::NotAnObject),
+            Err(_) => Err(PayloadError::NotJson(e)),
+        },
     }
-    Ok(parse_value(&value, body))
 }
 
 /// Parses an already-decoded delivery body. Returns `None` when it is not a JSON object.
@@ -236,13 +240,17 @@ pub fn parse_delivery(body: &[u8]) -> Result<Delivery, PayloadError> {
 /// Items of an Account Activity delivery come out in key order as X sent them only through
 /// [`parse_delivery`] (which sees the bytes); here they follow `serde_json`'s map order.
 pub fn parse_delivery_value(value: &Value) -> Option<Delivery> {
-    if !value.is_object() {
-        return None;
-    }
-    Some(parse_value(value, &[]))
+    let map = value.as_object()?;
+    Some(parse_entries(
+        map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+    ))
 }
 
-fn parse_value(value: &Value, body: &[u8]) -> Delivery {
+fn parse_entries(entries: Vec<(String, Value)>) -> Delivery {
+    if !entries.iter().any(|(k, _)| k == "data") {
+        return account_activity::parse(entries);
+    }
+    let value = Value::Object(entries.iter().cloned().collect());
     if let Some(data) = value.get("data") {
         let xaa = match data {
             Value::Array(list) => !list.is_empty() && list.iter().all(x_activity::is_event),
@@ -251,25 +259,11 @@ fn parse_value(value: &Value, body: &[u8]) -> Delivery {
         if xaa {
             return x_activity::parse(data);
         }
-        if filtered_stream::is_delivery(value, data) {
-            return filtered_stream::parse(value);
+        if filtered_stream::is_delivery(&value, data) {
+            return filtered_stream::parse(&value);
         }
     }
-    let entries = ordered_entries(body).unwrap_or_else(|| {
-        value
-            .as_object()
-            .map(|map| map.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default()
-    });
-    account_activity::parse(&entries)
-}
-
-/// The top-level entries of a JSON object body, in the order they appear in the bytes
-/// (`serde_json::Map` sorts its keys unless the workspace-wide `preserve_order` feature is on).
-fn ordered_entries(body: &[u8]) -> Option<Vec<(String, Value)>> {
-    serde_json::from_slice::<OrderedObject>(body)
-        .ok()
-        .map(|o| o.0)
+    account_activity::parse(entries)
 }
 
 /// A JSON object read as a list of entries, keeping their order.

@@ -1,6 +1,7 @@
 //! `starling events …`: the event log. One module per subcommand.
 
 pub mod list;
+pub mod test_pattern;
 
 use super::Global;
 
@@ -17,11 +18,14 @@ pub struct Args {
 pub enum EventsCommand {
     /// Show the latest events, oldest first.
     List(list::Args),
+    /// Test an event against an event pattern, like `aws events test-event-pattern`.
+    TestPattern(test_pattern::Args),
 }
 
 /// Runs an `events` subcommand.
 pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
     match args.command {
         EventsCommand::List(args) => list::run(global, args).await,
+        EventsCommand::TestPattern(args) => test_pattern::run(args),
     }
 }

@@ -1,0 +1,92 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Duration } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Node } from 'constructs';
+
+/**
+ * Everything the app reads from CDK context (`-c key=value` or cdk.json), parsed once.
+ *
+ * | key                     | default          | meaning                                                     |
+ * |-------------------------|------------------|-------------------------------------------------------------|
+ * | twitterAccountId        | (required)       | the bot's X user id (BOT_USER_ID), digits only              |
+ * | twitterSecretName       | TwitterSecret    | Secrets Manager secret with the X credentials (referenced)  |
+ * | architecture            | arm64            | arm64 or x86_64, for every Lambda                           |
+ * | skipBundling            | false            | true: placeholder assets instead of running cargo-lambda    |
+ * | archiveRetentionDays    | 7                | event archive retention (replay window)                     |
+ * | alertEmails             | (none)           | comma-separated e-mail addresses subscribed to alerts       |
+ * | reservedConcurrency     | true             | false: no reserved concurrency (accounts with a limit of 10)|
+ * | repoRoot                | ../ from cdk/    | the Rust workspace (Cargo.toml, lambdas/, schemas/, …)      |
+ */
+export interface StarlingConfig {
+  readonly twitterAccountId: string;
+  readonly twitterSecretName: string;
+  readonly architecture: lambda.Architecture;
+  readonly skipBundling: boolean;
+  readonly archiveRetention: Duration;
+  readonly alertEmails: string[];
+  readonly reservedConcurrency: boolean;
+  readonly repoRoot: string;
+}
+
+export const DEFAULT_REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+function str(node: Node, key: string): string | undefined {
+  const v: unknown = node.tryGetContext(key);
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v === 'string') return v.trim();
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return v.map(String).join(',');
+  throw new Error(`context ${key}: expected a string, got ${JSON.stringify(v)}`);
+}
+
+function bool(node: Node, key: string, dflt: boolean): boolean {
+  const v = str(node, key);
+  if (v === undefined) return dflt;
+  if (/^(true|1|yes)$/i.test(v)) return true;
+  if (/^(false|0|no)$/i.test(v)) return false;
+  throw new Error(`context ${key}: expected true or false, got ${v}`);
+}
+
+export function readConfig(node: Node): StarlingConfig {
+  const twitterAccountId = str(node, 'twitterAccountId');
+  if (twitterAccountId === undefined) {
+    throw new Error(
+      'context twitterAccountId is required: the bot\'s X user id, e.g. `cdk deploy --all -c twitterAccountId=1234567890`',
+    );
+  }
+  if (!/^[0-9]{1,19}$/.test(twitterAccountId)) {
+    throw new Error(`context twitterAccountId: an X user id is 1-19 digits, got ${twitterAccountId}`);
+  }
+  const arch = (str(node, 'architecture') ?? 'arm64').toLowerCase();
+  let architecture: lambda.Architecture;
+  if (arch === 'arm64') architecture = lambda.Architecture.ARM_64;
+  else if (arch === 'x86_64' || arch === 'x86-64' || arch === 'amd64') architecture = lambda.Architecture.X86_64;
+  else throw new Error(`context architecture: arm64 or x86_64, got ${arch}`);
+
+  const days = Number(str(node, 'archiveRetentionDays') ?? '7');
+  if (!Number.isInteger(days) || days < 1) {
+    throw new Error(`context archiveRetentionDays: a positive whole number of days, got ${days}`);
+  }
+  const alertEmails = (str(node, 'alertEmails') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  for (const e of alertEmails) {
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(e)) throw new Error(`context alertEmails: not an e-mail address: ${e}`);
+  }
+  const repoRoot = path.resolve(str(node, 'repoRoot') ?? DEFAULT_REPO_ROOT);
+  if (!fs.existsSync(path.join(repoRoot, 'Cargo.toml'))) {
+    throw new Error(`context repoRoot: ${repoRoot} has no Cargo.toml (the Rust workspace)`);
+  }
+  return {
+    twitterAccountId,
+    twitterSecretName: str(node, 'twitterSecretName') ?? 'TwitterSecret',
+    architecture,
+    skipBundling: bool(node, 'skipBundling', false),
+    archiveRetention: Duration.days(days),
+    alertEmails,
+    reservedConcurrency: bool(node, 'reservedConcurrency', true),
+    repoRoot,
+  };
+}

@@ -1,0 +1,74 @@
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type { MediaBucketRef } from './analysis';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { StarlingConfig } from '../config';
+import { functionSpec, maybeFunction, type StarlingFunction } from '../functions';
+import type { Observed } from '../observability';
+import { type RouteTable, route, ruleFor } from '../routes';
+import { DeadLetterQueue, TARGET_RETRY } from '../targets';
+import { OBJECT_KEYS, expectWildcards } from '../nag';
+import * as iam from 'aws-cdk-lib/aws-iam';
+
+export interface EgressStackProps extends StackProps {
+  readonly config: StarlingConfig;
+  readonly routes: RouteTable;
+  readonly bus: events.IEventBus;
+  readonly mediaBucket: MediaBucketRef;
+  readonly observed: Observed;
+}
+
+/** The TTL attribute of the idempotency table: epoch seconds after which a key may be reused. */
+export const IDEMPOTENCY_TTL_ATTRIBUTE = 'ExpiresAt';
+
+/** SEND_TWEET → the egress Lambda → X; at most once per IdempotencyKey. */
+export class EgressStack extends Stack {
+  readonly table: dynamodb.Table;
+  readonly egress?: StarlingFunction;
+
+  constructor(scope: Construct, id: string, props: EgressStackProps) {
+    super(scope, id, props);
+    const { config, routes, bus, mediaBucket, observed } = props;
+
+    this.table = new dynamodb.Table(this, 'Idempotency', {
+      tableName: 'starling-idempotency',
+      partitionKey: { name: 'IdempotencyKey', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: IDEMPOTENCY_TTL_ATTRIBUTE,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const secret = secretsmanager.Secret.fromSecretNameV2(this, 'TwitterSecret', config.twitterSecretName);
+    const dlq = new DeadLetterQueue(this, 'EgressDlq', { name: 'egress', observed });
+    this.egress = maybeFunction(this, 'Egress', {
+      config,
+      spec: functionSpec('egress'),
+      wiring: {
+        secretArn: secret.secretArn,
+        eventBusName: bus.eventBusName,
+        mediaBucketName: mediaBucket.name,
+        idempotencyTableName: this.table.tableName,
+      },
+      observed,
+      deadLetterQueue: dlq.queue,
+      // A reply must not be posted twice: one retry at most, and not after an hour.
+      asyncRetryAttempts: 1,
+      maxEventAge: Duration.hours(1),
+    });
+    if (this.egress !== undefined) {
+      const fn = this.egress.fn;
+      secret.grantRead(fn);
+      bus.grantPutEventsTo(fn);
+      this.egress.role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [`${mediaBucket.arn}/*`] }));
+      expectWildcards(this.egress.role, OBJECT_KEYS);
+      this.table.grantReadWriteData(fn);
+      ruleFor(this, 'EgressRule', bus, route(routes, 'egress')).addTarget(
+        new targets.LambdaFunction(fn, { deadLetterQueue: dlq.queue, ...TARGET_RETRY }),
+      );
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+
+import type { Construct } from 'constructs';
+import type { StarlingConfig } from '../config';
+import { functionSpec, maybeFunction, type StarlingFunction } from '../functions';
+import type { Observed } from '../observability';
+
+export interface IngressStackProps extends StackProps {
+  readonly config: StarlingConfig;
+  readonly bus: events.IEventBus;
+  readonly observed: Observed;
+}
+
+/** The webhook path X calls (GET for the CRC, POST for deliveries). */
+export const WEBHOOK_PATH = '/twitter';
+
+/**
+ * X's webhook endpoint: an HTTP API with exactly `GET /twitter` and `POST /twitter`, throttled,
+ * access-logged, in front of the ingress Lambda. Why an HTTP API rather than a Function URL:
+ * see cdk/README.md ("Why API Gateway").
+ */
+export class IngressStack extends Stack {
+  readonly ingress?: StarlingFunction;
+  readonly api?: apigwv2.HttpApi;
+
+  constructor(scope: Construct, id: string, props: IngressStackProps) {
+    super(scope, id, props);
+    const { config, bus } = props;
+    const secret = secretsmanager.Secret.fromSecretNameV2(this, 'TwitterSecret', config.twitterSecretName);
+
+    this.ingress = maybeFunction(this, 'Ingress', {
+      config,
+      spec: functionSpec('ingress'),
+      wiring: { secretArn: secret.secretArn, eventBusName: bus.eventBusName, botUserId: config.twitterAccountId },
+      observed: props.observed,
+    });
+    if (this.ingress === undefined) return;
+    const fn = this.ingress.fn;
+    secret.grantRead(fn);
+    bus.grantPutEventsTo(fn);
+
+    const accessLog = new logs.LogGroup(this, 'AccessLog', {
+      logGroupName: '/starling/webhook-access',
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.api = new apigwv2.HttpApi(this, 'Api', {
+      apiName: 'starling-webhook',
+      description: 'X Account Activity webhook: GET (CRC) and POST (events) on /twitter',
+      createDefaultStage: false,
+    });
+    new apigwv2.HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      // X delivers a few requests a second at most; anything above is abuse, not load.
+      throttle: { rateLimit: 50, burstLimit: 100 },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(accessLog),
+        format: apigw.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            requestTime: '$context.requestTime',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            integrationLatency: '$context.integrationLatency',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        ),
+      },
+    });
+    const routes = this.api.addRoutes({
+      path: WEBHOOK_PATH,
+      methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST],
+      integration: new HttpLambdaIntegration('Ingress', fn, { payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0 }),
+    });
+    for (const r of routes) {
+      Validations.of(r).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: 'X calls the webhook without credentials; the ingress Lambda authenticates every POST by its HMAC-SHA256 signature (x-twitter-webhooks-signature) and answers GET only with a CRC response.',
+        });
+    }
+
+    new CfnOutput(this, 'WebhookUrl', {
+      value: `${this.api.apiEndpoint}${WEBHOOK_PATH}`,
+      description: 'Register this URL with X: POST /2/webhooks {"url": ...}',
+    });
+  }
+}

@@ -1,0 +1,147 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lex from 'aws-cdk-lib/aws-lex';
+import type { MediaBucketRef } from './analysis';
+import type { Construct } from 'constructs';
+import { type BotDefinition, loadBot } from '../bot';
+import type { StarlingConfig } from '../config';
+import { functionSpec, maybeFunction, type StarlingFunction } from '../functions';
+import type { Observed } from '../observability';
+import { type RouteTable, route, ruleFor } from '../routes';
+import { DeadLetterQueue, TARGET_RETRY } from '../targets';
+import { OBJECT_KEYS, expectWildcards } from '../nag';
+
+export interface RespondingStackProps extends StackProps {
+  readonly config: StarlingConfig;
+  readonly routes: RouteTable;
+  readonly bus: events.IEventBus;
+  readonly mediaBucket: MediaBucketRef;
+  readonly observed: Observed;
+}
+
+export const BOT_ALIAS_NAME = 'live';
+
+/** The Lex V2 bot (Joke / Fact / Fallback) and the two reply Lambdas that turn analyses into SEND_TWEET. */
+export class RespondingStack extends Stack {
+  readonly bot: lex.CfnBot;
+  readonly botAlias: lex.CfnBotAlias;
+  readonly definition: BotDefinition;
+  readonly replyImage?: StarlingFunction;
+  readonly replyText?: StarlingFunction;
+  readonly fulfilment?: StarlingFunction;
+
+  constructor(scope: Construct, id: string, props: RespondingStackProps) {
+    super(scope, id, props);
+    const { config, routes, bus, mediaBucket, observed } = props;
+    const { bot: def, hash } = loadBot(config.repoRoot);
+    this.definition = def;
+
+    this.fulfilment = maybeFunction(this, 'LexFulfilment', { config, spec: functionSpec('lex-fulfilment'), wiring: {}, observed });
+
+    // A text-only bot needs no permissions; Lex still requires a role to assume.
+    const botRole = new iam.Role(this, 'BotRole', {
+      assumedBy: new iam.ServicePrincipal('lexv2.amazonaws.com'),
+      description: 'Runtime role of the Starling Lex bot (text only: no permissions needed)',
+    });
+    const codeHook = this.fulfilment !== undefined;
+    this.bot = new lex.CfnBot(this, 'Bot', {
+      name: def.name,
+      description: def.description,
+      roleArn: botRole.roleArn,
+      dataPrivacy: { ChildDirected: false },
+      idleSessionTtlInSeconds: def.idleSessionTtlSeconds ?? 300,
+      autoBuildBotLocales: true,
+      botLocales: [
+        {
+          localeId: def.locale,
+          nluConfidenceThreshold: def.confidenceThreshold,
+          intents: [
+            ...def.intents.map((i) => ({
+              name: i.name,
+              description: i.description,
+              sampleUtterances: i.utterances.map((utterance) => ({ utterance })),
+              fulfillmentCodeHook: { enabled: codeHook },
+            })),
+            {
+              name: 'FallbackIntent',
+              description: 'Below the confidence threshold',
+              parentIntentSignature: 'AMAZON.FallbackIntent',
+              intentClosingSetting: {
+                isActive: true,
+                closingResponse: { messageGroupsList: [{ message: { plainTextMessage: { value: def.fallbackText } } }] },
+              },
+            },
+          ],
+        },
+      ],
+    });
+    // A new bot version whenever the definition changes (versions are immutable).
+    const version = new lex.CfnBotVersion(this, `Version${hash.slice(0, 12)}`, {
+      botId: this.bot.attrId,
+      description: `bot/starling-bot.json sha256 ${hash}`,
+      botVersionLocaleSpecification: [{ localeId: def.locale, botVersionLocaleDetails: { sourceBotVersion: 'DRAFT' } }],
+    });
+    this.botAlias = new lex.CfnBotAlias(this, 'Alias', {
+      botId: this.bot.attrId,
+      botAliasName: BOT_ALIAS_NAME,
+      botVersion: version.attrBotVersion,
+      botAliasLocaleSettings: [
+        {
+          localeId: def.locale,
+          botAliasLocaleSetting: {
+            enabled: true,
+            ...(this.fulfilment
+              ? { codeHookSpecification: { lambdaCodeHook: { codeHookInterfaceVersion: '1.0', lambdaArn: this.fulfilment.fn.functionArn } } }
+              : {}),
+          },
+        },
+      ],
+    });
+    if (this.fulfilment) {
+      this.fulfilment.fn.addPermission('InvokedByLex', {
+        principal: new iam.ServicePrincipal('lexv2.amazonaws.com'),
+        action: 'lambda:InvokeFunction',
+        sourceArn: this.botAlias.attrArn,
+      });
+    }
+
+    const imageDlq = new DeadLetterQueue(this, 'ReplyImageDlq', { name: 'reply-image', observed });
+    this.replyImage = maybeFunction(this, 'ReplyImage', {
+      config,
+      spec: functionSpec('reply-image'),
+      wiring: { mediaBucketName: mediaBucket.name, eventBusName: bus.eventBusName },
+      observed,
+      deadLetterQueue: imageDlq.queue,
+      asyncRetryAttempts: 2,
+    });
+    if (this.replyImage) {
+      this.replyImage.role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [`${mediaBucket.arn}/*`] }));
+      expectWildcards(this.replyImage.role, OBJECT_KEYS);
+      bus.grantPutEventsTo(this.replyImage.fn);
+      ruleFor(this, 'ReplyImageRule', bus, route(routes, 'reply-image')).addTarget(
+        new targets.LambdaFunction(this.replyImage.fn, { deadLetterQueue: imageDlq.queue, ...TARGET_RETRY }),
+      );
+    }
+
+    const textDlq = new DeadLetterQueue(this, 'ReplyTextDlq', { name: 'reply-text', observed });
+    this.replyText = maybeFunction(this, 'ReplyText', {
+      config,
+      spec: functionSpec('reply-text'),
+      wiring: { botId: this.bot.attrId, botAliasId: this.botAlias.attrBotAliasId, botLocaleId: def.locale, eventBusName: bus.eventBusName },
+      observed,
+      deadLetterQueue: textDlq.queue,
+      asyncRetryAttempts: 2,
+    });
+    if (this.replyText) {
+      this.replyText.role.addToPolicy(
+        new iam.PolicyStatement({ actions: ['lex:RecognizeText'], resources: [this.botAlias.attrArn] }),
+      );
+      bus.grantPutEventsTo(this.replyText.fn);
+      ruleFor(this, 'ReplyTextRule', bus, route(routes, 'reply-text')).addTarget(
+        new targets.LambdaFunction(this.replyText.fn, { deadLetterQueue: textDlq.queue, ...TARGET_RETRY }),
+      );
+    }
+  }
+}

@@ -1,0 +1,283 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { DEFAULT_REPO_ROOT } from '../lib/config';
+import { FUNCTIONS, functionName } from '../lib/functions';
+import { STAR_RESOURCE_ACTIONS } from '../lib/iam';
+import { loadRoutes } from '../lib/routes';
+import { ACCOUNT_ID, completeWorkspace, ingressOnlyWorkspace, nagViolations, resources, type Synthesized, synth } from './helpers';
+
+const routes = loadRoutes(DEFAULT_REPO_ROOT).routes;
+let today: Synthesized;
+let repository: Synthesized;
+let complete: Synthesized;
+
+beforeAll(() => {
+  today = synth('ingress-only', ingressOnlyWorkspace());
+  repository = synth('repository', DEFAULT_REPO_ROOT);
+  complete = synth('complete', completeWorkspace(), { alertEmails: 'ops@example.com,oncall@example.com' });
+});
+
+const STACKS = ['Plumbing', 'Ingress', 'Analysis', 'Alerting', 'Responding', 'Egress', 'Analytics'];
+
+describe.each([
+  ['an ingress-only workspace', () => today],
+  ['this repository as it is', () => repository],
+  ['the complete workspace', () => complete],
+])('%s', (_name, get) => {
+  test('synthesizes all seven stacks', () => {
+    expect(Object.keys(get().templates).sort()).toEqual([...STACKS].sort());
+  });
+
+  test('cdk-nag AwsSolutions: no unacknowledged findings', () => {
+    expect(nagViolations(get())).toEqual([]);
+  });
+
+  test('every cdk-nag acknowledgment is in the template (audit trail) with a reason', () => {
+    let n = 0;
+    for (const t of Object.values(get().templates)) {
+      for (const r of Object.values(t.toJSON().Resources ?? {}) as any[]) {
+        for (const x of r.Metadata?.cdk_nag?.rules_to_suppress ?? []) {
+          n += 1;
+          expect(x.id).toMatch(/^AwsSolutions-/);
+          expect(String(x.reason ?? '').length).toBeGreaterThan(30);
+        }
+      }
+    }
+    expect(n).toBeGreaterThan(0);
+  });
+
+  test('every rule is a route of schemas/routes.json, with its pattern verbatim, on the Plumbing bus', () => {
+    const rules = resources(get(), 'AWS::Events::Rule');
+    for (const r of rules) {
+      const route = routes.find((x) => x.name === r.props.Name);
+      expect(route).toBeDefined();
+      expect(r.props.EventPattern).toEqual(route!.pattern);
+      expect(r.props.Description).toEqual(route!.description);
+      expect(r.props.State).toEqual('ENABLED');
+      expect(r.props.Targets).toHaveLength(1);
+      const t = r.props.Targets[0];
+      expect(t.DeadLetterConfig?.Arn).toBeDefined();
+      expect(t.RetryPolicy).toEqual({ MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 6 * 3600 });
+    }
+    expect(new Set(rules.map((r) => r.props.Name)).size).toEqual(rules.length);
+  });
+
+  test('every function: provided.al2023, arm64, bootstrap, its log group, its environment, reserved concurrency', () => {
+    const fns = resources(get(), 'AWS::Lambda::Function');
+    expect(fns.length).toBeGreaterThan(0);
+    for (const f of fns) {
+      const spec = FUNCTIONS.find((x) => functionName(x.name) === f.props.FunctionName);
+      expect(spec).toBeDefined();
+      expect(f.props.Runtime).toEqual('provided.al2023');
+      expect(f.props.Architectures).toEqual(['arm64']);
+      expect(f.props.Handler).toEqual('bootstrap');
+      expect(f.props.MemorySize).toEqual(spec!.memoryMb);
+      expect(f.props.Timeout).toEqual(spec!.timeout.toSeconds());
+      expect(f.props.ReservedConcurrentExecutions).toEqual(spec!.reservedConcurrency);
+      expect(f.props.LoggingConfig?.LogGroup).toBeDefined();
+      const vars = Object.keys(f.props.Environment.Variables).sort();
+      expect(vars).toEqual(['RUST_LOG', ...Object.keys(spec!.env), ...Object.keys(spec!.fixedEnv ?? {})].sort());
+    }
+    for (const lg of resources(get(), 'AWS::Logs::LogGroup')) expect(lg.props.RetentionInDays).toBeDefined();
+  });
+
+  test('no identity-policy statement has a * resource except the documented actions', () => {
+    const statements: { stack: string; id: string; st: any }[] = [];
+    for (const p of resources(get(), 'AWS::IAM::Policy')) for (const st of p.props.PolicyDocument.Statement) statements.push({ stack: p.stack, id: p.id, st });
+    for (const r of resources(get(), 'AWS::IAM::Role')) {
+      for (const pol of r.props.Policies ?? []) for (const st of pol.PolicyDocument.Statement) statements.push({ stack: r.stack, id: r.id, st });
+    }
+    const offenders: string[] = [];
+    for (const { stack, id, st } of statements) {
+      const res = ([] as unknown[]).concat(st.Resource);
+      if (!res.includes('*')) continue;
+      for (const a of ([] as string[]).concat(st.Action)) {
+        if (!(a in STAR_RESOURCE_ACTIONS)) offenders.push(`${stack}/${id}: ${a}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+});
+
+describe('an ingress-only workspace (only lambdas/ingress)', () => {
+  test('only the routes whose targets exist: the catch-all log and the lake', () => {
+    expect(resources(today, 'AWS::Events::Rule').map((r) => r.props.Name).sort()).toEqual(['catch-all-log', 'lake']);
+    expect(resources(today, 'AWS::Lambda::Function').map((f) => f.props.FunctionName)).toEqual(['starling-ingress']);
+  });
+
+  test('a missing crate or state machine is a synth-time warning', () => {
+    Annotations.fromStack(today.stacks.egress).hasWarning('*', Match.stringLikeRegexp('lambdas/egress does not exist yet'));
+    Annotations.fromStack(today.stacks.analysis).hasWarning('*', Match.stringLikeRegexp('analyse-message.asl.json does not exist yet'));
+    today.templates.Analysis.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
+  });
+
+  test('without the transform Lambda, Firehose extracts the partition keys with jq', () => {
+    today.templates.Analytics.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        Prefix: 'events/detail_type=!{partitionKeyFromQuery:detail_type}/dt=!{partitionKeyFromQuery:dt}/',
+        ProcessingConfiguration: { Enabled: true, Processors: Match.arrayWith([Match.objectLike({ Type: 'MetadataExtraction' })]) },
+      }),
+    });
+  });
+
+  test('without athena/tables, the default events table', () => {
+    today.templates.Analytics.hasResourceProperties('AWS::Glue::Table', { TableInput: Match.objectLike({ Name: 'events' }) });
+  });
+});
+
+describe('the complete workspace', () => {
+  test('every route of schemas/routes.json is a rule', () => {
+    expect(resources(complete, 'AWS::Events::Rule').map((r) => r.props.Name).sort()).toEqual(routes.map((r) => r.name).sort());
+    expect(resources(complete, 'AWS::Lambda::Function').map((f) => f.props.FunctionName).sort()).toEqual(FUNCTIONS.map((f) => functionName(f.name)).sort());
+  });
+
+  test('Plumbing: bus, archive, catch-all log, a metric filter per detail-type, dashboard, alarms', () => {
+    const t = complete.templates.Plumbing;
+    t.hasResourceProperties('AWS::Events::EventBus', { Name: 'Plumbing' });
+    t.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 7 });
+    t.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/events/plumbing-events', RetentionInDays: 30 });
+    t.hasResourceProperties('AWS::Logs::ResourcePolicy', { PolicyName: 'starling-events-to-logs' });
+    const dts = fs.readdirSync(path.join(DEFAULT_REPO_ROOT, 'schemas')).filter((f) => f.endsWith('.schema.json') && f !== 'envelope.schema.json');
+    t.resourceCountIs('AWS::Logs::MetricFilter', dts.length);
+    t.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '{ $.detail-type = "MESSAGE_ANALYSIS_FAILED" }',
+      MetricTransformations: [Match.objectLike({ MetricNamespace: 'Starling/Events', MetricName: 'MESSAGE_ANALYSIS_FAILED' })],
+    });
+    t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    // One alarm per DLQ (catch-all, analyse-message, alert, reply-image, reply-text, egress, lake) + analysis failures.
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'starling-egress-dlq-not-empty',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+    });
+    const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')) as any[];
+    for (const a of alarms) expect(JSON.stringify(a.Properties.AlarmActions)).toContain(':starling-alerts');
+  });
+
+  test('Ingress: GET and POST /twitter on an HTTP API, throttled and logged; the webhook URL is an output', () => {
+    const t = complete.templates.Ingress;
+    t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /twitter' });
+    t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /twitter' });
+    t.resourceCountIs('AWS::ApiGatewayV2::Route', 2);
+    t.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 }),
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+    });
+    t.hasOutput('WebhookUrl', {});
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'starling-ingress',
+      Environment: { Variables: Match.objectLike({ BOT_USER_ID: ACCOUNT_ID, EVENT_BUS_NAME: Match.anyValue(), SECRET_ARN: Match.anyValue() }) },
+    });
+    // The secret is referenced, never created.
+    for (const tt of Object.values(complete.templates)) tt.resourceCountIs('AWS::SecretsManager::Secret', 0);
+  });
+
+  test('Analysis: media bucket, EXPRESS state machine with substitutions, logging and tracing', () => {
+    const t = complete.templates.Analysis;
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 1, Status: 'Enabled' })]) },
+      BucketEncryption: Match.anyValue(),
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    });
+    t.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    t.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'analyse-message',
+      StateMachineType: 'EXPRESS',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+      DefinitionSubstitutions: Match.objectLike({
+        DownloadMediaFunctionArn: Match.anyValue(), AnalyseImageFunctionArn: Match.anyValue(), AnalyseTextFunctionArn: Match.anyValue(),
+        EventBusName: Match.anyValue(), MediaBucket: Match.anyValue(),
+      }),
+    });
+  });
+
+  test('Alerting: TLS-only encrypted topic, e-mail subscriptions from context', () => {
+    const t = complete.templates.Alerting;
+    t.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'starling-alerts', KmsMasterKeyId: Match.anyValue() });
+    t.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    t.resourceCountIs('AWS::SNS::Subscription', 2);
+    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+  });
+
+  test('Responding: the Lex bot from bot/starling-bot.json, a version, an alias with the code hook', () => {
+    const t = complete.templates.Responding;
+    const def = JSON.parse(fs.readFileSync(path.join(DEFAULT_REPO_ROOT, 'bot', 'starling-bot.json'), 'utf8'));
+    const bot = Object.values(t.findResources('AWS::Lex::Bot'))[0] as any;
+    const locale = bot.Properties.BotLocales[0];
+    expect(locale.LocaleId).toEqual(def.locale);
+    expect(locale.NluConfidenceThreshold).toEqual(def.confidenceThreshold);
+    expect(locale.Intents.map((i: any) => i.Name).sort()).toEqual([...def.intents.map((i: any) => i.name), 'FallbackIntent'].sort());
+    const joke = locale.Intents.find((i: any) => i.Name === 'Joke');
+    expect(joke.SampleUtterances.map((u: any) => u.Utterance)).toEqual(def.intents.find((i: any) => i.name === 'Joke').utterances);
+    expect(joke.FulfillmentCodeHook).toEqual({ Enabled: true });
+    t.resourceCountIs('AWS::Lex::BotVersion', 1);
+    t.hasResourceProperties('AWS::Lex::BotAlias', {
+      BotAliasLocaleSettings: [Match.objectLike({ BotAliasLocaleSetting: Match.objectLike({ CodeHookSpecification: Match.anyValue() }) })],
+    });
+    t.hasResourceProperties('AWS::Lambda::Permission', { Principal: 'lexv2.amazonaws.com', Action: 'lambda:InvokeFunction' });
+  });
+
+  test('Egress: idempotency table, async retry limit and DLQ', () => {
+    const t = complete.templates.Egress;
+    t.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'IdempotencyKey', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'ExpiresAt', Enabled: true },
+    });
+    t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: 3600 });
+    t.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'starling-egress', DeadLetterConfig: { TargetArn: Match.anyValue() } });
+  });
+
+  test('Analytics: Firehose with dynamic partitioning through the transform Lambda, Glue projection, Athena', () => {
+    const t = complete.templates.Analytics;
+    t.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        Prefix: 'events/detail_type=!{partitionKeyFromLambda:detail_type}/dt=!{partitionKeyFromLambda:dt}/',
+        ErrorOutputPrefix: Match.stringLikeRegexp('^errors/'),
+        DynamicPartitioningConfiguration: { Enabled: true, RetryOptions: { DurationInSeconds: 300 } },
+        ProcessingConfiguration: { Enabled: true, Processors: Match.arrayWith([Match.objectLike({ Type: 'Lambda' })]) },
+      }),
+    });
+    t.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'starling', Description: Match.anyValue() } });
+    t.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        Name: 'messages_analysed',
+        Parameters: Match.objectLike({
+          'projection.enabled': 'true',
+          'projection.detail_type.values': 'MESSAGE_ANALYSED',
+          'projection.dt.type': 'date',
+        }),
+        PartitionKeys: [Match.objectLike({ Name: 'detail_type' }), Match.objectLike({ Name: 'dt' })],
+      }),
+    });
+    t.hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: Match.objectLike({
+        EnforceWorkGroupConfiguration: true,
+        ResultConfiguration: Match.objectLike({ EncryptionConfiguration: { EncryptionOption: 'SSE_S3' } }),
+      }),
+    });
+    t.hasResourceProperties('AWS::Athena::NamedQuery', { Name: 'sentiment', Database: 'starling' });
+  });
+});
+
+test('context architecture=x86_64 and reservedConcurrency=false', () => {
+  const s = synth('x86', DEFAULT_REPO_ROOT, { architecture: 'x86_64', reservedConcurrency: 'false' });
+  const f = resources(s, 'AWS::Lambda::Function')[0];
+  expect(f.props.Architectures).toEqual(['x86_64']);
+  expect(f.props.ReservedConcurrentExecutions).toBeUndefined();
+});
+
+test('an ASL ${…} that is not a substitution fails the synth (CloudFormation would not fill it)', () => {
+  const root = completeWorkspace();
+  const file = path.join(root, 'statemachines', 'analyse-message.asl.json');
+  const asl = JSON.parse(fs.readFileSync(file, 'utf8'));
+  asl.Comment = 'Placeholders ${...} are filled by CDK';
+  fs.writeFileSync(file, JSON.stringify(asl));
+  expect(() => synth('bad-asl', root)).toThrow(/contains \$\{\.\.\.\}, which the Analysis stack does not substitute/);
+});

@@ -1,0 +1,5 @@
+//! The analyse-message handlers: text (Comprehend-shaped) and, later, media and images.
+
+pub mod image;
+pub mod media;
+pub mod text;

@@ -1,0 +1,645 @@
+//! Egress end to end against a local fake X API whose every request's OAuth 1.0a signature is
+//! checked by an independent implementation (Python's oauthlib, `fixtures/oauth_verify.py`).
+//!
+//! The fake runs on 127.0.0.1:0; the real `XApi` client and `XApiPoster` talk to it over HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use starling_contracts::{SendTweet, TweetFailed, TweetSent, detail_type};
+use starling_core::egress::{Egress, EgressConfig, EgressError, XApiPoster};
+use starling_core::ports::{
+    BlobError, BlobStore, Claim, Completion, IdempotencyError, IdempotencyStore, SystemClock,
+    XCredentials,
+};
+use starling_core::secrets::StaticSecrets;
+use starling_x::api::{XApi, XApiConfig};
+use tokio::io::AsyncWriteExt;
+
+const CONSUMER_KEY: &str = "fake-consumer-key";
+const CONSUMER_SECRET: &str = "fake consumer secret/+=&";
+const TOKEN: &str = "1234-fake-access-token";
+const TOKEN_SECRET: &str = "fake token secret ☃";
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n fake png";
+const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3];
+
+// ---------- the fake X API ----------
+
+/// One request as the fake saw it.
+#[derive(Debug, Clone)]
+struct Seen {
+    path: String,
+    body: Value,
+    signature_ok: bool,
+    reason: String,
+}
+
+/// A scripted answer for the next request to a path.
+#[derive(Debug, Clone)]
+struct Scripted {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: Value,
+}
+
+#[derive(Default)]
+struct FakeState {
+    seen: Mutex<Vec<Seen>>,
+    script: Mutex<HashMap<String, VecDeque<Scripted>>>,
+    nonces: Mutex<HashSet<String>>,
+    next_id: Mutex<u64>,
+}
+
+struct FakeX {
+    base: String,
+    state: Arc<FakeState>,
+}
+
+impl FakeX {
+    async fn start() -> Self {
+        let state = Arc::new(FakeState::default());
+        let app = axum::Router::new()
+            .fallback(fake_handler)
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { base, state }
+    }
+
+    fn script(&self, path: &str, answer: Scripted) {
+        self.state
+            .script
+            .lock()
+            .unwrap()
+            .entry(path.into())
+            .or_default()
+            .push_back(answer);
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.state.seen.lock().unwrap().clone()
+    }
+
+    fn seen_at(&self, path: &str) -> Vec<Seen> {
+        self.seen().into_iter().filter(|s| s.path == path).collect()
+    }
+
+    fn api(&self) -> XApi {
+        XApi::new(XApiConfig {
+            api_base: self.base.clone(),
+            upload_base: format!("{}/", self.base),
+            timeout: Duration::from_secs(10),
+        })
+    }
+}
+
+fn venv_python() -> PathBuf {
+    let venv = std::env::var("STARLING_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv"));
+    let python = venv.join("bin/python");
+    assert!(
+        python.exists(),
+        "no Python at {}; run the test command (bash scripts/test.sh), which creates the \
+         virtualenv from ci/requirements.txt (oauthlib), or set STARLING_VENV",
+        python.display()
+    );
+    python
+}
+
+/// Asks oauthlib whether the request is signed with the fake's credentials.
+async fn verify_with_oauthlib(
+    method: &Method,
+    url: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> (bool, String) {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let input = json!({
+        "method": method.as_str(),
+        "url": url,
+        "authorization": header("authorization"),
+        "content_type": header("content-type"),
+        "body": String::from_utf8_lossy(body),
+        "consumer_key": CONSUMER_KEY,
+        "consumer_secret": CONSUMER_SECRET,
+        "token": TOKEN,
+        "token_secret": TOKEN_SECRET,
+        "now": Utc::now().timestamp(),
+    });
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/oauth_verify.py");
+    let mut child = tokio::process::Command::new(venv_python())
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the oauthlib verifier");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.to_string().as_bytes()).await.unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().await.unwrap();
+    let verdict: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!(
+            "oauthlib verifier failed (is oauthlib installed in the venv?): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (
+        verdict["ok"].as_bool().unwrap(),
+        verdict["reason"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+async fn fake_handler(
+    State(state): State<Arc<FakeState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let url = format!("http://{host}{uri}");
+    let (mut ok, mut reason) = verify_with_oauthlib(&method, &url, &headers, &body).await;
+    // A nonce is good for one request only.
+    if ok {
+        let auth = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let nonce = auth
+            .split(", ")
+            .find_map(|f| f.strip_prefix("oauth_nonce=\""))
+            .unwrap_or_default()
+            .trim_end_matches('"')
+            .to_string();
+        if !state.nonces.lock().unwrap().insert(nonce) {
+            ok = false;
+            reason = "oauth_nonce replayed".into();
+        }
+    }
+    let path = uri.path().to_string();
+    let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    state.seen.lock().unwrap().push(Seen {
+        path: path.clone(),
+        body: parsed.clone(),
+        signature_ok: ok,
+        reason: reason.clone(),
+    });
+    if !ok {
+        return (
+            StatusCode::UNAUTHORIZED,
+            JsonBody(json!({"title": "Unauthorized", "detail": reason, "type": "about:blank", "status": 401})),
+        )
+            .into_response();
+    }
+    let scripted = state
+        .script
+        .lock()
+        .unwrap()
+        .get_mut(&path)
+        .and_then(VecDeque::pop_front);
+    if let Some(s) = scripted {
+        let mut response =
+            (StatusCode::from_u16(s.status).unwrap(), JsonBody(s.body)).into_response();
+        for (k, v) in s.headers {
+            response.headers_mut().insert(k, v.parse().unwrap());
+        }
+        return response;
+    }
+    let id = {
+        let mut n = state.next_id.lock().unwrap();
+        *n += 1;
+        *n
+    };
+    match path.as_str() {
+        "/2/media/upload" => {
+            assert_eq!(parsed["media_category"], "tweet_image");
+            (
+                StatusCode::OK,
+                JsonBody(json!({"data": {"id": format!("77{id}"), "media_key": format!("3_77{id}"), "size": 10, "expires_after_secs": 86400}})),
+            )
+                .into_response()
+        }
+        "/2/tweets" => (
+            StatusCode::CREATED,
+            JsonBody(json!({"data": {"id": format!("99{id}"), "text": parsed["text"]}})),
+        )
+            .into_response(),
+        _ => (
+            StatusCode::NOT_FOUND,
+            JsonBody(json!({"title": "Not Found", "detail": path})),
+        )
+            .into_response(),
+    }
+}
+
+/// A JSON answer (axum's `json` feature is off in the workspace).
+struct JsonBody(Value);
+
+impl IntoResponse for JsonBody {
+    fn into_response(self) -> Response {
+        ([("content-type", "application/json")], self.0.to_string()).into_response()
+    }
+}
+
+// ---------- test adapters ----------
+
+#[derive(Default)]
+struct MemoryBlobs(Mutex<HashMap<String, Vec<u8>>>);
+
+#[async_trait]
+impl BlobStore for MemoryBlobs {
+    fn bucket(&self) -> String {
+        "media".into()
+    }
+    async fn put(&self, key: &str, bytes: Vec<u8>, _: &str) -> Result<(), BlobError> {
+        self.0.lock().unwrap().insert(key.into(), bytes);
+        Ok(())
+    }
+    async fn get(&self, key: &str) -> Result<Vec<u8>, BlobError> {
+        self.0
+            .lock()
+            .unwrap()
+            .get(key)
+            .cloned()
+            .ok_or_else(|| BlobError::NotFound(key.into()))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Record {
+    Claimed(DateTime<Utc>),
+    Done(Completion),
+}
+
+/// The in-memory idempotency store, for tests only (SQLite locally, DynamoDB on AWS).
+#[derive(Default)]
+struct MemoryIdempotency(Mutex<HashMap<String, Record>>);
+
+#[async_trait]
+impl IdempotencyStore for MemoryIdempotency {
+    async fn claim(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Claim, IdempotencyError> {
+        let mut map = self.0.lock().unwrap();
+        match map.get(key) {
+            Some(Record::Done(c)) => return Ok(Claim::Done(c.clone())),
+            Some(Record::Claimed(until)) if *until > now => return Ok(Claim::InProgress),
+            _ => {}
+        }
+        map.insert(key.into(), Record::Claimed(lease_until));
+        Ok(Claim::Claimed)
+    }
+    async fn complete(&self, key: &str, completion: &Completion) -> Result<(), IdempotencyError> {
+        self.0
+            .lock()
+            .unwrap()
+            .insert(key.into(), Record::Done(completion.clone()));
+        Ok(())
+    }
+    async fn release(&self, key: &str) -> Result<(), IdempotencyError> {
+        self.0.lock().unwrap().remove(key);
+        Ok(())
+    }
+}
+
+struct Rig {
+    x: FakeX,
+    blobs: Arc<MemoryBlobs>,
+    store: Arc<MemoryIdempotency>,
+    egress: Egress,
+}
+
+fn credentials(token_secret: &str) -> XCredentials {
+    XCredentials {
+        api_key: CONSUMER_KEY.into(),
+        api_secret: CONSUMER_SECRET.into(),
+        access_token: TOKEN.into(),
+        access_token_secret: token_secret.into(),
+    }
+}
+
+async fn rig_with(token_secret: &str) -> Rig {
+    let x = FakeX::start().await;
+    let blobs = Arc::new(MemoryBlobs::default());
+    let store = Arc::new(MemoryIdempotency::default());
+    let poster = XApiPoster::new(x.api(), StaticSecrets(credentials(token_secret)));
+    let egress = Egress::new(
+        Arc::new(poster),
+        blobs.clone(),
+        store.clone(),
+        Arc::new(SystemClock),
+        EgressConfig {
+            max_rate_limit_wait: Duration::from_secs(3),
+            lease: Duration::from_secs(300),
+        },
+    );
+    Rig {
+        x,
+        blobs,
+        store,
+        egress,
+    }
+}
+
+async fn rig() -> Rig {
+    rig_with(TOKEN_SECRET).await
+}
+
+fn send(key: &str) -> SendTweet {
+    SendTweet {
+        text: "@alice Here is a joke for you.".into(),
+        reply_to_tweet_id: "1850000000000000001".into(),
+        reply_to_user_id: "42".into(),
+        reply_to_username: Some("alice".into()),
+        image_keys: Vec::new(),
+        idempotency_key: key.into(),
+    }
+}
+
+fn rate_limited(reset_at: i64) -> Scripted {
+    Scripted {
+        status: 429,
+        headers: vec![
+            ("x-rate-limit-reset", reset_at.to_string()),
+            ("x-rate-limit-remaining", "0".into()),
+        ],
+        body: json!({"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429}),
+    }
+}
+
+fn all_signatures_verified(x: &FakeX) {
+    let seen = x.seen();
+    assert!(!seen.is_empty());
+    for s in &seen {
+        assert!(
+            s.signature_ok,
+            "{} was not verified by oauthlib: {}",
+            s.path, s.reason
+        );
+    }
+}
+
+// ---------- scenarios ----------
+
+#[tokio::test]
+async fn images_are_uploaded_then_the_reply_carries_their_media_ids() {
+    let rig = rig().await;
+    rig.blobs
+        .put("annotated/1.png", PNG.to_vec(), "image/png")
+        .await
+        .unwrap();
+    rig.blobs
+        .put("annotated/2.jpg", JPEG.to_vec(), "image/jpeg")
+        .await
+        .unwrap();
+    let mut request = send("k-images");
+    request.image_keys = vec!["annotated/1.png".into(), "annotated/2.jpg".into()];
+
+    let event = rig.egress.handle(&request).await.unwrap();
+
+    let seen = rig.x.seen();
+    let paths: Vec<&str> = seen.iter().map(|s| s.path.as_str()).collect();
+    assert_eq!(paths, ["/2/media/upload", "/2/media/upload", "/2/tweets"]);
+    assert_eq!(seen[0].body["media_type"], "image/png");
+    assert_eq!(seen[1].body["media_type"], "image/jpeg");
+    use base64::Engine;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(seen[0].body["media"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(decoded, PNG);
+    let reply = &seen[2].body;
+    assert_eq!(reply["media"]["media_ids"], json!(["771", "772"]));
+    assert_eq!(
+        reply["reply"]["in_reply_to_tweet_id"],
+        "1850000000000000001"
+    );
+    assert_eq!(reply["text"], "@alice Here is a joke for you.");
+    all_signatures_verified(&rig.x);
+
+    assert_eq!(event.detail_type, detail_type::TWEET_SENT);
+    assert_eq!(event.source, "starling.egress");
+    let sent: TweetSent = serde_json::from_value(event.detail).unwrap();
+    assert_eq!(sent.tweet_id, "993");
+    assert_eq!(sent.idempotency_key, "k-images");
+}
+
+#[tokio::test]
+async fn a_duplicate_send_tweet_replies_once_and_republishes_the_outcome() {
+    let rig = rig().await;
+    let first = rig.egress.handle(&send("k-dup")).await.unwrap();
+    let second = rig.egress.handle(&send("k-dup")).await.unwrap();
+    assert_eq!(rig.x.seen_at("/2/tweets").len(), 1);
+    assert_eq!(first.detail, second.detail);
+    assert_eq!(first.resources, second.resources);
+    assert_eq!(second.detail_type, detail_type::TWEET_SENT);
+    all_signatures_verified(&rig.x);
+}
+
+#[tokio::test]
+async fn a_long_reply_is_fitted_to_280_keeping_the_mention() {
+    let rig = rig().await;
+    let mut request = send("k-long");
+    request.text = format!("@alice {}", "日本語のテキスト".repeat(40));
+    rig.egress.handle(&request).await.unwrap();
+    let text = rig.x.seen_at("/2/tweets")[0].body["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(text.starts_with("@alice "));
+    assert!(text.ends_with('…'));
+    assert!(starling_x::text::fits(&text));
+}
+
+#[tokio::test]
+async fn a_429_whose_reset_has_passed_is_retried_at_once() {
+    let rig = rig().await;
+    rig.x
+        .script("/2/tweets", rate_limited(Utc::now().timestamp() - 5));
+    let event = rig.egress.handle(&send("k-429-past")).await.unwrap();
+    assert_eq!(event.detail_type, detail_type::TWEET_SENT);
+    assert_eq!(rig.x.seen_at("/2/tweets").len(), 2);
+    all_signatures_verified(&rig.x);
+}
+
+#[tokio::test]
+async fn a_429_resetting_soon_is_waited_out_then_retried_once() {
+    let rig = rig().await;
+    rig.x
+        .script("/2/tweets", rate_limited(Utc::now().timestamp() + 1));
+    let started = std::time::Instant::now();
+    let event = rig.egress.handle(&send("k-429-soon")).await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(100));
+    assert_eq!(event.detail_type, detail_type::TWEET_SENT);
+    assert_eq!(rig.x.seen_at("/2/tweets").len(), 2);
+    all_signatures_verified(&rig.x);
+}
+
+#[tokio::test]
+async fn a_second_429_after_the_wait_is_deferred_to_a_retry() {
+    let rig = rig().await;
+    rig.x
+        .script("/2/tweets", rate_limited(Utc::now().timestamp() - 1));
+    rig.x
+        .script("/2/tweets", rate_limited(Utc::now().timestamp() - 1));
+    let err = rig.egress.handle(&send("k-429-twice")).await.unwrap_err();
+    assert!(matches!(err, EgressError::RateLimited { .. }));
+    assert!(err.is_retryable());
+    assert_eq!(rig.x.seen_at("/2/tweets").len(), 2);
+}
+
+#[tokio::test]
+async fn a_429_resetting_later_releases_the_claim_and_asks_for_a_retry() {
+    let rig = rig().await;
+    let reset = Utc::now().timestamp() + 900;
+    rig.x.script("/2/tweets", rate_limited(reset));
+    let err = rig.egress.handle(&send("k-later")).await.unwrap_err();
+    assert_eq!(
+        err,
+        EgressError::RateLimited {
+            retry_after: DateTime::from_timestamp(reset, 0)
+        }
+    );
+    // Released: nothing recorded for the key, so the retry posts.
+    assert!(rig.store.0.lock().unwrap().get("k-later").is_none());
+    assert_eq!(rig.x.seen_at("/2/tweets").len(), 1);
+    let event = rig.egress.handle(&send("k-later")).await.unwrap();
+    assert_eq!(event.detail_type, detail_type::TWEET_SENT);
+    all_signatures_verified(&rig.x);
+}
+
+#[tokio::test]
+async fn a_403_becomes_tweet_failed_with_x_detail_and_is_not_retried() {
+    let rig = rig().await;
+    rig.x.script(
+        "/2/tweets",
+        Scripted {
+            status: 403,
+            headers: vec![],
+            body: json!({
+                "title": "Forbidden",
+                "detail": "You are not allowed to create a Tweet with duplicate content.",
+                "type": "about:blank",
+                "status": 403
+            }),
+        },
+    );
+    let event = rig.egress.handle(&send("k-403")).await.unwrap();
+    assert_eq!(event.detail_type, detail_type::TWEET_FAILED);
+    let failed: TweetFailed = serde_json::from_value(event.detail.clone()).unwrap();
+    assert!(failed.error.contains("403"), "{}", failed.error);
+    assert!(
+        failed
+            .error
+            .contains("You are not allowed to create a Tweet with duplicate content."),
+        "{}",
+        failed.error
+    );
+    // A redelivery republishes the failure without calling X again.
+    let again = rig.egress.handle(&send("k-403")).await.unwrap();
+    assert_eq!(again.detail, event.detail);
+    assert_eq!(rig.x.seen_at("/2/tweets").len(), 1);
+    all_signatures_verified(&rig.x);
+}
+
+#[tokio::test]
+async fn a_server_error_releases_the_claim_for_a_retry() {
+    let rig = rig().await;
+    rig.x.script(
+        "/2/tweets",
+        Scripted {
+            status: 503,
+            headers: vec![],
+            body: json!({"title": "Service Unavailable", "detail": "try later"}),
+        },
+    );
+    let err = rig.egress.handle(&send("k-503")).await.unwrap_err();
+    assert!(
+        matches!(err, EgressError::Retry(ref m) if m.contains("503")),
+        "{err}"
+    );
+    let event = rig.egress.handle(&send("k-503")).await.unwrap();
+    assert_eq!(event.detail_type, detail_type::TWEET_SENT);
+}
+
+#[tokio::test]
+async fn a_missing_image_fails_the_reply_without_posting() {
+    let rig = rig().await;
+    let mut request = send("k-missing");
+    request.image_keys = vec!["annotated/gone.png".into()];
+    let event = rig.egress.handle(&request).await.unwrap();
+    assert_eq!(event.detail_type, detail_type::TWEET_FAILED);
+    assert!(rig.x.seen().is_empty());
+}
+
+#[tokio::test]
+async fn a_wrong_token_secret_is_rejected_by_the_independent_verifier() {
+    let rig = rig_with("not the token secret").await;
+    let event = rig.egress.handle(&send("k-badsig")).await.unwrap();
+    let seen = rig.x.seen();
+    assert_eq!(seen.len(), 1);
+    assert!(!seen[0].signature_ok);
+    assert!(
+        seen[0].reason.contains("oauth_signature does not match"),
+        "{}",
+        seen[0].reason
+    );
+    assert_eq!(event.detail_type, detail_type::TWEET_FAILED);
+    let failed: TweetFailed = serde_json::from_value(event.detail).unwrap();
+    assert!(failed.error.contains("401"), "{}", failed.error);
+    // X's error is reported, never the credentials.
+    assert!(!failed.error.contains("not the token secret"));
+    assert!(!failed.error.contains(CONSUMER_SECRET));
+}
+
+#[tokio::test]
+async fn a_send_tweet_without_idempotency_key_is_unusable() {
+    let rig = rig().await;
+    let err = rig.egress.handle(&send("  ")).await.unwrap_err();
+    assert!(!err.is_retryable());
+    assert!(rig.x.seen().is_empty());
+}
+
+#[tokio::test]
+async fn an_absurd_lease_does_not_overflow_the_clock() {
+    let x = FakeX::start().await;
+    let egress = Egress::new(
+        Arc::new(XApiPoster::new(
+            x.api(),
+            StaticSecrets(credentials(TOKEN_SECRET)),
+        )),
+        Arc::new(MemoryBlobs::default()),
+        Arc::new(MemoryIdempotency::default()),
+        Arc::new(SystemClock),
+        EgressConfig {
+            max_rate_limit_wait: Duration::MAX,
+            lease: Duration::MAX,
+        },
+    );
+    let event = egress.handle(&send("k-lease")).await.unwrap();
+    assert_eq!(event.detail_type, detail_type::TWEET_SENT);
+}

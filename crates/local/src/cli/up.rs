@@ -1,0 +1,110 @@
+//! `starling up`: serve the X webhook on this machine — the same ingress code as the Lambda —
+//! putting every event on the durable local bus in the data directory.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use starling_core::acl::AclConfig;
+use starling_core::ingress::{DEFAULT_MAX_BODY_BYTES, Ingress, IngressConfig};
+use starling_core::publish::RetryPolicy;
+use starling_core::secrets::StaticSecrets;
+
+use super::Global;
+use crate::settings::{self, SecretSource};
+
+/// Options of `starling up`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Port to listen on.
+    #[arg(long, default_value_t = 3000, env = "STARLING_PORT")]
+    pub port: u16,
+    /// Address to listen on (use 0.0.0.0 behind a tunnel that forwards X's requests).
+    #[arg(long, default_value = "127.0.0.1", env = "STARLING_BIND")]
+    pub bind: IpAddr,
+    /// Largest delivery accepted, in bytes (larger ones get 413).
+    #[arg(long, default_value_t = DEFAULT_MAX_BODY_BYTES, env = "STARLING_MAX_BODY_BYTES")]
+    pub max_body_bytes: usize,
+    /// Make plain retweets MESSAGE_RECEIVED too.
+    #[arg(long, env = "STARLING_INCLUDE_RETWEETS")]
+    pub include_retweets: bool,
+}
+
+/// Serves until Ctrl-C or SIGTERM, then drains requests and stops the bus cleanly.
+pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
+    let (creds, source) = settings::x_credentials(&global.data_dir).with_context(|| {
+        format!(
+            "reading or creating the consumer secret in {}",
+            global.data_dir.display()
+        )
+    })?;
+    let secret_file = global.data_dir.join(settings::SECRET_FILE);
+    match source {
+        SecretSource::Environment => {
+            println!("Consumer secret: from {}", settings::CONSUMER_SECRET)
+        }
+        SecretSource::DataDir => println!("Consumer secret: {}", secret_file.display()),
+        SecretSource::Generated => println!(
+            "No {} set: generated a consumer secret and stored it in {}:\n  {}",
+            settings::CONSUMER_SECRET,
+            secret_file.display(),
+            creds.api_secret
+        ),
+    }
+    let bus = Arc::new(global.open_bus()?);
+    let report = bus
+        .start(&crate::runtime::local_targets(
+            &global.data_dir,
+            bus.clone(),
+        )?)
+        .await?;
+    if !report.waiting.is_empty() {
+        println!(
+            "Routes waiting for their handlers (events are kept): {}",
+            report.waiting.join(", ")
+        );
+    }
+    let config = IngressConfig {
+        acl: AclConfig {
+            bot_user_id: settings::bot_user_id(),
+            include_retweets: args.include_retweets,
+        },
+        max_body_bytes: args.max_body_bytes,
+        retry: RetryPolicy::default(),
+    };
+    let ingress = Arc::new(Ingress::new(
+        bus.clone(),
+        Arc::new(StaticSecrets(creds)),
+        config,
+    ));
+    let listener = tokio::net::TcpListener::bind((args.bind, args.port))
+        .await
+        .with_context(|| format!("listening on {}:{}", args.bind, args.port))?;
+    println!(
+        "Starling is listening on http://{}/twitter (health: /healthz), data in {}",
+        listener.local_addr()?,
+        global.data_dir.display()
+    );
+    crate::server::serve(listener, ingress, shutdown_signal()).await?;
+    bus.shutdown().await?;
+    println!("Stopped cleanly.");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,131 @@
+//! The analyse-message tasks as local functions: the same core handlers the Lambdas wrap, with
+//! the offline providers, the disk media store and reqwest.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use starling_contracts::MessageReceived;
+use starling_core::analysis::image::{ImageConfig, ImageTask, analyse_image};
+use starling_core::analysis::media::{DownloadRequest, HttpFetcher, MediaConfig, download_media};
+use starling_core::analysis::text::analyse_text;
+use starling_core::ports::{AnalysisError, BlobStore, ImageAnalyzer, TextAnalyzer};
+use starling_states::TaskFailure;
+
+use crate::analysis::{OfflineImageAnalyzer, OfflineTextAnalyzer};
+use crate::blob::DiskBlobStore;
+use crate::fetch::ReqwestFetcher;
+use crate::tasks::{LocalFunction, LocalTasks};
+
+fn failure(e: AnalysisError) -> TaskFailure {
+    let error = match e {
+        AnalysisError::Throttled(_) => "Starling.Throttled",
+        AnalysisError::Unavailable(_) => "Starling.Unavailable",
+        AnalysisError::InvalidInput(_) => "Starling.InvalidInput",
+    };
+    TaskFailure {
+        error: error.into(),
+        cause: e.to_string(),
+    }
+}
+
+fn bad_input(e: impl std::fmt::Display) -> TaskFailure {
+    TaskFailure {
+        error: "Starling.InvalidInput".into(),
+        cause: e.to_string(),
+    }
+}
+
+fn to_value(v: impl serde::Serialize) -> Result<Value, TaskFailure> {
+    serde_json::to_value(v).map_err(bad_input)
+}
+
+/// analyse-text.
+pub struct AnalyseText(pub Arc<dyn TextAnalyzer>);
+
+#[async_trait]
+impl LocalFunction for AnalyseText {
+    async fn call(&self, payload: Value) -> Result<Value, TaskFailure> {
+        let message: MessageReceived = serde_json::from_value(payload).map_err(bad_input)?;
+        to_value(
+            analyse_text(self.0.as_ref(), &message)
+                .await
+                .map_err(failure)?,
+        )
+    }
+}
+
+/// download-media.
+pub struct DownloadMedia {
+    /// The network.
+    pub fetcher: Arc<dyn HttpFetcher>,
+    /// The media store.
+    pub blobs: Arc<dyn BlobStore>,
+    /// The guards.
+    pub config: MediaConfig,
+}
+
+#[async_trait]
+impl LocalFunction for DownloadMedia {
+    async fn call(&self, payload: Value) -> Result<Value, TaskFailure> {
+        let request: DownloadRequest = serde_json::from_value(payload).map_err(bad_input)?;
+        let out = download_media(
+            self.fetcher.as_ref(),
+            self.blobs.as_ref(),
+            &request,
+            &self.config,
+        )
+        .await
+        .map_err(|e| TaskFailure {
+            error: "Starling.Unavailable".into(),
+            cause: e.to_string(),
+        })?;
+        to_value(out)
+    }
+}
+
+/// analyse-image.
+pub struct AnalyseImage {
+    /// The provider.
+    pub analyzer: Arc<dyn ImageAnalyzer>,
+    /// Labels and text detection settings.
+    pub config: ImageConfig,
+}
+
+#[async_trait]
+impl LocalFunction for AnalyseImage {
+    async fn call(&self, payload: Value) -> Result<Value, TaskFailure> {
+        let task: ImageTask = serde_json::from_value(payload).map_err(bad_input)?;
+        to_value(
+            analyse_image(self.analyzer.as_ref(), &task, &self.config)
+                .await
+                .map_err(failure)?,
+        )
+    }
+}
+
+/// The analyse-message tasks on one machine: offline providers, media under `media_dir`.
+pub fn offline_analysis_tasks(media_dir: &std::path::Path) -> LocalTasks {
+    let blobs: Arc<dyn BlobStore> = Arc::new(DiskBlobStore::new(media_dir));
+    LocalTasks::new()
+        .with_function(
+            "analyse-text",
+            Arc::new(AnalyseText(Arc::new(OfflineTextAnalyzer::new()))),
+        )
+        .with_function(
+            "download-media",
+            Arc::new(DownloadMedia {
+                fetcher: Arc::new(ReqwestFetcher::new(Duration::from_secs(10))),
+                blobs: blobs.clone(),
+                config: MediaConfig::default(),
+            }),
+        )
+        .with_function(
+            "analyse-image",
+            Arc::new(AnalyseImage {
+                analyzer: Arc::new(OfflineImageAnalyzer::new(blobs)),
+                config: ImageConfig::default(),
+            }),
+        )
+}

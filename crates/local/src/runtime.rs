@@ -1,0 +1,108 @@
+//! The local runtime's wiring: which handler each route's target resolves to on one machine.
+//! Grows with the handlers; a route with no handler yet waits (its events are kept in the log).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use starling_contracts::Envelope;
+use starling_core::ports::EventPublisher;
+use starling_states::{ExecutionOptions, ExecutionStatus, StateMachine, execute};
+
+use crate::bus::{DeliveryError, Target, TargetRegistry, target_fn};
+use crate::tasks::LocalTasks;
+
+/// The analyse-message definition, the same file CDK deploys.
+pub const ANALYSE_MESSAGE_ASL: &str =
+    include_str!("../../../statemachines/analyse-message.asl.json");
+
+/// The local values of the definitions' placeholders (statemachines/README.md).
+pub fn local_substitutions(data_dir: &Path) -> HashMap<String, String> {
+    HashMap::from([
+        (
+            "AnalyseTextFunctionArn".to_string(),
+            "analyse-text".to_string(),
+        ),
+        (
+            "DownloadMediaFunctionArn".to_string(),
+            "download-media".to_string(),
+        ),
+        (
+            "AnalyseImageFunctionArn".to_string(),
+            "analyse-image".to_string(),
+        ),
+        (
+            "MediaBucket".to_string(),
+            data_dir.join("media").display().to_string(),
+        ),
+        ("EventBusName".to_string(), "Plumbing".to_string()),
+    ])
+}
+
+/// A route target that runs a state machine per event, as an EventBridge → Step Functions rule does.
+pub struct StateMachineTarget {
+    name: String,
+    machine: StateMachine,
+    tasks: LocalTasks,
+}
+
+impl StateMachineTarget {
+    /// A target running `machine` with `tasks`.
+    pub fn new(name: &str, machine: StateMachine, tasks: LocalTasks) -> Self {
+        Self {
+            name: name.to_string(),
+            machine,
+            tasks,
+        }
+    }
+}
+
+#[async_trait]
+impl Target for StateMachineTarget {
+    async fn deliver(&self, event: &Envelope) -> Result<(), DeliveryError> {
+        let input =
+            serde_json::to_value(event).map_err(|e| DeliveryError::Permanent(e.to_string()))?;
+        let options = ExecutionOptions {
+            execution_name: Some(event.id.clone()),
+            state_machine_name: self.name.clone(),
+            record_history: false,
+            ..Default::default()
+        };
+        let result = execute(&self.machine, input, &self.tasks, &options).await;
+        match result.status {
+            ExecutionStatus::Succeeded => Ok(()),
+            // The definition catches every stage failure and publishes it; an execution that still
+            // fails could not publish at all, so the bus retries it (and dead-letters it at the end).
+            _ => Err(DeliveryError::Retryable(format!(
+                "{} failed: {}: {}",
+                self.name,
+                result.error.unwrap_or_default(),
+                result.cause.unwrap_or_default()
+            ))),
+        }
+    }
+}
+
+/// Everything wired so far: the catch-all log, and analyse-message with the offline providers.
+pub fn local_targets(
+    data_dir: &Path,
+    bus: Arc<dyn EventPublisher>,
+) -> anyhow::Result<TargetRegistry> {
+    let machine = StateMachine::from_json_with_substitutions(
+        ANALYSE_MESSAGE_ASL,
+        &local_substitutions(data_dir),
+    )?;
+    let tasks = crate::functions::offline_analysis_tasks(&data_dir.join("media")).with_bus(bus);
+    Ok(TargetRegistry::new()
+        .with_target(
+            "log-group",
+            "plumbing-events",
+            // The event log is the archive; this is the CloudWatch log group's one line per event.
+            target_fn(|event| async move {
+                tracing::info!(target: "starling::events", id = %event.id, detail_type = %event.detail_type, source = %event.source, "event");
+                Ok(())
+            }),
+        )
+        .with_target("state-machine", "analyse-message", Arc::new(StateMachineTarget::new("analyse-message", machine, tasks))))
+}

@@ -1,0 +1,192 @@
+//! `starling up` and `starling send` through the built binary: CRC, signed deliveries onto the
+//! durable bus, every refusal's status, and a clean stop on SIGTERM.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_starling");
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn up(data_dir: &std::path::Path, extra_env: &[(&str, &str)]) -> Server {
+    let port = free_port();
+    let mut cmd = Command::new(BIN);
+    cmd.args(["up", "--port", &port.to_string(), "--data-dir"])
+        .arg(data_dir)
+        .env_remove("STARLING_CONSUMER_SECRET")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().unwrap();
+    let url = format!("http://127.0.0.1:{port}/twitter");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "starling up did not listen within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Server { child, url }
+}
+
+fn starling(args: &[&str], data_dir: &std::path::Path) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("STARLING_CONSUMER_SECRET")
+        .output()
+        .unwrap()
+}
+
+fn fixture(name: &str) -> String {
+    format!("{}/../x/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn post(url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> u16 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut req = reqwest::Client::new().post(url).body(body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().await.unwrap().status().as_u16()
+    })
+}
+
+#[test]
+fn crc_and_signed_deliveries_land_on_the_bus_and_refusals_get_their_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = up(dir.path(), &[("STARLING_MAX_BODY_BYTES", "65536")]);
+
+    let crc = starling(&["send", "--crc", "--url", &server.url], dir.path());
+    assert!(
+        crc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&crc.stderr)
+    );
+
+    let sent = starling(
+        &[
+            "send",
+            &fixture("account_activity_all_kinds.json"),
+            "--url",
+            &server.url,
+        ],
+        dir.path(),
+    );
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&sent.stdout).starts_with("200 {\"accepted\":14}"),
+        "{}",
+        String::from_utf8_lossy(&sent.stdout)
+    );
+
+    assert_eq!(post(&server.url, &[], b"{}".to_vec()), 401);
+    assert_eq!(
+        post(
+            &server.url,
+            &[("x-twitter-webhooks-signature", "sha256=AAAA")],
+            b"{}".to_vec()
+        ),
+        401
+    );
+    let secret = std::fs::read_to_string(dir.path().join("consumer-secret")).unwrap();
+    let bad = b"{not json".to_vec();
+    let sig = starling_x::webhook::sign(secret.trim().as_bytes(), &bad);
+    assert_eq!(
+        post(&server.url, &[("x-twitter-webhooks-signature", &sig)], bad),
+        400
+    );
+    assert_eq!(post(&server.url, &[], vec![b' '; 70_000]), 413);
+
+    let listed = starling(&["events", "list", "--limit", "100"], dir.path());
+    let table = String::from_utf8_lossy(&listed.stdout);
+    for kind in starling_contracts::detail_type::TWITTER_KINDS {
+        assert!(table.contains(kind), "{kind} missing from\n{table}");
+    }
+    assert_eq!(table.matches("MESSAGE_RECEIVED").count(), 1, "{table}");
+
+    // The received message is analysed by the analyse-message state machine, offline.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let listed = starling(&["events", "list", "--limit", "100"], dir.path());
+        let table = String::from_utf8_lossy(&listed.stdout).to_string();
+        if table.contains("MESSAGE_ANALYSED") {
+            assert!(!table.contains("MESSAGE_ANALYSIS_FAILED"), "{table}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no MESSAGE_ANALYSED within 90 s:\n{table}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly_and_the_secret_is_reused_on_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = up(dir.path(), &[]);
+    let first = std::fs::read_to_string(dir.path().join("consumer-secret")).unwrap();
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "exit after SIGTERM: {status:?}");
+    let mut out = String::new();
+    use std::io::Read;
+    server
+        .child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert!(out.contains("generated a consumer secret"), "{out}");
+    assert!(out.contains("Stopped cleanly."), "{out}");
+
+    let server = up(dir.path(), &[]);
+    let crc = starling(&["send", "--crc", "--url", &server.url], dir.path());
+    assert!(crc.status.success());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("consumer-secret")).unwrap(),
+        first
+    );
+}

@@ -1,0 +1,366 @@
+//! The X API v2 calls egress makes — image upload and reply — each signed with OAuth 1.0a user
+//! context. Errors are sorted by what the caller can do: wait ([`XApiError::RateLimited`]), give up
+//! ([`XApiError::Permanent`], with X's own title and detail) or retry later
+//! ([`XApiError::Transient`]). Credentials go only into the `Authorization` header: never into a
+//! URL, an error or a log line.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::oauth::{Credentials, Request, Signer};
+
+/// X's API host; both endpoints live on it since media upload moved to v2.
+pub const DEFAULT_BASE: &str = "https://api.x.com";
+/// The media category of images attached to posts.
+pub const TWEET_IMAGE: &str = "tweet_image";
+
+/// Where the API is and how long to wait for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XApiConfig {
+    /// Base URL of `POST /2/tweets` (no trailing slash), e.g. `https://api.x.com`.
+    pub api_base: String,
+    /// Base URL of `POST /2/media/upload`.
+    pub upload_base: String,
+    /// Timeout of one HTTP request.
+    pub timeout: Duration,
+}
+
+impl Default for XApiConfig {
+    fn default() -> Self {
+        Self {
+            api_base: DEFAULT_BASE.into(),
+            upload_base: DEFAULT_BASE.into(),
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Why a call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum XApiError {
+    /// 429: X asks to wait until `reset_at` (Unix seconds, from `x-rate-limit-reset`) when it said.
+    #[error("rate limited by X{}", reset_at.map(|r| format!(" until {r} (unix seconds)")).unwrap_or_default())]
+    RateLimited {
+        /// When the window resets, in Unix seconds.
+        reset_at: Option<i64>,
+    },
+    /// A 4xx other than 429 (or a 2xx carrying only errors): sending again will not help.
+    #[error("X refused the request with {status}: {title}: {detail}")]
+    Permanent {
+        /// HTTP status.
+        status: u16,
+        /// X's problem title, e.g. `Forbidden`.
+        title: String,
+        /// X's problem detail, e.g. `You are not permitted to perform this action.`
+        detail: String,
+    },
+    /// 5xx, a timeout, a connection failure or an unreadable answer: retrying later may help.
+    #[error("X unavailable: {0}")]
+    Transient(String),
+}
+
+/// The X API client. Cheap to clone; one connection pool.
+#[derive(Debug, Clone)]
+pub struct XApi {
+    http: reqwest::Client,
+    config: XApiConfig,
+}
+
+impl XApi {
+    /// A client for `config`.
+    pub fn new(config: XApiConfig) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .user_agent(concat!("starling/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Self { http, config }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &XApiConfig {
+        &self.config
+    }
+
+    /// Uploads an image (`POST /2/media/upload`, one request, base64 in a JSON body) and returns
+    /// its media id for [`XApi::post_reply`].
+    pub async fn upload_image(
+        &self,
+        credentials: &Credentials,
+        bytes: &[u8],
+        media_type: &str,
+    ) -> Result<String, XApiError> {
+        let url = format!(
+            "{}/2/media/upload",
+            self.config.upload_base.trim_end_matches('/')
+        );
+        let body = json!({
+            "media": STANDARD.encode(bytes),
+            "media_category": TWEET_IMAGE,
+            "media_type": media_type,
+        });
+        let answer = self.post_json(credentials, &url, &body).await?;
+        string_at(&answer, "/data/id")
+            .or_else(|| string_at(&answer, "/data/media_id"))
+            .or_else(|| string_at(&answer, "/media_id_string"))
+            .ok_or_else(|| XApiError::Transient("media upload answer has no data.id".into()))
+    }
+
+    /// Posts `text` as a reply to `in_reply_to` (`POST /2/tweets`) with up to four uploaded
+    /// media, and returns the new post's id.
+    pub async fn post_reply(
+        &self,
+        credentials: &Credentials,
+        text: &str,
+        in_reply_to: &str,
+        media_ids: &[String],
+    ) -> Result<String, XApiError> {
+        let url = format!("{}/2/tweets", self.config.api_base.trim_end_matches('/'));
+        let mut body = json!({
+            "text": text,
+            "reply": { "in_reply_to_tweet_id": in_reply_to },
+        });
+        if !media_ids.is_empty() {
+            body["media"] = json!({ "media_ids": media_ids });
+        }
+        let answer = self.post_json(credentials, &url, &body).await?;
+        string_at(&answer, "/data/id")
+            .ok_or_else(|| XApiError::Transient("post answer has no data.id".into()))
+    }
+
+    async fn post_json(
+        &self,
+        credentials: &Credentials,
+        url: &str,
+        body: &Value,
+    ) -> Result<Value, XApiError> {
+        // A JSON body is not part of an OAuth 1.0a signature (RFC 5849 §3.4.1.3.1).
+        let authorization = Signer::new(credentials.clone())
+            .authorization(Request {
+                method: "POST",
+                url,
+                form_body: None,
+            })
+            .map_err(|e| XApiError::Permanent {
+                status: 0,
+                title: "Bad configuration".into(),
+                detail: e.to_string(),
+            })?;
+        let response = self
+            .http
+            .post(url)
+            .header("authorization", authorization)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .map_err(|e| XApiError::Transient(describe(&e)))?;
+        let status = response.status().as_u16();
+        let reset_at = response
+            .headers()
+            .get("x-rate-limit-reset")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<i64>().ok());
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| XApiError::Transient(describe(&e)))?;
+        classify(status, reset_at, &bytes)
+    }
+}
+
+/// Sorts an answer into success (its JSON) or one of [`XApiError`]'s kinds.
+pub fn classify(status: u16, reset_at: Option<i64>, body: &[u8]) -> Result<Value, XApiError> {
+    let json: Option<Value> = serde_json::from_slice(body).ok();
+    match status {
+        200..=299 => {
+            let json =
+                json.ok_or_else(|| XApiError::Transient(format!("{status} answer is not JSON")))?;
+            if json.get("data").is_none() && json.get("errors").is_some() {
+                let (title, detail) = problem(Some(&json), status);
+                return Err(XApiError::Permanent {
+                    status,
+                    title,
+                    detail,
+                });
+            }
+            Ok(json)
+        }
+        429 => Err(XApiError::RateLimited { reset_at }),
+        408 | 500..=599 => {
+            let (title, detail) = problem(json.as_ref(), status);
+            Err(XApiError::Transient(format!("{status} {title}: {detail}")))
+        }
+        _ => {
+            let (title, detail) = problem(json.as_ref(), status);
+            Err(XApiError::Permanent {
+                status,
+                title,
+                detail,
+            })
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Problem {
+    title: Option<String>,
+    detail: Option<String>,
+    message: Option<String>,
+    code: Option<Value>,
+}
+
+/// X's title and detail from a problem (`{title, detail, type, status}`), a v2 error list
+/// (`{errors: [{title, detail}]}`) or a v1.1 one (`{errors: [{code, message}]}`).
+fn problem(json: Option<&Value>, status: u16) -> (String, String) {
+    let default_title = http_reason(status).to_string();
+    let Some(json) = json else {
+        return (default_title, "no details given".into());
+    };
+    let top: Option<Problem> = serde_json::from_value(json.clone()).ok();
+    let first: Option<Problem> = json
+        .get("errors")
+        .and_then(|e| e.get(0))
+        .and_then(|e| serde_json::from_value(e.clone()).ok());
+    let pick = |f: fn(&Problem) -> Option<String>| {
+        top.as_ref()
+            .and_then(f)
+            .or_else(|| first.as_ref().and_then(f))
+    };
+    let title = pick(|p| p.title.clone()).unwrap_or(default_title);
+    let detail = pick(|p| p.detail.clone())
+        .or_else(|| {
+            pick(|p| {
+                p.message.clone().map(|m| match &p.code {
+                    Some(code) => format!("{m} (code {code})"),
+                    None => m,
+                })
+            })
+        })
+        .unwrap_or_else(|| "no details given".into());
+    (title, detail)
+}
+
+fn http_reason(status: u16) -> &'static str {
+    http_status_reason(status).unwrap_or("Error")
+}
+
+fn http_status_reason(status: u16) -> Option<&'static str> {
+    Some(match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        408 => "Request Timeout",
+        413 => "Payload Too Large",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => return None,
+    })
+}
+
+fn string_at(json: &Value, pointer: &str) -> Option<String> {
+    match json.pointer(pointer)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A transport error without its URL's query (there is none with credentials, but stay safe).
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    };
+    match e.url() {
+        Some(url) => format!(
+            "{kind}: {}{}",
+            url.origin().ascii_serialization(),
+            url.path()
+        ),
+        None => kind.to_string(),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn success_returns_the_json() {
+        let v = classify(201, None, br#"{"data":{"id":"1","text":"hi"}}"#).unwrap();
+        assert_eq!(string_at(&v, "/data/id").as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn a_429_carries_the_reset_time() {
+        assert_eq!(
+            classify(429, Some(1_700_000_000), b"{}"),
+            Err(XApiError::RateLimited {
+                reset_at: Some(1_700_000_000)
+            })
+        );
+        assert_eq!(
+            classify(429, None, b""),
+            Err(XApiError::RateLimited { reset_at: None })
+        );
+    }
+
+    #[test]
+    fn a_403_problem_keeps_x_title_and_detail() {
+        let body = br#"{"title":"Forbidden","detail":"You are not allowed to create a Tweet with duplicate content.","type":"about:blank","status":403}"#;
+        assert_eq!(
+            classify(403, None, body),
+            Err(XApiError::Permanent {
+                status: 403,
+                title: "Forbidden".into(),
+                detail: "You are not allowed to create a Tweet with duplicate content.".into()
+            })
+        );
+    }
+
+    #[test]
+    fn error_lists_v2_and_v1_are_read() {
+        let v2 = br#"{"errors":[{"title":"Invalid Request","detail":"reply.in_reply_to_tweet_id is invalid"}]}"#;
+        assert!(matches!(
+            classify(400, None, v2),
+            Err(XApiError::Permanent { title, detail, .. })
+                if title == "Invalid Request" && detail.contains("in_reply_to")
+        ));
+        let v1 = br#"{"errors":[{"code":32,"message":"Could not authenticate you."}]}"#;
+        assert!(matches!(
+            classify(401, None, v1),
+            Err(XApiError::Permanent { title, detail, .. })
+                if title == "Unauthorized" && detail == "Could not authenticate you. (code 32)"
+        ));
+        // A 200 carrying only errors is a refusal too.
+        assert!(matches!(
+            classify(200, None, v2),
+            Err(XApiError::Permanent { .. })
+        ));
+    }
+
+    #[test]
+    fn server_errors_and_garbage_are_transient() {
+        assert!(matches!(
+            classify(503, None, b"<html>"),
+            Err(XApiError::Transient(m)) if m.contains("503")
+        ));
+        assert!(matches!(
+            classify(200, None, b"not json"),
+            Err(XApiError::Transient(_))
+        ));
+    }
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Runs every Starling test from a fresh clone. Installs what the tests need first, idempotently:
+# a Python virtualenv (.venv) with the pinned tools in ci/requirements.txt (moto, …), then starts
+# one moto server for the AWS adapter tests, then format, lint, Rust tests, and the CDK app's tests.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$PWD
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Python tools in .venv (ci/requirements.txt)"
+venv=$root/.venv
+stamp=$venv/.installed-$(sha256sum ci/requirements.txt | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r ci/requirements.txt
+  rm -f "$venv"/.installed-*
+  touch "$stamp"
+fi
+export STARLING_VENV=$venv
+
+step "moto server (AWS APIs over HTTP, loopback only)"
+port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+moto_log=$(mktemp -t starling-moto.XXXXXX)
+"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$moto_log" 2>&1 &
+moto_pid=$!
+trap 'kill "$moto_pid" 2>/dev/null || true; rm -f "$moto_log"' EXIT
+"$venv/bin/python" - "$port" <<'PY'
+import sys, time, urllib.request
+for _ in range(600):  # up to ~2 minutes: importing moto is slow on a loaded machine
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/moto-api/", timeout=1)
+        sys.exit(0)
+    except Exception:
+        time.sleep(0.2)
+sys.exit("moto did not start")
+PY
+export STARLING_MOTO_ENDPOINT=http://127.0.0.1:$port
+
+step "Node tools (ci/node: asl-validator) and the state machine definitions"
+if [ ! -d ci/node/node_modules ] || [ ci/node/package-lock.json -nt ci/node/node_modules ]; then
+  (cd ci/node && npm ci --no-audit --no-fund --loglevel=error)
+fi
+for definition in statemachines/*.asl.json; do
+  ci/node/node_modules/.bin/asl-validator --json-path "$definition"
+done
+
+step "format and lint"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Rust tests"
+cargo test --workspace --locked
+
+if [ -f cdk/test.sh ]; then
+  step "CDK app: synth, jest, cdk-nag, cfn-lint"
+  bash cdk/test.sh
+fi
