@@ -219,7 +219,8 @@ impl SqliteBus {
 
     /// Starts a dispatcher for every route whose target is registered. A route without one is
     /// logged and left waiting: its cursor stays put and its events wait in the log. Takes the
-    /// data directory's lock file, so two processes never deliver from one log.
+    /// data directory's lock file, so two processes never deliver from one log. Call it inside a
+    /// Tokio runtime; stop with [`shutdown`](Self::shutdown).
     pub async fn start(&self, targets: &TargetRegistry) -> Result<StartReport, BusError> {
         let mut running = self
             .inner

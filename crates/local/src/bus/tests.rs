@@ -642,3 +642,55 @@ async fn wait_idle_on_a_bus_that_is_not_started_returns_at_once() {
     put_all(&bus, vec![event("test", 0)]).await;
     bus.wait_idle(Duration::ZERO).await.unwrap();
 }
+
+#[tokio::test]
+async fn an_event_older_than_the_max_age_is_dead_lettered_however_many_retries_remain() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = fast_config(u32::MAX);
+    config.retry.max_event_age = Duration::from_millis(50);
+    let bus = SqliteBus::open(
+        dir.path(),
+        &table(&[("all", json!({"source": ["test"]}))]),
+        config,
+    )
+    .unwrap();
+    bus.start(&TargetRegistry::new().with_route(
+        "all",
+        target_fn(|_| async { Err(DeliveryError::Retryable("still down".into())) }),
+    ))
+    .await
+    .unwrap();
+    put_all(&bus, vec![event("test", 0)]).await;
+    bus.wait_idle(PATIENCE).await.unwrap();
+    let dead = bus.dead_letters(Some("all")).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].error, "still down");
+    bus.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_target_that_never_answers_times_out_and_is_dead_lettered() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = fast_config(1);
+    config.delivery_timeout = Duration::from_millis(20);
+    let bus = SqliteBus::open(
+        dir.path(),
+        &table(&[("all", json!({"source": ["test"]}))]),
+        config,
+    )
+    .unwrap();
+    bus.start(&TargetRegistry::new().with_route("all", target_fn(|_| std::future::pending())))
+        .await
+        .unwrap();
+    put_all(&bus, vec![event("test", 0)]).await;
+    bus.wait_idle(PATIENCE).await.unwrap();
+    let dead = bus.dead_letters(None).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].attempts, 2);
+    assert!(
+        dead[0].error.contains("did not answer"),
+        "{}",
+        dead[0].error
+    );
+    bus.shutdown().await.unwrap();
+}
