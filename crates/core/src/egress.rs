@@ -325,28 +325,9 @@ fn refusal_before_x(send: &SendTweet) -> Option<String> {
 }
 
 /// The MIME type of an image from its first bytes (PNG, JPEG, GIF, WebP), PNG when unknown.
+/// The recognition is download-media's ([`crate::analysis::media::sniff`]).
 pub fn sniff_image_type(bytes: &[u8]) -> &'static str {
-    match bytes {
-        [0x89, b'P', b'N', b'G', ..] => "image/png",
-        [0xFF, 0xD8, 0xFF, ..] => "image/jpeg",
-        [b'G', b'I', b'F', b'8', ..] => "image/gif",
-        [
-            b'R',
-            b'I',
-            b'F',
-            b'F',
-            _,
-            _,
-            _,
-            _,
-            b'W',
-            b'E',
-            b'B',
-            b'P',
-            ..,
-        ] => "image/webp",
-        _ => "image/png",
-    }
+    crate::analysis::media::sniff(bytes).map_or("image/png", |format| format.mime())
 }
 
 /// [`XPoster`] over X API v2, reading the bot's credentials from [`Secrets`] on every call

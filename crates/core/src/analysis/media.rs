@@ -123,6 +123,18 @@ pub enum Sniffed {
     WebP,
 }
 
+impl Sniffed {
+    /// The format's MIME type.
+    pub fn mime(&self) -> &'static str {
+        match self {
+            Self::Jpeg => "image/jpeg",
+            Self::Png => "image/png",
+            Self::Gif => "image/gif",
+            Self::WebP => "image/webp",
+        }
+    }
+}
+
 /// Recognises an image from its magic bytes; otherwise says what the bytes look like.
 pub fn sniff(bytes: &[u8]) -> Result<Sniffed, String> {
     match bytes {
