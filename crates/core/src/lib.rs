@@ -2,6 +2,7 @@
 //! `starling-aws` implements the ports with the AWS SDK, `starling-local` for one machine.
 
 pub mod acl;
+pub mod alert;
 pub mod analysis;
 pub mod egress;
 pub mod ingress;

@@ -256,6 +256,29 @@ pub trait BlobStore: Send + Sync {
     async fn get(&self, key: &str) -> Result<Vec<u8>, BlobError>;
 }
 
+/// An alert for ops: SNS on AWS (subject, message, attributes), a file and a webhook locally.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    /// A one-line subject (SNS: ASCII, under 100 characters).
+    pub subject: String,
+    /// The body.
+    pub message: String,
+    /// Attributes subscribers can filter on: (name, value, is_number).
+    pub attributes: Vec<(String, String, bool)>,
+}
+
+/// Why an alert could not be sent.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("alert not sent: {0}")]
+pub struct NotifyError(pub String);
+
+/// Sends alerts to ops.
+#[async_trait]
+pub trait Notifier: Send + Sync {
+    /// Sends one alert.
+    async fn notify(&self, alert: &Alert) -> Result<(), NotifyError>;
+}
+
 /// The time, for handlers that stamp or expire things.
 pub trait Clock: Send + Sync {
     /// Now, in UTC.

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod fetch;
 pub mod functions;
 pub mod idempotency;
+pub mod notifier;
 pub mod outbox;
 pub mod runtime;
 pub mod send;

@@ -7,14 +7,16 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use starling_contracts::Envelope;
-use starling_contracts::SendTweet;
+use starling_contracts::{MessageAnalysed, SendTweet};
+use starling_core::alert::{self, AlertConfig};
 use starling_core::egress::{Egress, EgressConfig, XApiPoster};
-use starling_core::ports::{EventPublisher, SystemClock, XCredentials, XPoster};
+use starling_core::ports::{EventPublisher, Notifier, SystemClock, XCredentials, XPoster};
 use starling_core::secrets::StaticSecrets;
 use starling_x::api::{XApi, XApiConfig};
 
 use crate::blob::DiskBlobStore;
 use crate::idempotency::SqliteIdempotency;
+use crate::notifier::FileNotifier;
 use crate::outbox::OutboxPoster;
 use starling_states::{ExecutionOptions, ExecutionStatus, StateMachine, execute};
 
@@ -126,6 +128,25 @@ impl Target for EgressTarget {
     }
 }
 
+/// A route target running the alert handler on MESSAGE_ANALYSED.
+pub struct AlertTarget {
+    notifier: Arc<dyn Notifier>,
+    config: AlertConfig,
+}
+
+#[async_trait]
+impl Target for AlertTarget {
+    async fn deliver(&self, event: &Envelope) -> Result<(), DeliveryError> {
+        let message: MessageAnalysed = event.detail_as().map_err(|e| {
+            DeliveryError::Permanent(format!("MESSAGE_ANALYSED detail unreadable: {e}"))
+        })?;
+        alert::handle(self.notifier.as_ref(), &message, &self.config)
+            .await
+            .map(|_| ())
+            .map_err(|e| DeliveryError::Retryable(e.to_string()))
+    }
+}
+
 /// Egress on one machine: X API v2 when the bot's user credentials are set, else the outbox.
 pub fn local_egress(data_dir: &Path, creds: &XCredentials) -> anyhow::Result<Egress> {
     let x: Arc<dyn XPoster> = if creds.can_post() {
@@ -146,12 +167,13 @@ pub fn local_egress(data_dir: &Path, creds: &XCredentials) -> anyhow::Result<Egr
     ))
 }
 
-/// Everything wired so far: the catch-all log, analyse-message with the offline providers, and
-/// egress (X, or the outbox without credentials).
+/// Everything wired so far: the catch-all log, analyse-message with the offline providers, alerts
+/// (a file, and a webhook when given), and egress (X, or the outbox without credentials).
 pub fn local_targets(
     data_dir: &Path,
     bus: Arc<dyn EventPublisher>,
     creds: &XCredentials,
+    alert_webhook: Option<String>,
 ) -> anyhow::Result<TargetRegistry> {
     let egress = EgressTarget {
         egress: local_egress(data_dir, creds)?,
@@ -173,5 +195,13 @@ pub fn local_targets(
             }),
         )
         .with_target("state-machine", "analyse-message", Arc::new(StateMachineTarget::new("analyse-message", machine, tasks)))
-        .with_target("lambda", "egress", Arc::new(egress)))
+        .with_target("lambda", "egress", Arc::new(egress))
+        .with_target(
+            "lambda",
+            "alert",
+            Arc::new(AlertTarget {
+                notifier: Arc::new(FileNotifier::new(data_dir.join("alerts.jsonl"), alert_webhook)),
+                config: AlertConfig::default(),
+            }),
+        ))
 }

@@ -40,7 +40,8 @@ async fn a_reply_is_written_once_per_key_and_its_outcome_published() {
         api_secret: "s".into(),
         ..Default::default()
     };
-    let targets = starling_local::runtime::local_targets(dir.path(), bus.clone(), &creds).unwrap();
+    let targets =
+        starling_local::runtime::local_targets(dir.path(), bus.clone(), &creds, None).unwrap();
     bus.start(&targets).await.unwrap();
 
     let outcome = bus

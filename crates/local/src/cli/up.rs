@@ -52,7 +52,10 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
         ),
     }
     let bus = Arc::new(global.open_bus()?);
-    let targets = crate::runtime::local_targets(&global.data_dir, bus.clone(), &creds)?;
+    let webhook = std::env::var(crate::notifier::ALERT_WEBHOOK_URL)
+        .ok()
+        .filter(|u| !u.trim().is_empty());
+    let targets = crate::runtime::local_targets(&global.data_dir, bus.clone(), &creds, webhook)?;
     let report = bus.start(&targets).await?;
     if !creds.can_post() {
         println!(
