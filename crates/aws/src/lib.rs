@@ -7,6 +7,7 @@ pub mod eventbridge;
 pub mod ingress;
 pub mod lambda_error;
 pub mod secretsmanager;
+pub mod sns;
 pub mod telemetry;
 
 pub use comprehend::ComprehendTextAnalyzer;
@@ -14,6 +15,7 @@ pub use config::{ConfigError, Env};
 pub use eventbridge::EventBridgePublisher;
 pub use lambda_error::TaskError;
 pub use secretsmanager::SecretsManagerSecrets;
+pub use sns::SnsNotifier;
 pub use telemetry::init_tracing;
 
 /// Loads the AWS SDK configuration from the environment (region, credentials, and `AWS_ENDPOINT_URL`

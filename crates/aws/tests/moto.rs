@@ -223,3 +223,72 @@ async fn a_missing_or_malformed_secret_is_a_clear_error_without_its_value() {
     assert!(matches!(bad, SecretsError::Malformed { .. }), "{bad}");
     assert!(!bad.to_string().contains("secret-value"), "{bad}");
 }
+
+#[tokio::test]
+async fn an_alert_reaches_an_sqs_subscriber_with_its_subject_and_attributes() {
+    use starling_core::ports::{Alert, Notifier};
+    let config = sdk_config();
+    let sns = aws_sdk_sns::Client::new(&config);
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let topic = sns
+        .create_topic()
+        .name(unique("starling-alerts"))
+        .send()
+        .await
+        .unwrap()
+        .topic_arn
+        .unwrap();
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(unique("ops"))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+        .clone();
+    sns.subscribe()
+        .topic_arn(&topic)
+        .protocol("sqs")
+        .endpoint(arn)
+        .send()
+        .await
+        .unwrap();
+
+    let alert = Alert {
+        subject: "Starling: negative message from @ada".into(),
+        message: "I hate waiting\nhttps://x.com/ada/status/1".into(),
+        attributes: vec![
+            ("sentiment".into(), "NEGATIVE".into(), false),
+            ("negative_score".into(), "0.9300".into(), true),
+        ],
+    };
+    starling_aws::SnsNotifier::new(&config, &topic)
+        .notify(&alert)
+        .await
+        .unwrap();
+    let got = drain(&config, &queue_url, 1).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["Subject"], "Starling: negative message from @ada");
+    assert_eq!(
+        got[0]["Message"],
+        "I hate waiting\nhttps://x.com/ada/status/1"
+    );
+    assert_eq!(
+        got[0]["MessageAttributes"]["sentiment"],
+        json!({"Type": "String", "Value": "NEGATIVE"})
+    );
+    assert_eq!(
+        got[0]["MessageAttributes"]["negative_score"],
+        json!({"Type": "Number", "Value": "0.9300"})
+    );
+}
