@@ -9,17 +9,20 @@ use starling_core::analysis::media::{FetchError, Fetched, HttpFetcher};
 /// Fetches media over HTTP(S) with a timeout.
 #[derive(Debug, Clone)]
 pub struct ReqwestFetcher {
-    client: reqwest::Client,
+    /// The client, or why it could not be built. Never a default client: that one follows
+    /// redirects, which would skip the core's allow-list check on every hop.
+    client: Result<reqwest::Client, String>,
 }
 
 impl ReqwestFetcher {
-    /// A fetcher whose requests time out after `timeout`.
+    /// A fetcher whose requests time out after `timeout`. Should the HTTP client fail to build
+    /// (no TLS backend), every fetch fails with that reason instead.
     pub fn new(timeout: Duration) -> Self {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .build()
-            .unwrap_or_default();
+            .map_err(|e| format!("the HTTP client could not be built: {e}"));
         Self { client }
     }
 }
@@ -27,8 +30,11 @@ impl ReqwestFetcher {
 #[async_trait]
 impl HttpFetcher for ReqwestFetcher {
     async fn get(&self, url: &str, max_bytes: usize) -> Result<Fetched, FetchError> {
-        let mut resp = self
+        let client = self
             .client
+            .as_ref()
+            .map_err(|e| FetchError::Transport(e.clone()))?;
+        let mut resp = client
             .get(url)
             .send()
             .await
