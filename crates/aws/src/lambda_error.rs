@@ -21,6 +21,14 @@ impl TaskError {
             message: message.to_string(),
         }
     }
+
+    /// A dependency (storage, a service) failed; the state machine retries.
+    pub fn unavailable(message: impl std::fmt::Display) -> Self {
+        Self {
+            error_type: "Starling.Unavailable",
+            message: message.to_string(),
+        }
+    }
 }
 
 impl From<AnalysisError> for TaskError {

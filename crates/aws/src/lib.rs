@@ -1,19 +1,25 @@
 //! Starling's ports implemented with the aws-sdk-* crates, plus what every Lambda's `main` shares:
 //! reading configuration from the environment and JSON logs.
 
+pub mod analysis;
 pub mod comprehend;
 pub mod config;
 pub mod eventbridge;
 pub mod ingress;
 pub mod lambda_error;
+pub mod rekognition;
+pub mod s3;
 pub mod secretsmanager;
 pub mod sns;
 pub mod telemetry;
 
+pub use analysis::{AnalyseImageSettings, DownloadMediaSettings};
 pub use comprehend::ComprehendTextAnalyzer;
 pub use config::{ConfigError, Env};
 pub use eventbridge::EventBridgePublisher;
 pub use lambda_error::TaskError;
+pub use rekognition::RekognitionImageAnalyzer;
+pub use s3::S3BlobStore;
 pub use secretsmanager::SecretsManagerSecrets;
 pub use sns::SnsNotifier;
 pub use telemetry::init_tracing;
