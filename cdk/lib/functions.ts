@@ -54,7 +54,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     fixedEnv: { MAX_BODY_BYTES: '1048576', SECRET_TTL_SECONDS: '300' },
   },
   {
-    name: 'download-media', crate: 'download-media', binary: 'download-media', memoryMb: 256, timeout: s(30), reservedConcurrency: 10,
+    // Longer than the state machine's 60 s DownloadMedia TimeoutSeconds, so the task's own timeout (retried) fires first.
+    name: 'download-media', crate: 'download-media', binary: 'download-media', memoryMb: 256, timeout: s(70), reservedConcurrency: 10,
     env: { MEDIA_BUCKET: 'mediaBucketName' },
   },
   {
