@@ -4,6 +4,8 @@
 pub mod analysis;
 pub mod comprehend;
 pub mod config;
+pub mod dynamodb;
+pub mod egress;
 pub mod eventbridge;
 pub mod ingress;
 pub mod lambda_error;
@@ -16,6 +18,7 @@ pub mod telemetry;
 pub use analysis::{AnalyseImageSettings, DownloadMediaSettings};
 pub use comprehend::ComprehendTextAnalyzer;
 pub use config::{ConfigError, Env};
+pub use dynamodb::DynamoIdempotency;
 pub use eventbridge::EventBridgePublisher;
 pub use lambda_error::TaskError;
 pub use rekognition::RekognitionImageAnalyzer;

@@ -1,0 +1,154 @@
+//! The egress Lambda's wiring: settings from the environment, the X API with credentials from
+//! Secrets Manager (cached), images from S3, idempotency in DynamoDB, outcomes on EventBridge.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use starling_contracts::SendTweet;
+use starling_core::egress::{Egress, EgressConfig, EgressError, XApiPoster};
+use starling_core::ports::{EventPublisher, SystemClock};
+use starling_core::secrets::CachedSecrets;
+use starling_x::api::{XApi, XApiConfig};
+
+use crate::{
+    ConfigError, DynamoIdempotency, Env, EventBridgePublisher, SecretsManagerSecrets, TaskError,
+};
+
+/// The egress Lambda's settings.
+#[derive(Debug, Clone)]
+pub struct EgressSettings {
+    /// `SECRET_ARN`: the X credentials.
+    pub secret_arn: String,
+    /// `EVENT_BUS_NAME`: where TWEET_SENT / TWEET_FAILED go.
+    pub event_bus_name: String,
+    /// `MEDIA_BUCKET`: where the images to attach are.
+    pub media_bucket: String,
+    /// `IDEMPOTENCY_TABLE`: one item per IdempotencyKey.
+    pub idempotency_table: String,
+    /// `X_API_BASE` / `X_UPLOAD_BASE` (default `https://api.x.com`), `X_TIMEOUT_SECONDS` (10).
+    pub x_api: XApiConfig,
+    /// `SECRET_TTL_SECONDS` (300).
+    pub secret_ttl: Duration,
+}
+
+impl EgressSettings {
+    /// Reads the settings, naming any missing or invalid variable.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let defaults = XApiConfig::default();
+        Ok(Self {
+            secret_arn: env.required(
+                "SECRET_ARN",
+                "the Secrets Manager secret holding the X credentials",
+            )?,
+            event_bus_name: env.required(
+                "EVENT_BUS_NAME",
+                "the EventBridge bus for TWEET_SENT/TWEET_FAILED",
+            )?,
+            media_bucket: env
+                .required("MEDIA_BUCKET", "the bucket holding the images to attach")?,
+            idempotency_table: env.required(
+                "IDEMPOTENCY_TABLE",
+                "the DynamoDB table keyed by IdempotencyKey",
+            )?,
+            x_api: XApiConfig {
+                api_base: env
+                    .get("X_API_BASE")
+                    .map(str::to_string)
+                    .unwrap_or(defaults.api_base),
+                upload_base: env
+                    .get("X_UPLOAD_BASE")
+                    .map(str::to_string)
+                    .unwrap_or(defaults.upload_base),
+                timeout: Duration::from_secs(env.parsed("X_TIMEOUT_SECONDS", 10u64)?),
+            },
+            secret_ttl: Duration::from_secs(env.parsed("SECRET_TTL_SECONDS", 300u64)?),
+        })
+    }
+}
+
+/// The egress handler with its AWS adapters, and the bus its outcomes go to.
+pub struct EgressLambda {
+    egress: Egress,
+    bus: EventBridgePublisher,
+}
+
+impl EgressLambda {
+    /// Builds the handler.
+    pub fn new(settings: EgressSettings, sdk: &aws_config::SdkConfig) -> Self {
+        let secrets = CachedSecrets::new(
+            SecretsManagerSecrets::new(sdk, &settings.secret_arn),
+            settings.secret_ttl,
+        );
+        let egress = Egress::new(
+            Arc::new(XApiPoster::new(XApi::new(settings.x_api), secrets)),
+            Arc::new(crate::S3BlobStore::new(sdk, &settings.media_bucket)),
+            Arc::new(DynamoIdempotency::new(sdk, &settings.idempotency_table)),
+            Arc::new(SystemClock),
+            EgressConfig::default(),
+        );
+        Self {
+            egress,
+            bus: EventBridgePublisher::new(sdk, &settings.event_bus_name),
+        }
+    }
+
+    /// Posts one SEND_TWEET (once per IdempotencyKey) and publishes TWEET_SENT or TWEET_FAILED.
+    /// Retryable failures are errors, so Lambda's async retry (then the DLQ) takes over.
+    pub async fn handle(&self, send: &SendTweet) -> Result<String, TaskError> {
+        let outcome = self.egress.handle(send).await.map_err(|e| match e {
+            EgressError::BadInput(m) => TaskError::bad_input(m),
+            other => TaskError {
+                error_type: "Starling.Unavailable",
+                message: other.to_string(),
+            },
+        })?;
+        let detail_type = outcome.detail_type.clone();
+        let put = self
+            .bus
+            .put(std::slice::from_ref(&outcome))
+            .await
+            .map_err(|e| TaskError {
+                error_type: "Starling.Unavailable",
+                message: e.to_string(),
+            })?;
+        if let Some(f) = put.failed.first() {
+            return Err(TaskError {
+                error_type: "Starling.Unavailable",
+                message: format!("{}: {}", f.code, f.message),
+            });
+        }
+        Ok(detail_type)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_required_variable_is_named_when_missing() {
+        let full = [
+            (
+                "SECRET_ARN",
+                "arn:aws:secretsmanager:eu-west-1:1:secret:TwitterSecret",
+            ),
+            ("EVENT_BUS_NAME", "Plumbing"),
+            ("MEDIA_BUCKET", "media"),
+            ("IDEMPOTENCY_TABLE", "starling-idempotency"),
+        ];
+        assert!(EgressSettings::from_env(&Env::from_pairs(full)).is_ok());
+        for skip in 0..full.len() {
+            let pairs: Vec<_> = full
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != skip)
+                .map(|(_, p)| *p)
+                .collect();
+            let err = EgressSettings::from_env(&Env::from_pairs(pairs))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(full[skip].0), "{err}");
+        }
+    }
+}
