@@ -32,12 +32,14 @@ type Vector = HashMap<String, f64>;
 /// Intent classification by **TF-IDF cosine similarity over word unigrams and bigrams**: every
 /// sample utterance is a document; text and utterances are lower-cased, stripped of punctuation and of a
 /// few function words, and lightly stemmed (a plural `s` dropped); terms are weighted by smoothed IDF
-/// (`ln((1+N)/(1+df)) + 1`) so words shared by every intent ("tell", "me") count for little.
+/// (`ln((1+N)/(1+df)) + 1`) so words common to many utterances ("tell", "something") count for little; a term
+/// no utterance uses still counts in the text's norm.
 /// An intent's score is the mean cosine of its [`NEIGHBOURS`] most similar utterances (a k-nearest-
 /// neighbour vote, so one utterance sharing filler words does not outvote several sharing the
 /// meaningful one); the best intent wins when its score is at
 /// least the definition's `confidenceThreshold`, else `FallbackIntent` answers — as Lex does.
-/// No ML model: a paraphrase needs shared words with some utterance.
+/// No ML model: a paraphrase needs shared words with some utterance, and an intent's own keyword
+/// is down-weighted when most of its utterances repeat it ("any facts for me?" falls back).
 #[derive(Debug, Clone)]
 pub struct LocalIntentMatcher {
     fulfilment: Fulfilment,
