@@ -8,4 +8,5 @@ pub mod egress;
 pub mod ingress;
 pub mod ports;
 pub mod publish;
+pub mod responding;
 pub mod secrets;

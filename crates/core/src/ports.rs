@@ -381,6 +381,32 @@ pub trait IdempotencyStore: Send + Sync {
     async fn release(&self, key: &str) -> Result<(), IdempotencyError>;
 }
 
+/// Why the chat bot could not answer. `Throttled` and `Unavailable` are worth retrying.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ChatBotError {
+    /// The service asked us to slow down.
+    #[error("chat bot throttled: {0}")]
+    Throttled(String),
+    /// The service could not be reached or failed.
+    #[error("chat bot unavailable: {0}")]
+    Unavailable(String),
+    /// The request was refused (bad session id, text too long…) or the bot is misconfigured.
+    #[error("chat bot refused the request: {0}")]
+    InvalidInput(String),
+}
+
+/// A conversational bot. Lex V2 `RecognizeText` on AWS, an intent matcher over the same bot
+/// definition locally.
+#[async_trait]
+pub trait ChatBot: Send + Sync {
+    /// Sends `text` in `session_id` and returns the bot's message, or `None` when it says nothing.
+    async fn recognize_text(
+        &self,
+        session_id: &str,
+        text: &str,
+    ) -> Result<Option<String>, ChatBotError>;
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -3,6 +3,7 @@
 pub mod analysis;
 pub mod blob;
 pub mod bus;
+pub mod chatbot;
 pub mod cli;
 pub mod fetch;
 pub mod functions;

@@ -10,11 +10,13 @@ use starling_contracts::Envelope;
 use starling_contracts::{MessageAnalysed, SendTweet};
 use starling_core::alert::{self, AlertConfig};
 use starling_core::egress::{Egress, EgressConfig, XApiPoster};
-use starling_core::ports::{EventPublisher, Notifier, SystemClock, XCredentials, XPoster};
+use starling_core::ports::{ChatBot, EventPublisher, Notifier, SystemClock, XCredentials, XPoster};
+use starling_core::responding::reply_text::ReplyText;
 use starling_core::secrets::StaticSecrets;
 use starling_x::api::{XApi, XApiConfig};
 
 use crate::blob::DiskBlobStore;
+use crate::chatbot::LocalIntentMatcher;
 use crate::idempotency::SqliteIdempotency;
 use crate::notifier::FileNotifier;
 use crate::outbox::OutboxPoster;
@@ -128,6 +130,50 @@ impl Target for EgressTarget {
     }
 }
 
+/// A route target running reply-text: a text-only MESSAGE_ANALYSED is answered by the chat bot
+/// (the local intent matcher) and the SEND_TWEET put on the bus; no answer, no event.
+pub struct ReplyTextTarget {
+    handler: ReplyText,
+    bus: Arc<dyn EventPublisher>,
+}
+
+impl ReplyTextTarget {
+    /// reply-text asking `bot` and publishing on `bus`.
+    pub fn new(bot: Arc<dyn ChatBot>, bus: Arc<dyn EventPublisher>) -> Self {
+        Self {
+            handler: ReplyText::new(bot),
+            bus,
+        }
+    }
+}
+
+#[async_trait]
+impl Target for ReplyTextTarget {
+    async fn deliver(&self, event: &Envelope) -> Result<(), DeliveryError> {
+        let message: MessageAnalysed = event.detail_as().map_err(|e| {
+            DeliveryError::Permanent(format!("MESSAGE_ANALYSED detail unreadable: {e}"))
+        })?;
+        let reply = match self.handler.handle(&message).await {
+            Ok(Some(reply)) => reply,
+            Ok(None) => return Ok(()),
+            Err(e) if e.is_retryable() => return Err(DeliveryError::Retryable(e.to_string())),
+            Err(e) => return Err(DeliveryError::Permanent(e.to_string())),
+        };
+        let put = self
+            .bus
+            .put(&[reply])
+            .await
+            .map_err(|e| DeliveryError::Retryable(e.to_string()))?;
+        match put.failed.first() {
+            None => Ok(()),
+            Some(f) => Err(DeliveryError::Retryable(format!(
+                "{}: {}",
+                f.code, f.message
+            ))),
+        }
+    }
+}
+
 /// A route target running the alert handler on MESSAGE_ANALYSED.
 pub struct AlertTarget {
     notifier: Arc<dyn Notifier>,
@@ -168,7 +214,8 @@ pub fn local_egress(data_dir: &Path, creds: &XCredentials) -> anyhow::Result<Egr
 }
 
 /// Everything wired so far: the catch-all log, analyse-message with the offline providers, alerts
-/// (a file, and a webhook when given), and egress (X, or the outbox without credentials).
+/// (a file, and a webhook when given), reply-text with the local intent matcher, and egress (X, or
+/// the outbox without credentials).
 pub fn local_targets(
     data_dir: &Path,
     bus: Arc<dyn EventPublisher>,
@@ -179,6 +226,7 @@ pub fn local_targets(
         egress: local_egress(data_dir, creds)?,
         bus: bus.clone(),
     };
+    let reply_text = ReplyTextTarget::new(Arc::new(LocalIntentMatcher::shipped()?), bus.clone());
     let machine = StateMachine::from_json_with_substitutions(
         ANALYSE_MESSAGE_ASL,
         &local_substitutions(data_dir),
@@ -195,6 +243,7 @@ pub fn local_targets(
             }),
         )
         .with_target("state-machine", "analyse-message", Arc::new(StateMachineTarget::new("analyse-message", machine, tasks)))
+        .with_target("lambda", "reply-text", Arc::new(reply_text))
         .with_target("lambda", "egress", Arc::new(egress))
         .with_target(
             "lambda",
