@@ -74,7 +74,10 @@ impl LocalIntentMatcher {
             .into_iter()
             .map(|(t, d)| (t, ((1.0 + n) / (1.0 + d)).ln() + 1.0))
             .collect();
-        let unseen_idf = (1.0 + n).ln() + 1.0;
+        // Words no utterance uses dilute the match at the weight of the commonest known word: a
+        // polite "… and make it good" must not drown "tell me a joke", while text made only of
+        // unknown words still scores zero.
+        let unseen_idf = 1.0;
         let utterances = docs
             .into_iter()
             .map(|(intent, t)| {
@@ -239,4 +242,28 @@ fn vectorise(terms: &[String], idf: &HashMap<String, f64>, unseen: f64) -> Vecto
 
 fn cosine(a: &Vector, b: &Vector) -> f64 {
     a.iter().filter_map(|(t, w)| b.get(t).map(|x| w * x)).sum()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod realistic_requests {
+    use super::*;
+
+    #[test]
+    fn requests_with_extra_words_still_find_their_intent() {
+        let bot = LocalIntentMatcher::shipped().unwrap();
+        for (text, intent) in [
+            ("tell me a joke & make it good", "Joke"),
+            ("tell me a joke please, I had a long day", "Joke"),
+            ("could you share a fun fact with me?", "Fact"),
+            ("asdf qwerty zxcv", "FallbackIntent"),
+            (
+                "the quick brown fox jumps over the lazy dog",
+                "FallbackIntent",
+            ),
+        ] {
+            let m = bot.classify(text);
+            assert_eq!(m.intent, intent, "{text:?}: {m:?}");
+        }
+    }
 }
