@@ -1,0 +1,169 @@
+//! kill -9 of `starling up` during a burst of signed deliveries: after a restart, every delivery
+//! that was answered 200 is fully processed — received, analysed, answered and sent.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::collections::HashSet;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_starling");
+const SECRET: &str = "crash-test-consumer-secret";
+
+fn up(dir: &std::path::Path, port: u16) -> Child {
+    let child = Command::new(BIN)
+        .args(["up", "--port", &port.to_string(), "--data-dir"])
+        .arg(dir)
+        .env("STARLING_CONSUMER_SECRET", SECRET)
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "starling up did not listen");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+fn delivery(n: u64) -> Vec<u8> {
+    json!({"for_user_id": "1000", "tweet_create_events": [{
+        "created_at": "Mon Nov 23 09:59:58 +0000 2026", "id_str": format!("{}", 9_000_000 + n),
+        "text": format!("@starling_bot tell me a joke number {n}"), "lang": "en",
+        "user": {"id_str": "7", "screen_name": "ada"}}]})
+    .to_string()
+    .into_bytes()
+}
+
+/// The tweet ids that reached each stage, read from the event log.
+fn processed(dir: &std::path::Path) -> (HashSet<String>, HashSet<String>, HashSet<String>) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let table = starling_local::bus::RoutingTable::embedded().unwrap();
+        let bus = starling_local::bus::SqliteBus::open(
+            dir,
+            &table,
+            starling_local::bus::BusConfig::default(),
+        )
+        .unwrap();
+        let ids =
+            |events: Vec<starling_local::bus::StoredEvent>, pointer: &str| -> HashSet<String> {
+                events
+                    .iter()
+                    .filter_map(|e| {
+                        e.envelope
+                            .detail
+                            .pointer(pointer)
+                            .and_then(|v| v.as_str())
+                            .map(str::to_string)
+                    })
+                    .collect()
+            };
+        (
+            ids(
+                bus.events(Some("MESSAGE_RECEIVED"), 100_000).await.unwrap(),
+                "/Twitter/TweetId",
+            ),
+            ids(
+                bus.events(Some("MESSAGE_ANALYSED"), 100_000).await.unwrap(),
+                "/Twitter/TweetId",
+            ),
+            ids(
+                bus.events(Some("TWEET_SENT"), 100_000).await.unwrap(),
+                "/ReplyToTweetId",
+            ),
+        )
+    })
+}
+
+#[test]
+fn every_delivery_answered_200_is_fully_processed_after_a_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = up(dir.path(), port);
+    let url = format!("http://127.0.0.1:{port}/twitter");
+
+    // A burst from four concurrent senders; the server is killed while they are sending.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let acked: Vec<String> = rt.block_on(async {
+        let client = reqwest::Client::new();
+        let mut tasks = Vec::new();
+        for sender in 0..4u64 {
+            let (client, url) = (client.clone(), url.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut ok = Vec::new();
+                for i in 0..1_000u64 {
+                    let n = sender * 10_000 + i;
+                    let body = delivery(n);
+                    let sig = starling_x::webhook::sign(SECRET.as_bytes(), &body);
+                    match client
+                        .post(&url)
+                        .header("x-twitter-webhooks-signature", sig)
+                        .body(body)
+                        .send()
+                        .await
+                    {
+                        Ok(r) if r.status().as_u16() == 200 => {
+                            ok.push(format!("{}", 9_000_000 + n))
+                        }
+                        Ok(r) => panic!("unexpected status {}", r.status()),
+                        Err(_) => break, // the server is gone
+                    }
+                }
+                ok
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        server.kill().unwrap();
+        server.wait().unwrap();
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await.unwrap());
+        }
+        all
+    });
+    eprintln!("{} deliveries answered 200 before the kill -9", acked.len());
+    assert!(
+        acked.len() >= 5,
+        "the burst should have got some deliveries through before the kill ({})",
+        acked.len()
+    );
+
+    let mut server = up(dir.path(), port);
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let (received, analysed, sent) = processed(dir.path());
+        let missing: Vec<&String> = acked
+            .iter()
+            .filter(|id| !(received.contains(*id) && analysed.contains(*id) && sent.contains(*id)))
+            .collect();
+        if missing.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {} acknowledged deliveries not fully processed, e.g. {:?}",
+            missing.len(),
+            acked.len(),
+            &missing[..missing.len().min(5)]
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
