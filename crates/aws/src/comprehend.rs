@@ -1,5 +1,6 @@
 //! [`TextAnalyzer`] on Amazon Comprehend's real-time APIs.
 
+use crate::sdk_error::describe;
 use async_trait::async_trait;
 use aws_sdk_comprehend::Client;
 use aws_sdk_comprehend::error::{ProvideErrorMetadata, SdkError};
@@ -29,19 +30,23 @@ impl ComprehendTextAnalyzer {
 }
 
 fn classify<E: ProvideErrorMetadata, R>(op: &str, err: SdkError<E, R>) -> AnalysisError {
-    match err.as_service_error() {
-        Some(se) => {
-            let code = se.code().unwrap_or("Unknown");
-            let msg = format!("{op}: {code}: {}", se.message().unwrap_or_default());
-            match code {
-                "ThrottlingException" | "TooManyRequestsException" => AnalysisError::Throttled(msg),
-                "TextSizeLimitExceededException"
-                | "UnsupportedLanguageException"
-                | "InvalidRequestException" => AnalysisError::InvalidInput(msg),
-                _ => AnalysisError::Unavailable(msg),
-            }
+    match describe("Comprehend", op, &err) {
+        (Some(code), msg)
+            if code == "ThrottlingException" || code == "TooManyRequestsException" =>
+        {
+            AnalysisError::Throttled(msg)
         }
-        None => AnalysisError::Unavailable(format!("{op}: could not reach Comprehend")),
+        (Some(code), msg)
+            if [
+                "TextSizeLimitExceededException",
+                "UnsupportedLanguageException",
+                "InvalidRequestException",
+            ]
+            .contains(&code.as_str()) =>
+        {
+            AnalysisError::InvalidInput(msg)
+        }
+        (_, msg) => AnalysisError::Unavailable(msg),
     }
 }
 

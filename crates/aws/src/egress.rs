@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use starling_contracts::SendTweet;
 use starling_core::egress::{Egress, EgressConfig, EgressError, XApiPoster};
-use starling_core::ports::{EventPublisher, SystemClock};
+use starling_core::ports::SystemClock;
+use starling_core::publish::{RetryPolicy, publish_all};
 use starling_core::secrets::CachedSecrets;
 use starling_x::api::{XApi, XApiConfig};
 
@@ -103,20 +104,12 @@ impl EgressLambda {
             },
         })?;
         let detail_type = outcome.detail_type.clone();
-        let put = self
-            .bus
-            .put(std::slice::from_ref(&outcome))
+        publish_all(&self.bus, vec![outcome], RetryPolicy::default())
             .await
             .map_err(|e| TaskError {
                 error_type: "Starling.Unavailable",
                 message: e.to_string(),
             })?;
-        if let Some(f) = put.failed.first() {
-            return Err(TaskError {
-                error_type: "Starling.Unavailable",
-                message: format!("{}: {}", f.code, f.message),
-            });
-        }
         Ok(detail_type)
     }
 }

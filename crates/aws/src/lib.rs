@@ -11,6 +11,7 @@ pub mod ingress;
 pub mod lambda_error;
 pub mod rekognition;
 pub mod s3;
+mod sdk_error;
 pub mod secretsmanager;
 pub mod sns;
 pub mod telemetry;

@@ -1,6 +1,7 @@
 //! [`ImageAnalyzer`] on Amazon Rekognition, images passed by S3 reference (the media bucket):
 //! Rekognition reads the object itself, so no image bytes travel through the Lambda.
 
+use crate::sdk_error::describe;
 use async_trait::async_trait;
 use aws_sdk_rekognition::Client;
 use aws_sdk_rekognition::error::{ProvideErrorMetadata, SdkError};
@@ -32,21 +33,24 @@ fn image(r: &ImageRef) -> Image {
 }
 
 fn classify<E: ProvideErrorMetadata, R>(op: &str, err: SdkError<E, R>) -> AnalysisError {
-    match err.as_service_error() {
-        Some(se) => {
-            let code = se.code().unwrap_or("Unknown");
-            let msg = format!("{op}: {code}: {}", se.message().unwrap_or_default());
-            match code {
-                "ThrottlingException" | "ProvisionedThroughputExceededException" => {
-                    AnalysisError::Throttled(msg)
-                }
-                "InvalidImageFormatException"
-                | "ImageTooLargeException"
-                | "InvalidS3ObjectException" => AnalysisError::InvalidInput(msg),
-                _ => AnalysisError::Unavailable(msg),
-            }
+    match describe("Rekognition", op, &err) {
+        (Some(code), msg)
+            if code == "ThrottlingException"
+                || code == "ProvisionedThroughputExceededException" =>
+        {
+            AnalysisError::Throttled(msg)
         }
-        None => AnalysisError::Unavailable(format!("{op}: could not reach Rekognition")),
+        (Some(code), msg)
+            if [
+                "InvalidImageFormatException",
+                "ImageTooLargeException",
+                "InvalidS3ObjectException",
+            ]
+            .contains(&code.as_str()) =>
+        {
+            AnalysisError::InvalidInput(msg)
+        }
+        (_, msg) => AnalysisError::Unavailable(msg),
     }
 }
 

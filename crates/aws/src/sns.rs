@@ -1,8 +1,8 @@
 //! [`Notifier`] on Amazon SNS: subject, message, and message attributes subscribers can filter on.
 
+use crate::sdk_error::describe;
 use async_trait::async_trait;
 use aws_sdk_sns::Client;
-use aws_sdk_sns::error::ProvideErrorMetadata;
 use aws_sdk_sns::types::MessageAttributeValue;
 use starling_core::ports::{Alert, Notifier, NotifyError};
 
@@ -40,16 +40,10 @@ impl Notifier for SnsNotifier {
                 .map_err(|e| NotifyError(format!("attribute {name}: {e}")))?;
             request = request.message_attributes(name, attribute);
         }
-        request.send().await.map_err(|e| {
-            NotifyError(match e.as_service_error() {
-                Some(se) => format!(
-                    "SNS Publish: {}: {}",
-                    se.code().unwrap_or("Unknown"),
-                    se.message().unwrap_or_default()
-                ),
-                None => "SNS Publish: could not reach SNS".to_string(),
-            })
-        })?;
+        request
+            .send()
+            .await
+            .map_err(|e| NotifyError(describe("SNS", "SNS Publish", &e).1))?;
         Ok(())
     }
 }

@@ -6,23 +6,22 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use starling_contracts::Envelope;
-use starling_contracts::{MessageAnalysed, SendTweet};
+use starling_contracts::{Envelope, MessageAnalysed, OutgoingEvent, SendTweet};
 use starling_core::alert::{self, AlertConfig};
 use starling_core::egress::{Egress, EgressConfig, XApiPoster};
 use starling_core::ports::{ChatBot, EventPublisher, Notifier, SystemClock, XCredentials, XPoster};
+use starling_core::publish::{RetryPolicy, publish_all};
 use starling_core::responding::reply_text::ReplyText;
 use starling_core::secrets::StaticSecrets;
+use starling_states::{ExecutionOptions, ExecutionStatus, StateMachine, execute};
 use starling_x::api::{XApi, XApiConfig};
 
 use crate::blob::DiskBlobStore;
+use crate::bus::{DeliveryError, Target, TargetRegistry, target_fn};
 use crate::chatbot::LocalIntentMatcher;
 use crate::idempotency::SqliteIdempotency;
 use crate::notifier::FileNotifier;
 use crate::outbox::OutboxPoster;
-use starling_states::{ExecutionOptions, ExecutionStatus, StateMachine, execute};
-
-use crate::bus::{DeliveryError, Target, TargetRegistry, target_fn};
 use crate::tasks::LocalTasks;
 
 /// The analyse-message definition, the same file CDK deploys.
@@ -50,6 +49,15 @@ pub fn local_substitutions(data_dir: &Path) -> HashMap<String, String> {
         ),
         ("EventBusName".to_string(), "Plumbing".to_string()),
     ])
+}
+
+/// Puts a handler's outcome on the bus with the shared publishing retries; a refusal that
+/// outlasts them fails the delivery so the bus retries it.
+async fn publish(bus: &dyn EventPublisher, event: OutgoingEvent) -> Result<(), DeliveryError> {
+    publish_all(bus, vec![event], RetryPolicy::default())
+        .await
+        .map(|_| ())
+        .map_err(|e| DeliveryError::Retryable(e.to_string()))
 }
 
 /// A route target that runs a state machine per event, as an EventBridge → Step Functions rule does.
@@ -110,20 +118,7 @@ impl Target for EgressTarget {
             .detail_as()
             .map_err(|e| DeliveryError::Permanent(format!("SEND_TWEET detail unreadable: {e}")))?;
         match self.egress.handle(&send).await {
-            Ok(outcome) => {
-                let put = self
-                    .bus
-                    .put(&[outcome])
-                    .await
-                    .map_err(|e| DeliveryError::Retryable(e.to_string()))?;
-                match put.failed.first() {
-                    None => Ok(()),
-                    Some(f) => Err(DeliveryError::Retryable(format!(
-                        "{}: {}",
-                        f.code, f.message
-                    ))),
-                }
-            }
+            Ok(outcome) => publish(self.bus.as_ref(), outcome).await,
             Err(e) if e.is_retryable() => Err(DeliveryError::Retryable(e.to_string())),
             Err(e) => Err(DeliveryError::Permanent(e.to_string())),
         }
@@ -159,18 +154,7 @@ impl Target for ReplyTextTarget {
             Err(e) if e.is_retryable() => return Err(DeliveryError::Retryable(e.to_string())),
             Err(e) => return Err(DeliveryError::Permanent(e.to_string())),
         };
-        let put = self
-            .bus
-            .put(&[reply])
-            .await
-            .map_err(|e| DeliveryError::Retryable(e.to_string()))?;
-        match put.failed.first() {
-            None => Ok(()),
-            Some(f) => Err(DeliveryError::Retryable(format!(
-                "{}: {}",
-                f.code, f.message
-            ))),
-        }
+        publish(self.bus.as_ref(), reply).await
     }
 }
 
