@@ -177,6 +177,9 @@ impl Target for AlertTarget {
     }
 }
 
+/// How long a local egress claim protects its key (see `local_egress`).
+pub const LOCAL_EGRESS_LEASE: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// Egress on one machine: X API v2 when the bot's user credentials are set, else the outbox.
 pub fn local_egress(data_dir: &Path, creds: &XCredentials) -> anyhow::Result<Egress> {
     let x: Arc<dyn XPoster> = if creds.can_post() {
@@ -193,7 +196,14 @@ pub fn local_egress(data_dir: &Path, creds: &XCredentials) -> anyhow::Result<Egr
         Arc::new(DiskBlobStore::new(data_dir.join("media"))),
         Arc::new(store),
         Arc::new(SystemClock),
-        EgressConfig::default(),
+        // One process delivers from a data directory (the bus's lock file), and a route delivers
+        // one event at a time, so a claim still held when an attempt starts was left by a crashed
+        // run: a short lease lets the restart take it over within the bus's retries instead of
+        // waiting out the Lambda-sized default.
+        EgressConfig {
+            lease: LOCAL_EGRESS_LEASE,
+            ..EgressConfig::default()
+        },
     ))
 }
 
