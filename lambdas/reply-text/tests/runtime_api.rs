@@ -1,0 +1,186 @@
+//! The built reply-text binary, driven through a local Lambda Runtime API with EventBridge events:
+//! Lex runtime V2 on a local REST-JSON endpoint, the bus on moto routed to an SQS queue where the
+//! SEND_TWEET is observed.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use serde_json::{Value, json};
+use starling_testkit::aws::{BusToQueue, bus_to_queue, moto_config, receive_json};
+use starling_testkit::aws_rest::{
+    AwsRestJsonEndpoint, RestRequest, RestResponse, lex_recognize_text_answer,
+};
+use starling_testkit::lambda_process::{LambdaProcess, invoke, lambda_command};
+use starling_testkit::lambda_runtime_api::{Outcome, RuntimeApi};
+
+const JOKE: &str = "Why did the starling sit on the clock? It wanted to be on time for once.";
+
+fn text_only(text: &str, author: &str, tweet_id: &str) -> Value {
+    let mut event: Value =
+        serde_json::from_str(include_str!("fixtures/message_analysed_text_only.json")).unwrap();
+    event["detail"]["Text"] = json!(text);
+    event["detail"]["Author"] = json!(author);
+    event["detail"]["Twitter"]["TweetId"] = json!(tweet_id);
+    event["resources"] = json!([tweet_id]);
+    event
+}
+
+fn fake_lex(req: &RestRequest) -> RestResponse {
+    let session = req.path.split('/').nth(8).unwrap_or_default().to_string();
+    match req.body["text"].as_str().unwrap_or_default() {
+        "slow down" => RestResponse::error(429, "ThrottlingException", "Rate exceeded"),
+        "nothing to say" => RestResponse::ok(lex_recognize_text_answer(&session, "Joke", 0.9, &[])),
+        _ => RestResponse::ok(lex_recognize_text_answer(
+            &session,
+            "Joke",
+            0.93,
+            &[(JOKE, "PlainText")],
+        )),
+    }
+}
+
+struct World {
+    api: RuntimeApi,
+    lex: AwsRestJsonEndpoint,
+    bus: BusToQueue,
+    config: aws_config::SdkConfig,
+    lambda: LambdaProcess,
+}
+
+async fn world(without: &[&str]) -> World {
+    let moto = starling_testkit::moto::endpoint();
+    let config = moto_config();
+    let bus = bus_to_queue(&config, &json!({"source": [{"prefix": "starling."}]})).await;
+    let lex = AwsRestJsonEndpoint::start(fake_lex).await.unwrap();
+    let api = RuntimeApi::start().await.unwrap();
+    let mut cmd = lambda_command(env!("CARGO_BIN_EXE_reply-text"), "reply-text", &api);
+    cmd.envs(starling_testkit::moto::aws_env(&moto))
+        .env("AWS_ENDPOINT_URL_LEX_RUNTIME_V2", &lex.url)
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env("BOT_ID", "ABCDE12345")
+        .env("BOT_ALIAS_ID", "TSTALIASID")
+        .env("BOT_LOCALE_ID", "en_US")
+        .env("EVENT_BUS_NAME", &bus.bus);
+    for k in without {
+        cmd.env_remove(k);
+    }
+    let lambda = LambdaProcess::spawn(&mut cmd);
+    World {
+        api,
+        lex,
+        bus,
+        config,
+        lambda,
+    }
+}
+
+#[tokio::test]
+async fn a_text_only_mention_is_answered_with_the_bots_message_as_send_tweet() {
+    let w = world(&[]).await;
+    let event = text_only(
+        "@starling_bot tell me a joke @bob https://t.co/abc123",
+        "ada_l",
+        "1461823445431828490",
+    );
+    let Outcome::Response(out) = invoke(&w.api, event).await else {
+        panic!(
+            "expected a response; the Lambda logged:\n{}",
+            w.lambda.stderr()
+        )
+    };
+    assert_eq!(
+        out,
+        json!({"Replied": true, "IdempotencyKey": "reply-text:1461823445431828490"})
+    );
+
+    // Lex saw the author's session and the text without mentions or URLs.
+    let requests = w.lex.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        requests[0].path,
+        "/bots/ABCDE12345/botAliases/TSTALIASID/botLocales/en_US/sessions/author-ada_l/text"
+    );
+    assert_eq!(requests[0].body, json!({"text": "tell me a joke"}));
+    assert!(requests[0].header("authorization").is_some());
+
+    let events = receive_json(&w.config, &w.bus.queue_url, 2).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["detail-type"], "SEND_TWEET");
+    assert_eq!(events[0]["source"], "starling.responding");
+    assert_eq!(events[0]["resources"], json!(["1461823445431828490"]));
+    assert_eq!(
+        events[0]["detail"],
+        json!({
+            "Text": JOKE,
+            "ReplyToTweetId": "1461823445431828490",
+            "ReplyToUserId": "2244994945",
+            "ReplyToUsername": "ada_l",
+            "IdempotencyKey": "reply-text:1461823445431828490"
+        })
+    );
+}
+
+#[tokio::test]
+async fn no_message_from_the_bot_and_images_and_empty_texts_send_nothing() {
+    let w = world(&[]).await;
+    let silent = text_only("@starling_bot nothing to say", "ada", "1001");
+    let Outcome::Response(out) = invoke(&w.api, silent).await else {
+        panic!("expected a response; logged:\n{}", w.lambda.stderr())
+    };
+    assert_eq!(out["Replied"], false);
+    assert_eq!(w.lex.requests().len(), 1);
+
+    // Only mentions and a URL: nothing for the bot, no call.
+    let empty = text_only("@starling_bot https://t.co/x", "ada", "1002");
+    assert_eq!(
+        invoke(&w.api, empty).await,
+        Outcome::Response(json!({"Replied": false, "IdempotencyKey": null}))
+    );
+    // With images: reply-image answers it, not the bot.
+    let mut with_image = text_only("@starling_bot tell me a joke", "ada", "1003");
+    with_image["detail"]["ImageUrls"] = json!(["https://pbs.twimg.com/media/a.jpg"]);
+    assert_eq!(
+        invoke(&w.api, with_image).await,
+        Outcome::Response(json!({"Replied": false, "IdempotencyKey": null}))
+    );
+    assert_eq!(w.lex.requests().len(), 1);
+    assert!(
+        receive_json(&w.config, &w.bus.queue_url, 1)
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn throttling_is_a_retryable_error_and_a_malformed_event_invalid_input() {
+    let w = world(&[]).await;
+    let Outcome::Error(e) = invoke(&w.api, text_only("slow down", "ada", "2001")).await else {
+        panic!("expected an error")
+    };
+    assert_eq!(e["errorType"], "Starling.Throttled", "{e}");
+    assert!(
+        e["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("ThrottlingException"),
+        "{e}"
+    );
+
+    let mut malformed = text_only("tell me a joke", "ada", "2002");
+    malformed["detail"] = json!({"Text": 42});
+    let Outcome::Error(e) = invoke(&w.api, malformed).await else {
+        panic!("expected an error")
+    };
+    assert_eq!(e["errorType"], "Starling.InvalidInput", "{e}");
+    assert!(
+        receive_json(&w.config, &w.bus.queue_url, 1)
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_missing_bot_alias_fails_at_init_with_the_variable_named() {
+    let w = world(&["BOT_ALIAS_ID"]).await;
+    let (status, stderr) = w.lambda.exit().await;
+    assert!(!status.success());
+    assert!(stderr.contains("BOT_ALIAS_ID"), "{stderr}");
+}
