@@ -71,7 +71,7 @@ fn settings(bot_id: &str) -> LexBotSettings {
     }
 }
 
-async fn bot(bot_id: &str) -> (LexChatBot, AwsRestJsonEndpoint) {
+async fn lex_bot(bot_id: &str) -> (LexChatBot, AwsRestJsonEndpoint) {
     let endpoint = AwsRestJsonEndpoint::start(fake_lex).await.unwrap();
     let bot = LexChatBot::new(&sdk_config_without_retries(&endpoint.url), settings(bot_id));
     (bot, endpoint)
@@ -79,7 +79,7 @@ async fn bot(bot_id: &str) -> (LexChatBot, AwsRestJsonEndpoint) {
 
 #[tokio::test]
 async fn the_text_goes_to_the_alias_and_session_and_the_message_comes_back() {
-    let (bot, endpoint) = bot("ABCDE12345").await;
+    let (bot, endpoint) = lex_bot("ABCDE12345").await;
     let answer = bot
         .recognize_text("author-ada_l", "tell me a joke please")
         .await
@@ -108,7 +108,7 @@ async fn the_text_goes_to_the_alias_and_session_and_the_message_comes_back() {
 
 #[tokio::test]
 async fn no_message_no_answer_and_only_text_messages_count() {
-    let (bot, _endpoint) = bot("ABCDE12345").await;
+    let (bot, _endpoint) = lex_bot("ABCDE12345").await;
     assert_eq!(
         bot.recognize_text("author-ada", "silence").await.unwrap(),
         None
@@ -135,7 +135,7 @@ async fn no_message_no_answer_and_only_text_messages_count() {
 
 #[tokio::test]
 async fn throttling_and_server_errors_are_retryable_validation_errors_are_not() {
-    let (bot, endpoint) = bot("ABCDE12345").await;
+    let (bot, endpoint) = lex_bot("ABCDE12345").await;
     let err = bot
         .recognize_text("author-ada", "slow down")
         .await
@@ -168,7 +168,7 @@ async fn throttling_and_server_errors_are_retryable_validation_errors_are_not() 
     // Without retries configured, each error is one request.
     assert_eq!(endpoint.requests().len(), 4);
 
-    let (missing, _) = bot("MISSING0000").await;
+    let (missing, _) = lex_bot("MISSING0000").await;
     let err = missing
         .recognize_text("author-ada", "hello")
         .await
@@ -191,7 +191,7 @@ async fn an_endpoint_that_is_down_is_unavailable() {
 
 #[tokio::test]
 async fn what_lex_would_refuse_is_refused_before_any_request() {
-    let (bot, endpoint) = bot("ABCDE12345").await;
+    let (bot, endpoint) = lex_bot("ABCDE12345").await;
     for (session, text) in [
         ("a", "hello"),
         ("author ada", "hello"),
