@@ -259,3 +259,37 @@ async fn no_text_no_images_or_no_answer_means_no_reply() {
     );
     assert_eq!(silent.calls.lock().unwrap().len(), 1);
 }
+
+/// A source that never answers (a hung connection the HTTP client's own timeout would not cut).
+struct HangingSource;
+
+#[async_trait]
+impl starling_core::analysis::media::HttpFetcher for HangingSource {
+    async fn get(
+        &self,
+        _url: &str,
+        _max_bytes: usize,
+    ) -> Result<starling_core::analysis::media::Fetched, starling_core::analysis::media::FetchError>
+    {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hanging_remote_source_is_cut_at_700_ms_and_the_list_answers() {
+    use starling_core::responding::remote::RemoteAnswers;
+    let remote = RemoteAnswers::new(
+        Arc::new(HangingSource),
+        Some("https://jokes.example/joke".into()),
+        None,
+        std::time::Duration::from_secs(30),
+    );
+    let started = tokio::time::Instant::now();
+    let out = fulfilment()
+        .handle_with_remote(lex_event("Joke", "tell me a joke", "author-ada"), &remote)
+        .await
+        .unwrap();
+    assert_eq!(started.elapsed(), std::time::Duration::from_millis(700));
+    let joke = assert_lex_close(&out, "Joke");
+    assert!(list(JOKES_JSON).contains(&joke), "{joke}");
+}

@@ -6,11 +6,15 @@
 //! Shapes: <https://docs.aws.amazon.com/lexv2/latest/dg/lambda-input-format.html> and
 //! <https://docs.aws.amazon.com/lexv2/latest/dg/lambda-response-format.html>. Unknown fields of
 //! the event are ignored, as AWS asks (the format may grow without a new `messageVersion`).
+//! The types are the core's own: `aws_lambda_events` models only Lex V1's event (`currentIntent`),
+//! and the core imports no SDK. [`Fulfilment::handle_with_remote`] may try a remote source first
+//! (`super::remote`), the lists answering when it fails or is late.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::bot::{BotDefinition, BotDefinitionError, FALLBACK_INTENT};
+use super::remote::RemoteAnswers;
 
 /// The shipped jokes, embedded at build time.
 pub const SHIPPED_JOKES_JSON: &str = include_str!("../../../../bot/jokes.json");
@@ -185,6 +189,24 @@ impl Fulfilment {
         let event: LexV2Event = serde_json::from_value(event)
             .map_err(|e| FulfilmentError::MalformedEvent(e.to_string()))?;
         let response = self.fulfil(&event)?;
+        serde_json::to_value(response).map_err(|e| FulfilmentError::Data(e.to_string()))
+    }
+
+    /// [`Self::handle`], trying `remote` first for Joke and Fact (the curated list answers when
+    /// it has nothing usable in time).
+    pub async fn handle_with_remote(
+        &self,
+        event: Value,
+        remote: &RemoteAnswers,
+    ) -> Result<Value, FulfilmentError> {
+        let event: LexV2Event = serde_json::from_value(event)
+            .map_err(|e| FulfilmentError::MalformedEvent(e.to_string()))?;
+        let mut response = self.fulfil(&event)?;
+        if let Some(answer) = remote.answer(&event.session_state.intent.name).await
+            && let Some(message) = response.messages.first_mut()
+        {
+            message.content = answer;
+        }
         serde_json::to_value(response).map_err(|e| FulfilmentError::Data(e.to_string()))
     }
 

@@ -3,4 +3,5 @@
 
 pub mod bot;
 pub mod fulfilment;
+pub mod remote;
 pub mod reply_text;
