@@ -6,25 +6,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use aws_sdk_eventbridge::config::{Credentials, Region, SharedCredentialsProvider};
 use serde_json::{Value, json};
 use starling_aws::ComprehendTextAnalyzer;
 use starling_contracts::{MessageReceived, Sentiment};
 use starling_core::analysis::text::analyse_text;
 use starling_core::ports::{AnalysisError, TextAnalyzer};
+use starling_testkit::aws::sdk_config_without_retries;
 use starling_testkit::aws_json::{AwsJsonEndpoint, Operation};
-
-fn sdk_config(url: &str) -> aws_config::SdkConfig {
-    aws_config::SdkConfig::builder()
-        .endpoint_url(url)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "testing", "testing", None, None, "test",
-        )))
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .retry_config(aws_config::retry::RetryConfig::disabled())
-        .build()
-}
 
 fn op(f: impl Fn(&Value) -> (u16, Value) + Send + Sync + 'static) -> Operation {
     Arc::new(f)
@@ -65,7 +53,9 @@ fn message(text: &str, lang: &str) -> MessageReceived {
 
 #[tokio::test]
 async fn sentiment_and_key_phrases_against_moto() {
-    let analyzer = ComprehendTextAnalyzer::new(&sdk_config(&starling_testkit::moto::endpoint()));
+    let analyzer = ComprehendTextAnalyzer::new(&sdk_config_without_retries(
+        &starling_testkit::moto::endpoint(),
+    ));
     let (sentiment, score) = analyzer.sentiment("I love this", "en").await.unwrap();
     let total = score.positive + score.negative + score.neutral + score.mixed;
     assert!((total - 1.0).abs() < 0.05, "scores sum to ~1: {score:?}");
@@ -83,7 +73,9 @@ async fn sentiment_and_key_phrases_against_moto() {
 
 #[tokio::test]
 async fn moto_refuses_an_unsupported_language_as_invalid_input() {
-    let analyzer = ComprehendTextAnalyzer::new(&sdk_config(&starling_testkit::moto::endpoint()));
+    let analyzer = ComprehendTextAnalyzer::new(&sdk_config_without_retries(
+        &starling_testkit::moto::endpoint(),
+    ));
     let err = analyzer
         .key_phrases("Hyvää huomenta", "xx")
         .await
@@ -100,7 +92,7 @@ async fn moto_refuses_an_unsupported_language_as_invalid_input() {
 #[tokio::test]
 async fn a_spanish_post_is_analysed_in_spanish_without_detection() {
     let endpoint = documented_endpoint("es").await;
-    let analyzer = ComprehendTextAnalyzer::new(&sdk_config(&endpoint.url));
+    let analyzer = ComprehendTextAnalyzer::new(&sdk_config_without_retries(&endpoint.url));
     let r = analyse_text(
         &analyzer,
         &message("@bot odio esperar en Seattle https://t.co/x", "es"),
@@ -123,7 +115,7 @@ async fn a_spanish_post_is_analysed_in_spanish_without_detection() {
 #[tokio::test]
 async fn a_japanese_post_gets_every_operation_comprehend_offers_in_japanese() {
     let endpoint = documented_endpoint("ja").await;
-    let analyzer = ComprehendTextAnalyzer::new(&sdk_config(&endpoint.url));
+    let analyzer = ComprehendTextAnalyzer::new(&sdk_config_without_retries(&endpoint.url));
     let r = analyse_text(&analyzer, &message("このキューは嫌いです", "ja"))
         .await
         .unwrap();
@@ -142,7 +134,7 @@ async fn a_japanese_post_gets_every_operation_comprehend_offers_in_japanese() {
 #[tokio::test]
 async fn an_unsupported_language_is_detected_and_analysed_without_sentiment() {
     let endpoint = documented_endpoint("fi").await;
-    let analyzer = ComprehendTextAnalyzer::new(&sdk_config(&endpoint.url));
+    let analyzer = ComprehendTextAnalyzer::new(&sdk_config_without_retries(&endpoint.url));
     let r = analyse_text(&analyzer, &message("Hyvää huomenta kaikille", "und"))
         .await
         .unwrap();
@@ -176,7 +168,7 @@ async fn throttling_is_reported_as_throttled_for_the_state_machine_to_retry() {
         }),
     );
     let endpoint = AwsJsonEndpoint::start(ops).await.unwrap();
-    let analyzer = ComprehendTextAnalyzer::new(&sdk_config(&endpoint.url));
+    let analyzer = ComprehendTextAnalyzer::new(&sdk_config_without_retries(&endpoint.url));
     let err = analyzer.sentiment("hello", "en").await.unwrap_err();
     assert!(
         matches!(err, AnalysisError::Throttled(ref m) if m.contains("Rate exceeded")),

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_sdk_s3::config::{Credentials, Region, SharedCredentialsProvider};
 use serde_json::{Value, json};
 use starling_aws::analysis::{handle_analyse_image, handle_download_media};
 use starling_aws::{
@@ -14,19 +13,8 @@ use starling_aws::{
 };
 use starling_core::analysis::media::{FetchError, Fetched, HttpFetcher};
 use starling_core::ports::BlobStore;
+use starling_testkit::aws::{s3_bucket, sdk_config_without_retries};
 use starling_testkit::aws_json::{AwsJsonEndpoint, Operation};
-
-fn sdk_config(url: &str) -> aws_config::SdkConfig {
-    aws_config::SdkConfig::builder()
-        .endpoint_url(url)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "testing", "testing", None, None, "test",
-        )))
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .retry_config(aws_config::retry::RetryConfig::disabled())
-        .build()
-}
 
 /// Answers every URL with the first bytes of a PNG.
 struct PngFetcher;
@@ -42,25 +30,10 @@ impl HttpFetcher for PngFetcher {
     }
 }
 
-async fn media_bucket(config: &aws_config::SdkConfig) -> String {
-    let name = format!("media-{}", uuid::Uuid::new_v4().simple());
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(true)
-            .build(),
-    )
-    .create_bucket()
-    .bucket(&name)
-    .send()
-    .await
-    .unwrap();
-    name
-}
-
 #[tokio::test]
 async fn download_media_stores_allowed_images_and_reports_the_others() {
-    let config = sdk_config(&starling_testkit::moto::endpoint());
-    let bucket = media_bucket(&config).await;
+    let config = sdk_config_without_retries(&starling_testkit::moto::endpoint());
+    let bucket = s3_bucket(&config, "media").await;
     let settings =
         DownloadMediaSettings::from_env(&Env::from_pairs([("MEDIA_BUCKET", bucket.as_str())]))
             .unwrap();
@@ -91,7 +64,7 @@ async fn download_media_stores_allowed_images_and_reports_the_others() {
 async fn download_media_refuses_another_bucket_and_a_bad_payload() {
     let settings =
         DownloadMediaSettings::from_env(&Env::from_pairs([("MEDIA_BUCKET", "media")])).unwrap();
-    let blobs = S3BlobStore::new(&sdk_config("http://127.0.0.1:9"), "media");
+    let blobs = S3BlobStore::new(&sdk_config_without_retries("http://127.0.0.1:9"), "media");
     let payload = json!({"Bucket": "other", "TweetId": "1", "EventTime": "2026-11-23T10:00:00Z", "ImageUrls": []});
     let err = handle_download_media(&PngFetcher, &blobs, &settings, payload)
         .await
@@ -109,7 +82,7 @@ async fn download_media_with_the_store_down_is_unavailable_for_a_retry() {
     let settings =
         DownloadMediaSettings::from_env(&Env::from_pairs([("MEDIA_BUCKET", "media")])).unwrap();
     // Nothing listens on port 9: every PutObject fails to connect.
-    let blobs = S3BlobStore::new(&sdk_config("http://127.0.0.1:9"), "media");
+    let blobs = S3BlobStore::new(&sdk_config_without_retries("http://127.0.0.1:9"), "media");
     let payload = json!({"Bucket": "media", "TweetId": "1", "EventTime": "2026-11-23T10:00:00Z",
                          "ImageUrls": ["https://pbs.twimg.com/media/a.png"]});
     let err = handle_download_media(&PngFetcher, &blobs, &settings, payload)
@@ -134,7 +107,7 @@ fn empty_rekognition() -> HashMap<String, Operation> {
 #[tokio::test]
 async fn analyse_image_answers_an_image_result_for_the_configured_bucket_only() {
     let endpoint = AwsJsonEndpoint::start(empty_rekognition()).await.unwrap();
-    let analyzer = RekognitionImageAnalyzer::new(&sdk_config(&endpoint.url));
+    let analyzer = RekognitionImageAnalyzer::new(&sdk_config_without_retries(&endpoint.url));
     let settings = AnalyseImageSettings::from_env(&Env::from_pairs([
         ("MEDIA_BUCKET", "media"),
         ("MAX_LABELS", "3"),

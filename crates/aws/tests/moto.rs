@@ -3,103 +3,19 @@
 
 use std::time::Duration;
 
-use aws_sdk_eventbridge::config::{Credentials, Region};
-use serde_json::{Value, json};
+use serde_json::json;
 use starling_aws::{EventBridgePublisher, SecretsManagerSecrets};
 use starling_contracts::OutgoingEvent;
 use starling_core::ports::{EventPublisher, Secrets, SecretsError};
 use starling_core::publish::{RetryPolicy, publish_all};
-
-fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::SdkConfig::builder()
-        .endpoint_url(starling_testkit::moto::endpoint())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_eventbridge::config::SharedCredentialsProvider::new(
-            Credentials::new("testing", "testing", None, None, "moto"),
-        ))
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .build()
-}
-
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
-}
-
-/// A bus with a rule that routes `source` events to a new SQS queue; returns (bus, queue url).
-async fn bus_to_queue(config: &aws_config::SdkConfig, pattern: Value) -> (String, String) {
-    let eb = aws_sdk_eventbridge::Client::new(config);
-    let sqs = aws_sdk_sqs::Client::new(config);
-    let bus = unique("Plumbing");
-    eb.create_event_bus().name(&bus).send().await.unwrap();
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(unique("q"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
-    eb.put_rule()
-        .name("to-queue")
-        .event_bus_name(&bus)
-        .event_pattern(pattern.to_string())
-        .send()
-        .await
-        .unwrap();
-    eb.put_targets()
-        .rule("to-queue")
-        .event_bus_name(&bus)
-        .targets(
-            aws_sdk_eventbridge::types::Target::builder()
-                .id("q")
-                .arn(arn)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    (bus, queue_url)
-}
-
-async fn drain(config: &aws_config::SdkConfig, queue_url: &str, want: usize) -> Vec<Value> {
-    let sqs = aws_sdk_sqs::Client::new(config);
-    let mut got = Vec::new();
-    for _ in 0..20 {
-        let out = sqs
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .unwrap();
-        for m in out.messages() {
-            got.push(serde_json::from_str(m.body().unwrap()).unwrap());
-        }
-        if got.len() >= want {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    got
-}
+use starling_testkit::aws::{BusToQueue, bus_to_queue, moto_config, queue, receive_json, unique};
 
 #[tokio::test]
 async fn events_put_on_a_bus_reach_a_queue_through_a_real_rule() {
-    let config = sdk_config();
-    let (bus, queue) = bus_to_queue(
+    let config = moto_config();
+    let BusToQueue { bus, queue_url, .. } = bus_to_queue(
         &config,
-        json!({"source": ["starling.twitter"], "detail-type": ["MESSAGE_RECEIVED"]}),
+        &json!({"source": ["starling.twitter"], "detail-type": ["MESSAGE_RECEIVED"]}),
     )
     .await;
     let publisher = EventBridgePublisher::new(&config, &bus);
@@ -118,7 +34,7 @@ async fn events_put_on_a_bus_reach_a_queue_through_a_real_rule() {
     .unwrap();
     let outcome = publisher.put(&[wanted, unrouted]).await.unwrap();
     assert!(outcome.failed.is_empty(), "{outcome:?}");
-    let got = drain(&config, &queue, 1).await;
+    let got = receive_json(&config, &queue_url, 1).await;
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0]["detail-type"], "MESSAGE_RECEIVED");
     assert_eq!(got[0]["source"], "starling.twitter");
@@ -130,8 +46,8 @@ async fn events_put_on_a_bus_reach_a_queue_through_a_real_rule() {
 
 #[tokio::test]
 async fn a_partial_failure_names_the_refused_entries() {
-    let config = sdk_config();
-    let (bus, _) = bus_to_queue(&config, json!({"source": ["x"]})).await;
+    let config = moto_config();
+    let bus = bus_to_queue(&config, &json!({"source": ["x"]})).await.bus;
     let publisher = EventBridgePublisher::new(&config, &bus);
     let good = OutgoingEvent::new("starling.twitter", "TWITTER_MUTED", json!({})).unwrap();
     // EventBridge refuses an entry without a source, per entry, not per request.
@@ -161,7 +77,7 @@ async fn a_partial_failure_names_the_refused_entries() {
 
 #[tokio::test]
 async fn a_missing_bus_is_a_rejection_not_a_retry() {
-    let config = sdk_config();
+    let config = moto_config();
     let publisher = EventBridgePublisher::new(&config, unique("no-such-bus"));
     let e = OutgoingEvent::new("starling.twitter", "TWITTER_MUTED", json!({})).unwrap();
     match publisher.put(&[e]).await {
@@ -176,7 +92,7 @@ async fn a_missing_bus_is_a_rejection_not_a_retry() {
 
 #[tokio::test]
 async fn the_x_secret_is_read_and_parsed() {
-    let config = sdk_config();
+    let config = moto_config();
     let sm = aws_sdk_secretsmanager::Client::new(&config);
     let name = unique("TwitterSecret");
     let arn = sm
@@ -198,7 +114,7 @@ async fn the_x_secret_is_read_and_parsed() {
 
 #[tokio::test]
 async fn a_missing_or_malformed_secret_is_a_clear_error_without_its_value() {
-    let config = sdk_config();
+    let config = moto_config();
     let missing = SecretsManagerSecrets::new(&config, unique("absent"))
         .x_credentials()
         .await
@@ -227,9 +143,8 @@ async fn a_missing_or_malformed_secret_is_a_clear_error_without_its_value() {
 #[tokio::test]
 async fn an_alert_reaches_an_sqs_subscriber_with_its_subject_and_attributes() {
     use starling_core::ports::{Alert, Notifier};
-    let config = sdk_config();
+    let config = moto_config();
     let sns = aws_sdk_sns::Client::new(&config);
-    let sqs = aws_sdk_sqs::Client::new(&config);
     let topic = sns
         .create_topic()
         .name(unique("starling-alerts"))
@@ -238,24 +153,7 @@ async fn an_alert_reaches_an_sqs_subscriber_with_its_subject_and_attributes() {
         .unwrap()
         .topic_arn
         .unwrap();
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(unique("ops"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
+    let (queue_url, arn) = queue(&config, "ops").await;
     sns.subscribe()
         .topic_arn(&topic)
         .protocol("sqs")
@@ -276,7 +174,7 @@ async fn an_alert_reaches_an_sqs_subscriber_with_its_subject_and_attributes() {
         .notify(&alert)
         .await
         .unwrap();
-    let got = drain(&config, &queue_url, 1).await;
+    let got = receive_json(&config, &queue_url, 1).await;
     assert_eq!(got.len(), 1);
     assert_eq!(got[0]["Subject"], "Starling: negative message from @ada");
     assert_eq!(
@@ -300,7 +198,7 @@ async fn an_idempotency_key_is_claimed_once_completed_and_taken_over_after_its_l
     };
     use starling_aws::DynamoIdempotency;
     use starling_core::ports::{Claim, Completion, IdempotencyStore};
-    let config = sdk_config();
+    let config = moto_config();
     let table = unique("starling-idempotency");
     aws_sdk_dynamodb::Client::new(&config)
         .create_table()

@@ -6,24 +6,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use aws_sdk_rekognition::config::{Credentials, Region, SharedCredentialsProvider};
 use serde_json::{Value, json};
 use starling_aws::RekognitionImageAnalyzer;
 use starling_core::analysis::image::{DetectTextMode, ImageConfig, ImageTask, analyse_image};
 use starling_core::ports::{AnalysisError, ImageAnalyzer, ImageRef};
+use starling_testkit::aws::sdk_config_without_retries;
 use starling_testkit::aws_json::{AwsJsonEndpoint, Operation};
-
-fn sdk_config(url: &str) -> aws_config::SdkConfig {
-    aws_config::SdkConfig::builder()
-        .endpoint_url(url)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "testing", "testing", None, None, "test",
-        )))
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .retry_config(aws_config::retry::RetryConfig::disabled())
-        .build()
-}
 
 fn op(f: impl Fn(&Value) -> (u16, Value) + Send + Sync + 'static) -> Operation {
     Arc::new(f)
@@ -108,7 +96,9 @@ async fn rekognition_endpoint(with_text: bool) -> AwsJsonEndpoint {
 
 #[tokio::test]
 async fn labels_against_moto() {
-    let analyzer = RekognitionImageAnalyzer::new(&sdk_config(&starling_testkit::moto::endpoint()));
+    let analyzer = RekognitionImageAnalyzer::new(&sdk_config_without_retries(
+        &starling_testkit::moto::endpoint(),
+    ));
     assert_eq!(analyzer.provider(), "amazon-rekognition");
     let labels = analyzer.detect_labels(&image(), 10, 70.0).await.unwrap();
     assert!(!labels.is_empty());
@@ -119,7 +109,9 @@ async fn labels_against_moto() {
 
 #[tokio::test]
 async fn text_against_moto() {
-    let analyzer = RekognitionImageAnalyzer::new(&sdk_config(&starling_testkit::moto::endpoint()));
+    let analyzer = RekognitionImageAnalyzer::new(&sdk_config_without_retries(
+        &starling_testkit::moto::endpoint(),
+    ));
     let text = analyzer.detect_text(&image()).await.unwrap();
     assert!(!text.is_empty());
     let first = &text[0];
@@ -134,7 +126,7 @@ async fn text_against_moto() {
 #[tokio::test]
 async fn celebrities_are_mapped_from_the_documented_response() {
     let endpoint = rekognition_endpoint(false).await;
-    let analyzer = RekognitionImageAnalyzer::new(&sdk_config(&endpoint.url));
+    let analyzer = RekognitionImageAnalyzer::new(&sdk_config_without_retries(&endpoint.url));
     let (celebrities, unrecognized) = analyzer.recognize_celebrities(&image()).await.unwrap();
     assert_eq!(celebrities.len(), 1);
     let c = &celebrities[0];
@@ -188,7 +180,7 @@ async fn errors_are_sorted_for_the_state_machine() {
         }),
     );
     let endpoint = AwsJsonEndpoint::start(ops).await.unwrap();
-    let analyzer = RekognitionImageAnalyzer::new(&sdk_config(&endpoint.url));
+    let analyzer = RekognitionImageAnalyzer::new(&sdk_config_without_retries(&endpoint.url));
 
     let err = analyzer.recognize_celebrities(&image()).await.unwrap_err();
     assert!(matches!(err, AnalysisError::Throttled(_)), "{err}");
@@ -216,7 +208,7 @@ fn task() -> ImageTask {
 #[tokio::test]
 async fn analyse_image_runs_detect_text_when_a_label_suggests_text() {
     let endpoint = rekognition_endpoint(true).await;
-    let analyzer = RekognitionImageAnalyzer::new(&sdk_config(&endpoint.url));
+    let analyzer = RekognitionImageAnalyzer::new(&sdk_config_without_retries(&endpoint.url));
     let config = ImageConfig {
         max_labels: 7,
         min_confidence: 60.0,
@@ -250,7 +242,7 @@ async fn analyse_image_runs_detect_text_when_a_label_suggests_text() {
 #[tokio::test]
 async fn analyse_image_never_runs_detect_text_when_told_not_to() {
     let endpoint = rekognition_endpoint(true).await;
-    let analyzer = RekognitionImageAnalyzer::new(&sdk_config(&endpoint.url));
+    let analyzer = RekognitionImageAnalyzer::new(&sdk_config_without_retries(&endpoint.url));
     let config = ImageConfig {
         detect_text: DetectTextMode::Never,
         ..ImageConfig::default()
@@ -269,7 +261,7 @@ async fn analyse_image_never_runs_detect_text_when_told_not_to() {
 #[tokio::test]
 async fn analyse_image_in_auto_mode_skips_detect_text_without_a_text_label() {
     let endpoint = rekognition_endpoint(false).await;
-    let analyzer = RekognitionImageAnalyzer::new(&sdk_config(&endpoint.url));
+    let analyzer = RekognitionImageAnalyzer::new(&sdk_config_without_retries(&endpoint.url));
     let analysis = analyse_image(&analyzer, &task(), &ImageConfig::default())
         .await
         .unwrap()

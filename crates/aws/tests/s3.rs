@@ -1,36 +1,17 @@
 //! The S3 blob store against moto over HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use aws_sdk_s3::config::{Credentials, Region, SharedCredentialsProvider};
 use starling_aws::S3BlobStore;
 use starling_core::ports::{BlobError, BlobStore};
+use starling_testkit::aws::{moto_config, s3_bucket};
 
-fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::SdkConfig::builder()
-        .endpoint_url(starling_testkit::moto::endpoint())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "testing", "testing", None, None, "moto",
-        )))
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .build()
-}
-
-/// A new bucket in moto (path-style, as the store addresses it).
 async fn bucket(config: &aws_config::SdkConfig) -> String {
-    let name = format!("media-{}", uuid::Uuid::new_v4().simple());
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(true)
-            .build(),
-    );
-    s3.create_bucket().bucket(&name).send().await.unwrap();
-    name
+    s3_bucket(config, "media").await
 }
 
 #[tokio::test]
 async fn an_object_put_is_read_back_with_its_content_type() {
-    let config = sdk_config();
+    let config = moto_config();
     let name = bucket(&config).await;
     let store = S3BlobStore::new(&config, &name);
     assert_eq!(store.bucket(), name);
@@ -56,7 +37,7 @@ async fn an_object_put_is_read_back_with_its_content_type() {
 
 #[tokio::test]
 async fn a_second_put_overwrites_the_first() {
-    let config = sdk_config();
+    let config = moto_config();
     let store = S3BlobStore::new(&config, bucket(&config).await);
     store
         .put("k.png", b"first".to_vec(), "image/png")
@@ -71,7 +52,7 @@ async fn a_second_put_overwrites_the_first() {
 
 #[tokio::test]
 async fn a_missing_key_is_not_found() {
-    let config = sdk_config();
+    let config = moto_config();
     let store = S3BlobStore::new(&config, bucket(&config).await);
     assert_eq!(
         store.get("media/absent.jpg").await.unwrap_err(),
@@ -81,7 +62,7 @@ async fn a_missing_key_is_not_found() {
 
 #[tokio::test]
 async fn a_missing_bucket_is_unavailable_not_not_found() {
-    let config = sdk_config();
+    let config = moto_config();
     let store = S3BlobStore::new(&config, format!("absent-{}", uuid::Uuid::new_v4().simple()));
     let err = store
         .put("k", b"x".to_vec(), "image/png")

@@ -3,12 +3,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::{Value, json};
 use starling_testkit::aws_json::{AwsJsonEndpoint, Operation};
+use starling_testkit::lambda_process::{LambdaProcess, invoke, lambda_command};
 use starling_testkit::lambda_runtime_api::{Outcome, RuntimeApi};
 
 async fn rekognition() -> AwsJsonEndpoint {
@@ -33,41 +32,21 @@ async fn rekognition() -> AwsJsonEndpoint {
     AwsJsonEndpoint::start(ops).await.unwrap()
 }
 
-fn spawn_lambda(api: &RuntimeApi, endpoint: &str, extra: &[(&str, &str)]) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_analyse-image"));
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", api.address.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "analyse-image")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/analyse-image")
+fn spawn_lambda(api: &RuntimeApi, endpoint: &str, extra: &[(&str, &str)]) -> LambdaProcess {
+    let mut cmd = lambda_command(env!("CARGO_BIN_EXE_analyse-image"), "analyse-image", api);
+    cmd.env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
         .env("AWS_MAX_ATTEMPTS", "1")
         .env("MEDIA_BUCKET", "media")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    for (k, v) in starling_testkit::moto::aws_env(endpoint) {
-        cmd.env(k, v);
-    }
-    for (k, v) in extra {
-        cmd.env(k, v);
-    }
-    cmd.spawn()
-        .expect("the analyse-image binary is built by cargo test")
-}
-
-async fn invoke(api: &RuntimeApi, event: Value) -> Outcome {
-    tokio::time::timeout(Duration::from_secs(30), api.invoke(event))
-        .await
-        .expect("the Lambda answered")
+        .envs(starling_testkit::moto::aws_env(endpoint))
+        .envs(extra.iter().copied());
+    LambdaProcess::spawn(&mut cmd)
 }
 
 #[tokio::test]
 async fn an_image_task_is_answered_with_an_image_result() {
     let endpoint = rekognition().await;
     let api = RuntimeApi::start().await.unwrap();
-    let mut child = spawn_lambda(&api, &endpoint.url, &[("DETECT_TEXT", "always")]);
+    let _lambda = spawn_lambda(&api, &endpoint.url, &[("DETECT_TEXT", "always")]);
 
     let task = json!({"Bucket": "media", "Key": "media/2026/11/23/1/0.jpg", "Url": "https://pbs.twimg.com/media/a.jpg"});
     let Outcome::Response(result) = invoke(&api, task).await else {
@@ -89,20 +68,16 @@ async fn an_image_task_is_answered_with_an_image_result() {
         panic!("expected an error")
     };
     assert_eq!(error["errorType"], "Starling.InvalidInput", "{error}");
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
 
 #[tokio::test]
 async fn an_unknown_detect_text_fails_at_init_with_the_variable_named() {
     let api = RuntimeApi::start().await.unwrap();
-    let child = spawn_lambda(&api, "http://127.0.0.1:9", &[("DETECT_TEXT", "sometimes")]);
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (status, stderr) =
+        spawn_lambda(&api, "http://127.0.0.1:9", &[("DETECT_TEXT", "sometimes")])
+            .exit()
+            .await;
+    assert!(!status.success());
     assert!(stderr.contains("DETECT_TEXT"), "{stderr}");
     assert!(stderr.contains("auto, always, never"), "{stderr}");
 }

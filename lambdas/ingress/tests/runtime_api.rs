@@ -2,25 +2,12 @@
 //! events, talking to moto's EventBridge and Secrets Manager over HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
-use aws_sdk_eventbridge::config::{Credentials, Region, SharedCredentialsProvider};
 use serde_json::{Value, json};
+use starling_testkit::aws::{bus_to_queue, moto_config, receive_json, unique};
+use starling_testkit::lambda_process::{LambdaProcess, lambda_command};
 use starling_testkit::lambda_runtime_api::{Outcome, RuntimeApi};
 
 const CONSUMER_SECRET: &str = "ingress-test-consumer-secret";
-
-fn sdk_config(url: &str) -> aws_config::SdkConfig {
-    aws_config::SdkConfig::builder()
-        .endpoint_url(url)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "testing", "testing", None, None, "moto",
-        )))
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .build()
-}
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!(
@@ -39,133 +26,60 @@ struct World {
 
 async fn world() -> World {
     let moto = starling_testkit::moto::endpoint();
-    let config = sdk_config(&moto);
-    let id = uuid::Uuid::new_v4().simple().to_string();
+    let config = moto_config();
     let sm = aws_sdk_secretsmanager::Client::new(&config);
     let secret_arn = sm
         .create_secret()
-        .name(format!("TwitterSecret-{id}"))
+        .name(unique("TwitterSecret"))
         .secret_string(json!({"ApiKey": "k", "ApiSecret": CONSUMER_SECRET, "AccessToken": "t", "AccessTokenSecret": "s"}).to_string())
         .send()
         .await
         .unwrap()
         .arn
         .unwrap();
-    let eb = aws_sdk_eventbridge::Client::new(&config);
-    let bus = format!("Plumbing-{id}");
-    eb.create_event_bus().name(&bus).send().await.unwrap();
-    let sqs = aws_sdk_sqs::Client::new(&config);
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(format!("all-{id}"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let attrs = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap();
-    let arn = attrs.attributes.unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
-    eb.put_rule()
-        .name("all")
-        .event_bus_name(&bus)
-        .event_pattern(r#"{"source":[{"prefix":"starling."}]}"#)
-        .send()
-        .await
-        .unwrap();
-    eb.put_targets()
-        .rule("all")
-        .event_bus_name(&bus)
-        .targets(
-            aws_sdk_eventbridge::types::Target::builder()
-                .id("q")
-                .arn(arn)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let bus = bus_to_queue(&config, &json!({"source": [{"prefix": "starling."}]})).await;
     World {
         moto,
-        bus,
+        bus: bus.bus,
         secret_arn,
-        queue_url,
+        queue_url: bus.queue_url,
     }
 }
 
-fn spawn_lambda(api: &RuntimeApi, w: &World, extra: &[(&str, &str)], without: &[&str]) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ingress"));
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", api.address.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "ingress")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/ingress")
-        .env("SECRET_ARN", &w.secret_arn)
+fn spawn_lambda(
+    api: &RuntimeApi,
+    w: &World,
+    extra: &[(&str, &str)],
+    without: &[&str],
+) -> LambdaProcess {
+    let mut cmd = lambda_command(env!("CARGO_BIN_EXE_ingress"), "ingress", api);
+    cmd.env("SECRET_ARN", &w.secret_arn)
         .env("EVENT_BUS_NAME", &w.bus)
         .env("BOT_USER_ID", "1000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    for (k, v) in starling_testkit::moto::aws_env(&w.moto) {
-        cmd.env(k, v);
-    }
-    for (k, v) in extra {
-        cmd.env(k, v);
-    }
+        .envs(starling_testkit::moto::aws_env(&w.moto))
+        .envs(extra.iter().copied());
     for k in without {
         cmd.env_remove(k);
     }
-    cmd.spawn()
-        .expect("the ingress binary is built by cargo test")
+    LambdaProcess::spawn(&mut cmd)
 }
 
 async fn invoke(api: &RuntimeApi, event: Value) -> Value {
-    match tokio::time::timeout(Duration::from_secs(30), api.invoke(event))
-        .await
-        .expect("the Lambda answered")
-    {
+    match starling_testkit::lambda_process::invoke(api, event).await {
         Outcome::Response(v) => v,
         Outcome::Error(e) => panic!("the Lambda reported an error: {e}"),
     }
 }
 
 async fn queued(w: &World, want: usize) -> Vec<Value> {
-    let sqs = aws_sdk_sqs::Client::new(&sdk_config(&w.moto));
-    let mut got = Vec::new();
-    for _ in 0..30 {
-        let out = sqs
-            .receive_message()
-            .queue_url(&w.queue_url)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .unwrap();
-        got.extend(
-            out.messages()
-                .iter()
-                .map(|m| serde_json::from_str::<Value>(m.body().unwrap()).unwrap()),
-        );
-        if got.len() >= want {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    got
+    receive_json(&moto_config(), &w.queue_url, want).await
 }
 
 #[tokio::test]
 async fn crc_and_a_signed_delivery_through_the_runtime_api() {
     let w = world().await;
     let api = RuntimeApi::start().await.unwrap();
-    let mut child = spawn_lambda(&api, &w, &[], &[]);
+    let _lambda = spawn_lambda(&api, &w, &[], &[]);
 
     // CRC over an HTTP API (v2) event.
     let crc = fixture("apigw_http_v2_crc.json").replace("TOKEN", "dGVzdC10b2tlbg");
@@ -222,33 +136,25 @@ async fn crc_and_a_signed_delivery_through_the_runtime_api() {
     malformed["headers"]["X-Twitter-Webhooks-Signature"] = json!(sig);
     malformed["multiValueHeaders"]["X-Twitter-Webhooks-Signature"] = json!([sig]);
     assert_eq!(invoke(&api, malformed).await["statusCode"], 400);
-
-    child.kill().ok();
-    child.wait().ok();
 }
 
 #[tokio::test]
 async fn a_body_over_max_body_bytes_is_413() {
     let w = world().await;
     let api = RuntimeApi::start().await.unwrap();
-    let mut child = spawn_lambda(&api, &w, &[("MAX_BODY_BYTES", "64")], &[]);
+    let _lambda = spawn_lambda(&api, &w, &[("MAX_BODY_BYTES", "64")], &[]);
     let mut event: Value = serde_json::from_str(&fixture("apigw_rest_post.json")).unwrap();
     event["body"] = json!("x".repeat(65));
     assert_eq!(invoke(&api, event).await["statusCode"], 413);
-    child.kill().ok();
-    child.wait().ok();
 }
 
 #[tokio::test]
 async fn missing_configuration_fails_at_init_with_the_variable_named() {
     let w = world().await;
     let api = RuntimeApi::start().await.unwrap();
-    let child = spawn_lambda(&api, &w, &[], &["EVENT_BUS_NAME"]);
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (status, stderr) = spawn_lambda(&api, &w, &[], &["EVENT_BUS_NAME"])
+        .exit()
+        .await;
+    assert!(!status.success());
     assert!(stderr.contains("EVENT_BUS_NAME"), "{stderr}");
 }
