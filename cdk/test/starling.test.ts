@@ -100,6 +100,78 @@ describe.each([
   });
 });
 
+/** The Responding stack's Lex wiring, checked wherever reply-text and lex-fulfilment exist. */
+function expectLexWiring(s: Synthesized): void {
+  const t = s.templates.Responding;
+  const def = JSON.parse(fs.readFileSync(path.join(DEFAULT_REPO_ROOT, 'bot', 'starling-bot.json'), 'utf8'));
+  const logicalId = (fn: string) => Object.entries(t.findResources('AWS::Lambda::Function', { Properties: { FunctionName: fn } }))[0]?.[0];
+  const fulfilment = logicalId('starling-lex-fulfilment');
+  const replyText = logicalId('starling-reply-text');
+  expect(fulfilment).toBeDefined();
+  expect(replyText).toBeDefined();
+  const alias = Object.keys(t.findResources('AWS::Lex::BotAlias'))[0];
+  const version = Object.keys(t.findResources('AWS::Lex::BotVersion'))[0];
+  const bot = Object.keys(t.findResources('AWS::Lex::Bot'))[0];
+  // The alias points at the version built from the definition, with the fulfilment code hook.
+  t.hasResourceProperties('AWS::Lex::BotAlias', {
+    BotId: { 'Fn::GetAtt': [bot, 'Id'] },
+    BotVersion: { 'Fn::GetAtt': [version, 'BotVersion'] },
+    BotAliasLocaleSettings: [{
+      LocaleId: def.locale,
+      BotAliasLocaleSetting: {
+        Enabled: true,
+        CodeHookSpecification: { LambdaCodeHook: { CodeHookInterfaceVersion: '1.0', LambdaArn: { 'Fn::GetAtt': [fulfilment, 'Arn'] } } },
+      },
+    }],
+  });
+  t.hasResourceProperties('AWS::Lex::BotVersion', {
+    BotId: { 'Fn::GetAtt': [bot, 'Id'] },
+    BotVersionLocaleSpecification: [{ LocaleId: def.locale, BotVersionLocaleDetails: { SourceBotVersion: 'DRAFT' } }],
+  });
+  // Every intent of the definition is fulfilled by the code hook.
+  const locale = (Object.values(t.findResources('AWS::Lex::Bot'))[0] as any).Properties.BotLocales[0];
+  for (const i of def.intents) expect(locale.Intents.find((x: any) => x.Name === i.name).FulfillmentCodeHook).toEqual({ Enabled: true });
+  // Only this alias may invoke the code hook.
+  t.hasResourceProperties('AWS::Lambda::Permission', {
+    Principal: 'lexv2.amazonaws.com',
+    Action: 'lambda:InvokeFunction',
+    FunctionName: { 'Fn::GetAtt': [fulfilment, 'Arn'] },
+    SourceArn: { 'Fn::GetAtt': [alias, 'Arn'] },
+  });
+  // reply-text asks that alias, in the definition's locale, and may call RecognizeText on it alone.
+  t.hasResourceProperties('AWS::Lambda::Function', {
+    FunctionName: 'starling-reply-text',
+    Environment: {
+      Variables: {
+        RUST_LOG: 'info',
+        BOT_ID: { 'Fn::GetAtt': [bot, 'Id'] },
+        BOT_ALIAS_ID: { 'Fn::GetAtt': [alias, 'BotAliasId'] },
+        BOT_LOCALE_ID: def.locale,
+        EVENT_BUS_NAME: Match.anyValue(),
+      },
+    },
+  });
+  const lexStatements = resources(s, 'AWS::IAM::Policy')
+    .flatMap((p) => p.props.PolicyDocument.Statement as any[])
+    .filter((st) => ([] as string[]).concat(st.Action).some((a) => a.startsWith('lex:')));
+  expect(lexStatements).toEqual([{ Action: 'lex:RecognizeText', Effect: 'Allow', Resource: { 'Fn::GetAtt': [alias, 'Arn'] } }]);
+  // The code hook needs nothing but its logs; the remote joke/fact source is off by default.
+  t.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'starling-lex-fulfilment', Environment: { Variables: { RUST_LOG: 'info' } } });
+  // reply-text is the target of the reply-text route, with a DLQ.
+  t.hasResourceProperties('AWS::Events::Rule', {
+    Name: 'reply-text',
+    Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [replyText, 'Arn'] }, DeadLetterConfig: Match.anyValue() })],
+  });
+}
+
+describe('this repository as it is', () => {
+  test('reply-text and lex-fulfilment are deployed and wired to the Lex bot', () => {
+    const names = resources(repository, 'AWS::Lambda::Function').map((f) => f.props.FunctionName);
+    expect(names).toEqual(expect.arrayContaining(['starling-reply-text', 'starling-lex-fulfilment']));
+    expectLexWiring(repository);
+  });
+});
+
 describe('an ingress-only workspace (only lambdas/ingress)', () => {
   test('only the routes whose targets exist: the catch-all log and the lake', () => {
     expect(resources(today, 'AWS::Events::Rule').map((r) => r.props.Name).sort()).toEqual(['catch-all-log', 'lake']);
@@ -222,6 +294,7 @@ describe('the complete workspace', () => {
       BotAliasLocaleSettings: [Match.objectLike({ BotAliasLocaleSetting: Match.objectLike({ CodeHookSpecification: Match.anyValue() }) })],
     });
     t.hasResourceProperties('AWS::Lambda::Permission', { Principal: 'lexv2.amazonaws.com', Action: 'lambda:InvokeFunction' });
+    expectLexWiring(complete);
   });
 
   test('Egress: idempotency table, async retry limit and DLQ', () => {
