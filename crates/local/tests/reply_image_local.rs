@@ -153,6 +153,55 @@ async fn both_faces_of_the_real_photo_are_boxed_and_named_where_the_boxes_say() 
 }
 
 #[tokio::test]
+async fn unknown_faces_of_the_real_photo_are_boxed_without_names_or_blurred() {
+    use starling_core::responding::annotate::{UNKNOWN_COLOUR, UnknownFaces};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(DiskBlobStore::new(dir.path()));
+    store
+        .put("media/photo.jpg", fixture(PHOTO), "image/jpeg")
+        .await
+        .unwrap();
+    let faces = detected_faces(store, "media/photo.jpg").await;
+    let original: RgbImage = decode::decode(&fixture(PHOTO)).unwrap().image.into_rgb8();
+    let (width, height) = original.dimensions();
+    for treatment in [UnknownFaces::Box, UnknownFaces::Blur] {
+        let marks: Vec<Mark> = faces
+            .iter()
+            .map(|b| Mark::Unknown {
+                bounding_box: *b,
+                treatment,
+            })
+            .collect();
+        let mut annotated = original.clone();
+        let drawn = annotate(&mut annotated, &marks).unwrap();
+        annotated
+            .save(out_dir().join(format!("reply_image_unknown_{treatment:?}.png").to_lowercase()))
+            .unwrap();
+        assert!(drawn.labels.is_empty());
+        for face in &faces {
+            let b = PixelBox::from_ratios(face, width, height).unwrap();
+            let (mid_x, mid_y) = ((b.left + b.right) / 2, (b.top + b.bottom) / 2);
+            match treatment {
+                UnknownFaces::Box => {
+                    assert_eq!(*annotated.get_pixel(b.left - 2, mid_y), UNKNOWN_COLOUR);
+                    assert_eq!(
+                        annotated.get_pixel(mid_x, mid_y),
+                        original.get_pixel(mid_x, mid_y)
+                    );
+                }
+                _ => {
+                    let changed = (b.left..b.right)
+                        .flat_map(|x| (b.top..b.bottom).map(move |y| (x, y)))
+                        .filter(|&(x, y)| annotated.get_pixel(x, y) != original.get_pixel(x, y))
+                        .count();
+                    assert!(changed > ((b.right - b.left) * (b.bottom - b.top)) as usize * 3 / 4);
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
 async fn an_exif_rotated_photo_is_turned_upright_before_the_box_is_drawn() {
     // grace_hopper_exif_rotated.jpg stores the portrait sideways with Orientation 6; the box is in
     // the upright frame, as Rekognition reports it.
