@@ -73,6 +73,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   {
     name: 'reply-image', crate: 'reply-image', binary: 'reply-image', memoryMb: 1024, timeout: s(30), reservedConcurrency: 5,
     env: { MEDIA_BUCKET: 'mediaBucketName', EVENT_BUS_NAME: 'eventBusName' },
+    // Faces Rekognition did not recognise: `ignore` (left alone), `box` (a cyan box, no name) or `blur`.
+    fixedEnv: { UNKNOWN_FACES: 'ignore' },
   },
   {
     name: 'reply-text', crate: 'reply-text', binary: 'reply-text', memoryMb: 128, timeout: s(15), reservedConcurrency: 5,

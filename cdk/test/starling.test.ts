@@ -307,6 +307,18 @@ describe('the complete workspace', () => {
     t.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'starling-egress', DeadLetterConfig: { TargetArn: Match.anyValue() } });
   });
 
+  test('Responding: reply-image reads and writes the media bucket and is told what to do with unknown faces', () => {
+    const t = complete.templates.Responding;
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'starling-reply-image',
+      Environment: { Variables: Match.objectLike({ MEDIA_BUCKET: Match.anyValue(), EVENT_BUS_NAME: Match.anyValue(), UNKNOWN_FACES: 'ignore' }) },
+      DeadLetterConfig: { TargetArn: Match.anyValue() },
+    });
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['s3:GetObject', 's3:PutObject'] })]) },
+    });
+  });
+
   test('Analytics: Firehose with dynamic partitioning through the transform Lambda, Glue projection, Athena', () => {
     const t = complete.templates.Analytics;
     t.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {

@@ -11,6 +11,8 @@ use starling_core::alert::{self, AlertConfig};
 use starling_core::egress::{Egress, EgressConfig, XApiPoster};
 use starling_core::ports::{ChatBot, EventPublisher, Notifier, SystemClock, XCredentials, XPoster};
 use starling_core::publish::{RetryPolicy, publish_all};
+use starling_core::responding::annotate::UnknownFaces;
+use starling_core::responding::reply_image::{ReplyImage, ReplyImageConfig};
 use starling_core::responding::reply_text::ReplyText;
 use starling_core::secrets::StaticSecrets;
 use starling_states::{ExecutionOptions, ExecutionStatus, StateMachine, execute};
@@ -158,6 +160,58 @@ impl Target for ReplyTextTarget {
     }
 }
 
+/// The variable choosing what reply-image does with unrecognised faces locally (`ignore`, `box`,
+/// `blur`; default `ignore`, as `UNKNOWN_FACES` on AWS).
+pub const UNKNOWN_FACES_ENV: &str = "STARLING_UNKNOWN_FACES";
+
+/// A route target running reply-image: the message's photos are annotated in the local media
+/// store (the directory download-media writes to) and the SEND_TWEET put on the bus.
+pub struct ReplyImageTarget {
+    handler: ReplyImage,
+    bus: Arc<dyn EventPublisher>,
+}
+
+impl ReplyImageTarget {
+    /// reply-image over the media directory `media_dir`, publishing on `bus`.
+    pub fn new(
+        media_dir: &Path,
+        unknown_faces: UnknownFaces,
+        bus: Arc<dyn EventPublisher>,
+    ) -> Self {
+        let config = ReplyImageConfig {
+            unknown_faces,
+            ..ReplyImageConfig::default()
+        };
+        Self {
+            handler: ReplyImage::new(Arc::new(DiskBlobStore::new(media_dir)), config),
+            bus,
+        }
+    }
+
+    /// `STARLING_UNKNOWN_FACES` from the environment, naming the variable when it is unreadable.
+    pub fn unknown_faces_from_env() -> anyhow::Result<UnknownFaces> {
+        std::env::var(UNKNOWN_FACES_ENV)
+            .unwrap_or_default()
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{UNKNOWN_FACES_ENV}: {e}"))
+    }
+}
+
+#[async_trait]
+impl Target for ReplyImageTarget {
+    async fn deliver(&self, event: &Envelope) -> Result<(), DeliveryError> {
+        let message: MessageAnalysed = event.detail_as().map_err(|e| {
+            DeliveryError::Permanent(format!("MESSAGE_ANALYSED detail unreadable: {e}"))
+        })?;
+        match self.handler.handle(&message).await {
+            Ok(Some(reply)) => publish(self.bus.as_ref(), reply).await,
+            Ok(None) => Ok(()),
+            Err(e) if e.is_retryable() => Err(DeliveryError::Retryable(e.to_string())),
+            Err(e) => Err(DeliveryError::Permanent(e.to_string())),
+        }
+    }
+}
+
 /// A route target running the alert handler on MESSAGE_ANALYSED.
 pub struct AlertTarget {
     notifier: Arc<dyn Notifier>,
@@ -208,8 +262,9 @@ pub fn local_egress(data_dir: &Path, creds: &XCredentials) -> anyhow::Result<Egr
 }
 
 /// Everything wired so far: the catch-all log, analyse-message with the offline providers, alerts
-/// (a file, and a webhook when given), reply-text with the local intent matcher, and egress (X, or
-/// the outbox without credentials).
+/// (a file, and a webhook when given), reply-text with the local intent matcher, reply-image over
+/// the media directory (`STARLING_UNKNOWN_FACES`), and egress (X, or the outbox without
+/// credentials).
 pub fn local_targets(
     data_dir: &Path,
     bus: Arc<dyn EventPublisher>,
@@ -221,6 +276,11 @@ pub fn local_targets(
         bus: bus.clone(),
     };
     let reply_text = ReplyTextTarget::new(Arc::new(LocalIntentMatcher::shipped()?), bus.clone());
+    let reply_image = ReplyImageTarget::new(
+        &data_dir.join("media"),
+        ReplyImageTarget::unknown_faces_from_env()?,
+        bus.clone(),
+    );
     let machine = StateMachine::from_json_with_substitutions(
         ANALYSE_MESSAGE_ASL,
         &local_substitutions(data_dir),
@@ -238,6 +298,7 @@ pub fn local_targets(
         )
         .with_target("state-machine", "analyse-message", Arc::new(StateMachineTarget::new("analyse-message", machine, tasks)))
         .with_target("lambda", "reply-text", Arc::new(reply_text))
+        .with_target("lambda", "reply-image", Arc::new(reply_image))
         .with_target("lambda", "egress", Arc::new(egress))
         .with_target(
             "lambda",

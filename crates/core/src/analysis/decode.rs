@@ -1,0 +1,169 @@
+//! Decoding media bytes into an upright image, or saying plainly what the bytes are instead. Shared by
+//! the offline image analyzer (`starling-local`) and reply-image, so boxes are drawn in the frame they were found in.
+//!
+//! JPEG, PNG, GIF (first frame) and WebP, with the `image` crate. The EXIF orientation (JPEG, WebP,
+//! PNG `eXIf`) is applied, so pixels — and every box computed from them — are in the frame a person
+//! sees, as Rekognition reports them. Dimensions and memory are capped so a decompression bomb is
+//! refused rather than decoded.
+
+use std::io::Cursor;
+
+use crate::ports::AnalysisError;
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+
+/// The widest or tallest image accepted, in pixels (Rekognition's own limit is 15 MB of bytes).
+pub const MAX_SIDE: u32 = 16_384;
+/// The most memory a decode may allocate.
+pub const MAX_ALLOC: u64 = 512 * 1024 * 1024;
+
+/// The formats this build decodes.
+pub const SUPPORTED: &str = "JPEG, PNG, GIF, WebP";
+
+/// An upright decoded image and the format it came in.
+#[derive(Debug)]
+pub struct Decoded {
+    /// The pixels, EXIF orientation applied.
+    pub image: DynamicImage,
+    /// The container format.
+    pub format: ImageFormat,
+}
+
+fn limits() -> Limits {
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_ALLOC);
+    limits
+}
+
+/// The format of `bytes` if it is an image this build decodes; else an error naming what it looks like.
+pub fn sniff(bytes: &[u8]) -> Result<ImageFormat, AnalysisError> {
+    match image::guess_format(bytes) {
+        Ok(f @ (ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::Gif | ImageFormat::WebP)) => {
+            Ok(f)
+        }
+        Ok(other) => Err(AnalysisError::InvalidInput(format!(
+            "unsupported image format {other:?}; the offline analyzer decodes {SUPPORTED}"
+        ))),
+        Err(_) => Err(AnalysisError::InvalidInput(format!(
+            "not an image: {}",
+            describe(bytes)
+        ))),
+    }
+}
+
+/// The dimensions in the stored (unrotated) frame, read from the header only.
+pub fn dimensions(bytes: &[u8]) -> Result<(u32, u32), AnalysisError> {
+    let format = sniff(bytes)?;
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    reader.limits(limits());
+    reader.into_dimensions().map_err(|e| invalid(format, &e))
+}
+
+/// Decodes `bytes` and turns the image upright.
+pub fn decode(bytes: &[u8]) -> Result<Decoded, AnalysisError> {
+    let format = sniff(bytes)?;
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    reader.limits(limits());
+    let mut decoder = reader.into_decoder().map_err(|e| invalid(format, &e))?;
+    // A missing or unreadable orientation tag means "as stored", as viewers treat it.
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| invalid(format, &e))?;
+    image.apply_orientation(orientation);
+    if image.width() == 0 || image.height() == 0 {
+        return Err(AnalysisError::InvalidInput(format!(
+            "{format:?} image has no pixels"
+        )));
+    }
+    Ok(Decoded { image, format })
+}
+
+fn invalid(format: ImageFormat, e: &image::ImageError) -> AnalysisError {
+    AnalysisError::InvalidInput(format!("corrupt or oversized {format:?} image: {e}"))
+}
+
+/// What non-image bytes look like, for the error message.
+pub fn describe(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return "empty (0 bytes)".into();
+    }
+    let head = &bytes[..bytes.len().min(512)];
+    let text = String::from_utf8_lossy(head);
+    let lower = text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .to_ascii_lowercase();
+    let kind = if lower.starts_with("<!doctype html")
+        || lower.starts_with("<html")
+        || lower.contains("<head")
+    {
+        "looks like HTML"
+    } else if lower.starts_with("<svg") || (lower.starts_with("<?xml") && lower.contains("<svg")) {
+        "looks like SVG (vector images are not decoded)"
+    } else if lower.starts_with("<?xml") || lower.starts_with('<') {
+        "looks like XML"
+    } else if lower.starts_with('{') || lower.starts_with('[') {
+        "looks like JSON"
+    } else if bytes.starts_with(b"%PDF") {
+        "looks like a PDF document"
+    } else if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
+        "looks like an MP4/MOV/HEIC container (video or HEIC photos are not decoded)"
+    } else if std::str::from_utf8(head).is_ok() {
+        "looks like plain text"
+    } else {
+        "unrecognised binary data"
+    };
+    let magic: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{kind} ({} bytes, starting {})",
+        bytes.len(),
+        magic.join(" ")
+    )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_error_page_is_named_as_html() {
+        let err = sniff(b"<!DOCTYPE html><html><body>403 Forbidden</body></html>").unwrap_err();
+        assert!(
+            matches!(&err, AnalysisError::InvalidInput(m) if m.contains("not an image: looks like HTML")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn other_non_images_are_described() {
+        for (bytes, expect) in [
+            (&b""[..], "empty"),
+            (b"{\"errors\":[]}", "JSON"),
+            (b"%PDF-1.7 ...", "PDF"),
+            (b"just words", "plain text"),
+            (&[0x00, 0x01, 0xfe, 0xff, 0x80][..], "binary"),
+        ] {
+            let err = decode(bytes).unwrap_err().to_string();
+            assert!(err.contains(expect), "{err}");
+        }
+    }
+
+    #[test]
+    fn truncated_png_is_corrupt_not_a_panic() {
+        let err = decode(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("corrupt or oversized Png"), "{err}");
+    }
+
+    #[test]
+    fn formats_left_out_of_the_build_are_named() {
+        let err = sniff(b"BM\x36\x00\x00\x00\x00\x00\x00\x00\x36\x00\x00\x00")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unsupported image format Bmp"), "{err}");
+    }
+}
