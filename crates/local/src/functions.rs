@@ -107,6 +107,18 @@ impl LocalFunction for AnalyseImage {
 
 /// The analyse-message tasks on one machine: offline providers, media under `media_dir`.
 pub fn offline_analysis_tasks(media_dir: &std::path::Path) -> LocalTasks {
+    offline_analysis_tasks_with(
+        media_dir,
+        Arc::new(ReqwestFetcher::new(Duration::from_secs(10))),
+    )
+}
+
+/// [`offline_analysis_tasks`] downloading media through `fetcher` (the demo serves its bundled
+/// photo this way).
+pub fn offline_analysis_tasks_with(
+    media_dir: &std::path::Path,
+    fetcher: Arc<dyn HttpFetcher>,
+) -> LocalTasks {
     let blobs: Arc<dyn BlobStore> = Arc::new(DiskBlobStore::new(media_dir));
     LocalTasks::new()
         .with_function(
@@ -116,7 +128,7 @@ pub fn offline_analysis_tasks(media_dir: &std::path::Path) -> LocalTasks {
         .with_function(
             "download-media",
             Arc::new(DownloadMedia {
-                fetcher: Arc::new(ReqwestFetcher::new(Duration::from_secs(10))),
+                fetcher,
                 blobs: blobs.clone(),
                 config: MediaConfig::default(),
             }),

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use starling_contracts::{Envelope, MessageAnalysed, OutgoingEvent, SendTweet};
 use starling_core::alert::{self, AlertConfig};
+use starling_core::analysis::media::HttpFetcher;
 use starling_core::egress::{Egress, EgressConfig, XApiPoster};
 use starling_core::ports::{ChatBot, EventPublisher, Notifier, SystemClock, XCredentials, XPoster};
 use starling_core::publish::{RetryPolicy, publish_all};
@@ -261,6 +262,17 @@ pub fn local_egress(data_dir: &Path, creds: &XCredentials) -> anyhow::Result<Egr
     ))
 }
 
+/// What a local runtime may set differently from the environment's defaults.
+#[derive(Clone, Default)]
+pub struct LocalOptions {
+    /// Where alerts are also POSTed (Slack-compatible), besides `alerts.jsonl`.
+    pub alert_webhook: Option<String>,
+    /// reply-image's handling of faces nobody recognised.
+    pub unknown_faces: UnknownFaces,
+    /// How download-media fetches; the network (reqwest) when `None`.
+    pub fetcher: Option<Arc<dyn HttpFetcher>>,
+}
+
 /// Everything wired so far: the catch-all log, analyse-message with the offline providers, alerts
 /// (a file, and a webhook when given), reply-text with the local intent matcher, reply-image over
 /// the media directory (`STARLING_UNKNOWN_FACES`), and egress (X, or the outbox without
@@ -271,21 +283,38 @@ pub fn local_targets(
     creds: &XCredentials,
     alert_webhook: Option<String>,
 ) -> anyhow::Result<TargetRegistry> {
+    let options = LocalOptions {
+        alert_webhook,
+        unknown_faces: ReplyImageTarget::unknown_faces_from_env()?,
+        fetcher: None,
+    };
+    local_targets_with(data_dir, bus, creds, options)
+}
+
+/// [`local_targets`] with every option given rather than read from the environment.
+pub fn local_targets_with(
+    data_dir: &Path,
+    bus: Arc<dyn EventPublisher>,
+    creds: &XCredentials,
+    options: LocalOptions,
+) -> anyhow::Result<TargetRegistry> {
     let egress = EgressTarget {
         egress: local_egress(data_dir, creds)?,
         bus: bus.clone(),
     };
     let reply_text = ReplyTextTarget::new(Arc::new(LocalIntentMatcher::shipped()?), bus.clone());
-    let reply_image = ReplyImageTarget::new(
-        &data_dir.join("media"),
-        ReplyImageTarget::unknown_faces_from_env()?,
-        bus.clone(),
-    );
+    let reply_image =
+        ReplyImageTarget::new(&data_dir.join("media"), options.unknown_faces, bus.clone());
     let machine = StateMachine::from_json_with_substitutions(
         ANALYSE_MESSAGE_ASL,
         &local_substitutions(data_dir),
     )?;
-    let tasks = crate::functions::offline_analysis_tasks(&data_dir.join("media")).with_bus(bus);
+    let media = data_dir.join("media");
+    let tasks = match options.fetcher {
+        Some(fetcher) => crate::functions::offline_analysis_tasks_with(&media, fetcher),
+        None => crate::functions::offline_analysis_tasks(&media),
+    }
+    .with_bus(bus);
     Ok(TargetRegistry::new()
         .with_target(
             "log-group",
@@ -304,7 +333,7 @@ pub fn local_targets(
             "lambda",
             "alert",
             Arc::new(AlertTarget {
-                notifier: Arc::new(FileNotifier::new(data_dir.join("alerts.jsonl"), alert_webhook)),
+                notifier: Arc::new(FileNotifier::new(data_dir.join("alerts.jsonl"), options.alert_webhook)),
                 config: AlertConfig::default(),
             }),
         ))
