@@ -8,6 +8,7 @@ pub mod dynamodb;
 pub mod egress;
 pub mod eventbridge;
 pub mod fulfilment;
+pub mod firehose;
 pub mod ingress;
 pub mod lambda_error;
 pub mod lex;

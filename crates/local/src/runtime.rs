@@ -275,8 +275,8 @@ pub struct LocalOptions {
 
 /// Everything wired so far: the catch-all log, analyse-message with the offline providers, alerts
 /// (a file, and a webhook when given), reply-text with the local intent matcher, reply-image over
-/// the media directory (`STARLING_UNKNOWN_FACES`), and egress (X, or the outbox without
-/// credentials).
+/// the media directory (`STARLING_UNKNOWN_FACES`), egress (X, or the outbox without credentials),
+/// and the lake (`<data dir>/lake`, see `crate::lake`).
 pub fn local_targets(
     data_dir: &Path,
     bus: Arc<dyn EventPublisher>,
@@ -329,6 +329,7 @@ pub fn local_targets_with(
         .with_target("lambda", "reply-text", Arc::new(reply_text))
         .with_target("lambda", "reply-image", Arc::new(reply_image))
         .with_target("lambda", "egress", Arc::new(egress))
+        .with_target("firehose", "lake", crate::lake::local_lake_target(data_dir)?)
         .with_target(
             "lambda",
             "alert",

@@ -4,8 +4,10 @@
 //! in [`Command`], and an arm in [`Cli::run`].
 
 pub mod burst;
+pub mod demo;
 pub mod dlq;
 pub mod events;
+pub mod query;
 pub mod replay;
 pub mod send;
 pub mod states;
@@ -70,6 +72,8 @@ impl Global {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run bundled sample deliveries through the whole pipeline and summarise what happened.
+    Demo(demo::Args),
     /// Serve the X webhook locally (the same ingress as the Lambda) onto the durable bus.
     Up(up::Args),
     /// Deliver a payload to a webhook as X would (signed), or run X's CRC check.
@@ -82,6 +86,8 @@ pub enum Command {
     Dlq(dlq::Args),
     /// Inspect the event log.
     Events(events::Args),
+    /// Run SQL (Athena's, e.g. a file of athena/) over the local data lake.
+    Query(query::Args),
     /// Test helper: put events in a burst, printing each acknowledged event id.
     #[command(hide = true)]
     BusBurst(burst::Args),
@@ -91,12 +97,14 @@ impl Cli {
     /// Runs the chosen subcommand.
     pub async fn run(self) -> anyhow::Result<()> {
         match self.command {
+            Command::Demo(args) => demo::run(&self.global, args).await,
             Command::Up(args) => up::run(&self.global, args).await,
             Command::Send(args) => send::run(&self.global, args).await,
             Command::States(args) => states::run(&self.global, args).await,
             Command::Replay(args) => replay::run(&self.global, args).await,
             Command::Dlq(args) => dlq::run(&self.global, args).await,
             Command::Events(args) => events::run(&self.global, args).await,
+            Command::Query(args) => query::run(&self.global, args).await,
             Command::BusBurst(args) => burst::run(&self.global, args).await,
         }
     }

@@ -1,0 +1,268 @@
+//! `starling demo`: the whole pipeline on bundled sample deliveries, in one process, on a fresh
+//! data directory — the same ingress, routes, state machine and handlers as `starling up`, with
+//! the offline providers, the outbox instead of X, and the lake.
+//!
+//! The deliveries are signed and POSTed over loopback HTTP to the real webhook server, exactly as
+//! `starling send` does; the photo they link is served from the binary by [`DemoFetcher`] (X's CDN
+//! URL, no network), and unknown faces are boxed, so the photo reply carries an annotated image
+//! even though no offline provider recognises celebrities.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use async_trait::async_trait;
+use serde_json::Value;
+use starling_core::acl::AclConfig;
+use starling_core::analysis::media::{FetchError, Fetched, HttpFetcher};
+use starling_core::ingress::{Ingress, IngressConfig};
+use starling_core::ports::XCredentials;
+use starling_core::responding::annotate::UnknownFaces;
+use starling_core::secrets::StaticSecrets;
+
+use crate::bus::{BusConfig, RoutingTable, SqliteBus};
+use crate::lake::{LakeEngine, QueryResult, embedded_tables, lake_root};
+use crate::runtime::{LocalOptions, local_targets_with};
+use crate::send::send_delivery;
+
+/// The demo bot's X user id (the deliveries' `for_user_id`).
+pub const DEMO_BOT_USER_ID: &str = "1603419180975409153";
+
+/// The URL the photo delivery links, as X's CDN would serve it.
+pub const DEMO_PHOTO_URL: &str = "https://pbs.twimg.com/media/StarlingDemoPeople.jpg";
+
+/// Two real public-domain portraits side by side (see the fixture's SOURCES.md).
+const DEMO_PHOTO: &[u8] =
+    include_bytes!("../tests/fixtures/images/two_faces_composite.jpg");
+
+/// The bundled deliveries, in the order they are sent: (name, body).
+pub const DELIVERIES: [(&str, &str); 6] = [
+    ("a mention asking for a joke", include_str!("../demo/1-mention-joke.json")),
+    ("a negative message", include_str!("../demo/2-negative.json")),
+    ("a post with a photo of two people", include_str!("../demo/3-photo.json")),
+    ("a like", include_str!("../demo/4-like.json")),
+    ("a follow", include_str!("../demo/5-follow.json")),
+    ("a direct message", include_str!("../demo/6-dm.json")),
+];
+
+/// The `athena/` query the summary ends with, and its file name.
+pub const DEMO_QUERY: (&str, &str) = (
+    "athena/sentiment-by-language.sql",
+    include_str!("../../../athena/sentiment-by-language.sql"),
+);
+
+/// Serves the bundled photo for its URL and refuses everything else: the demo never goes online.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DemoFetcher;
+
+#[async_trait]
+impl HttpFetcher for DemoFetcher {
+    async fn get(&self, url: &str, max_bytes: usize) -> Result<Fetched, FetchError> {
+        if url != DEMO_PHOTO_URL {
+            return Err(FetchError::Transport(format!(
+                "the demo serves only its bundled photo ({DEMO_PHOTO_URL}), not {url}"
+            )));
+        }
+        if DEMO_PHOTO.len() > max_bytes {
+            return Err(FetchError::TooLarge { limit: max_bytes });
+        }
+        Ok(Fetched {
+            status: 200,
+            location: None,
+            body: DEMO_PHOTO.to_vec(),
+        })
+    }
+}
+
+/// What the demo did, read back from the data directory.
+#[derive(Debug, Clone)]
+pub struct DemoReport {
+    /// The data directory it ran in.
+    pub data_dir: PathBuf,
+    /// Each delivery and the webhook's status code.
+    pub deliveries: Vec<(String, u16)>,
+    /// Events in the log, per detail-type.
+    pub events: BTreeMap<String, usize>,
+    /// The alerts written (`alerts.jsonl`).
+    pub alerts: Vec<Value>,
+    /// The replies written to the outbox, in the order written.
+    pub replies: Vec<Value>,
+    /// Dead letters, of every route.
+    pub dead_letters: usize,
+    /// The lake's files (finalised parts).
+    pub lake_files: usize,
+    /// The closing query's result.
+    pub query: QueryResult,
+}
+
+/// The demo's data directory under `data_dir`: its own, wiped at every run.
+pub fn demo_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("demo")
+}
+
+/// Runs the demo in `dir` (emptied first), waiting at most `idle_timeout` for the pipeline.
+pub async fn run(dir: &Path, idle_timeout: Duration) -> anyhow::Result<DemoReport> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("emptying {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let creds = XCredentials {
+        api_key: String::new(),
+        api_secret: format!("demo-{}", uuid::Uuid::new_v4().simple()),
+        access_token: String::new(),
+        access_token_secret: String::new(),
+    };
+    let bus = Arc::new(SqliteBus::open(
+        dir,
+        &RoutingTable::embedded()?,
+        BusConfig::default(),
+    )?);
+    let options = LocalOptions {
+        alert_webhook: None,
+        unknown_faces: UnknownFaces::Box,
+        fetcher: Some(Arc::new(DemoFetcher)),
+    };
+    let targets = local_targets_with(dir, bus.clone(), &creds, options)?;
+    let started = bus.start(&targets).await?;
+    if !started.waiting.is_empty() {
+        bail!("routes without a handler: {}", started.waiting.join(", "));
+    }
+    let ingress = Arc::new(Ingress::new(
+        bus.clone(),
+        Arc::new(StaticSecrets(creds.clone())),
+        IngressConfig {
+            acl: AclConfig {
+                bot_user_id: Some(DEMO_BOT_USER_ID.into()),
+                include_retweets: false,
+            },
+            ..IngressConfig::default()
+        },
+    ));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let url = format!("http://{}/twitter", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(crate::server::serve(listener, ingress, async move {
+        let _ = stopped.await;
+    }));
+
+    let mut deliveries = Vec::new();
+    for (name, body) in DELIVERIES {
+        let answer = send_delivery(&url, creds.api_secret.as_bytes(), body.as_bytes().to_vec())
+            .await?;
+        deliveries.push((name.to_string(), answer.status));
+    }
+    let idle = bus.wait_idle(idle_timeout).await;
+    let _ = stop.send(());
+    let _ = server.await;
+    bus.shutdown().await?;
+    // Dropping the targets finalises the lake's open parts, as Firehose flushes its buffer.
+    drop(targets);
+    idle.context("waiting for the pipeline to finish")?;
+
+    let mut events = BTreeMap::new();
+    for event in bus.events(None, usize::MAX).await? {
+        *events.entry(event.detail_type.clone()).or_insert(0) += 1;
+    }
+    let dead_letters = bus.dead_letters(None).await?.len();
+    let alerts = read_json_lines(&dir.join("alerts.jsonl"))?;
+    let replies = read_outbox(&dir.join("outbox"))?;
+    let lake_files = count_files(&lake_root(dir));
+    let engine = LakeEngine::open(&lake_root(dir), &embedded_tables()?)?;
+    let query = engine.query(DEMO_QUERY.1)?;
+    Ok(DemoReport {
+        data_dir: dir.to_path_buf(),
+        deliveries,
+        events,
+        alerts,
+        replies,
+        dead_letters,
+        lake_files,
+        query,
+    })
+}
+
+fn read_json_lines(path: &Path) -> anyhow::Result<Vec<Value>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).with_context(|| format!("a line of {}", path.display())))
+        .collect()
+}
+
+fn read_outbox(dir: &Path) -> anyhow::Result<Vec<Value>> {
+    let mut replies = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(replies);
+    };
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let text = std::fs::read_to_string(&path)?;
+            replies.push(serde_json::from_str::<Value>(&text)?);
+        }
+    }
+    replies.sort_by(|a, b| a["WrittenAt"].as_str().cmp(&b["WrittenAt"].as_str()));
+    Ok(replies)
+}
+
+fn count_files(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|e| {
+            let path = e.path();
+            if path.is_dir() { count_files(&path) } else { 1 }
+        })
+        .sum()
+}
+
+impl DemoReport {
+    /// The readable summary `starling demo` prints.
+    pub fn summary(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let _ = writeln!(out, "Deliveries (signed, POSTed to the local webhook):");
+        for (name, status) in &self.deliveries {
+            let _ = writeln!(out, "  {status}  {name}");
+        }
+        let total: usize = self.events.values().sum();
+        let _ = writeln!(out, "\nEvents on the bus ({total}):");
+        for (detail_type, n) in &self.events {
+            let _ = writeln!(out, "  {n:>3}  {detail_type}");
+        }
+        let _ = writeln!(out, "\nAlerts ({}), in {}:", self.alerts.len(), self.data_dir.join("alerts.jsonl").display());
+        for alert in &self.alerts {
+            let _ = writeln!(out, "  {}", alert["Subject"].as_str().unwrap_or("(no subject)"));
+        }
+        let _ = writeln!(out, "\nReplies ({}), in {}:", self.replies.len(), self.data_dir.join("outbox").display());
+        for reply in &self.replies {
+            let _ = writeln!(
+                out,
+                "  to {}: {}",
+                reply["InReplyToTweetId"].as_str().unwrap_or("?"),
+                reply["Text"].as_str().unwrap_or("")
+            );
+            for media in reply["Media"].as_array().into_iter().flatten() {
+                let _ = writeln!(out, "      image: {}", media.as_str().unwrap_or("?"));
+            }
+        }
+        let _ = writeln!(out, "\nDead letters: {}", self.dead_letters);
+        let _ = writeln!(out, "Lake: {} files under {}", self.lake_files, lake_root(&self.data_dir).display());
+        let _ = writeln!(out, "\n{}:", DEMO_QUERY.0);
+        out.push_str(&self.query.render(crate::lake::Format::Table));
+        let _ = writeln!(
+            out,
+            "\nLook around: starling events list --data-dir {dir}; starling query --data-dir {dir} athena/all-positive-messages.sql",
+            dir = self.data_dir.display()
+        );
+        out
+    }
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Load test: wrk POSTs signed Account Activity deliveries to `starling up`, then the log proves
+# nothing answered 200 was lost. Needs wrk (Debian: apt-get install wrk) and python3.
+#
+#   bash scripts/load.sh                      # 30 s, 2 threads, 32 connections
+#   DURATION=60s CONNECTIONS=64 bash scripts/load.sh
+#
+# Prints wrk's requests/s and latency percentiles, the count of 200s, the events in the log, and
+# how long the pipeline took to finish the backlog (analysis, replies, lake) after the load.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-30s}
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-32}
+DISTINCT=${DISTINCT:-20000}
+PORT=${PORT:-3917}
+DRAIN_TIMEOUT=${DRAIN_TIMEOUT:-1800}
+
+command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
+
+# Optimised like release, without fat LTO so it builds in a few minutes (Cargo.toml [profile.load]).
+cargo build --profile load -p starling-local --bin starling
+target_dir=${CARGO_TARGET_DIR:-target}
+starling="$target_dir/load/starling"
+
+work=$(mktemp -d)
+trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+secret="load-test-$(date +%s)"
+export STARLING_CONSUMER_SECRET=$secret STARLING_BOT_USER_ID=1603419180975409153
+
+# DISTINCT deliveries, each one mention with its own post id, signed as X signs them
+# (HMAC-SHA256 of the body with the consumer secret, base64, "sha256=" prefix).
+python3 - "$work/deliveries.tsv" "$DISTINCT" "$secret" <<'PY'
+import base64, hashlib, hmac, json, sys
+path, n, secret = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode()
+texts = ["@starling_bot tell me a joke", "@starling_bot I love this, thank you!",
+         "@starling_bot this is awful and broken", "@starling_bot tell me a fact about birds"]
+with open(path, "w") as out:
+    for i in range(n):
+        body = json.dumps({"for_user_id": "1603419180975409153", "tweet_create_events": [{
+            "created_at": "Mon Nov 23 09:00:00 +0000 2026", "id_str": str(1996000000000000000 + i),
+            "text": texts[i % len(texts)], "lang": "en",
+            "user": {"id_str": str(5000 + i % 997), "screen_name": f"load{i % 997}"}}]},
+            separators=(",", ":"))
+        sig = "sha256=" + base64.b64encode(hmac.new(secret, body.encode(), hashlib.sha256).digest()).decode()
+        out.write(f"{sig}\t{body}\n")
+PY
+
+"$starling" up --port "$PORT" --data-dir "$work/data" >"$work/up.log" 2>&1 &
+server=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+
+STARLING_LOAD_FILE="$work/deliveries.tsv" wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency \
+  -s scripts/load/signed-deliveries.lua "http://127.0.0.1:$PORT/twitter" | tee "$work/wrk.txt"
+ok=$(sed -n 's/.*ok=\([0-9]*\).*/\1/p' "$work/wrk.txt")
+
+db="$work/data/bus.sqlite"
+count() { sqlite3 "$db" "select count(*) from events where detail_type='$1'"; }
+tweeted=$(count TWITTER_TWEETED)
+echo "200 answers: $ok; TWITTER_TWEETED in the log: $tweeted; MESSAGE_RECEIVED: $(count MESSAGE_RECEIVED)"
+
+# The backlog: every route's cursor at the log's end, and nothing left mid-delivery.
+start=$(date +%s)
+while :; do
+  behind=$(sqlite3 "$db" "select count(*) from cursors where seq < (select max(seq) from events)")
+  [ "$behind" = 0 ] && break
+  if [ $(( $(date +%s) - start )) -gt "$DRAIN_TIMEOUT" ]; then echo "backlog not drained in ${DRAIN_TIMEOUT}s" >&2; break; fi
+  sleep 1
+done
+echo "backlog drained in $(( $(date +%s) - start )) s after the load"
+kill -TERM "$server"; wait "$server" || true
+echo "MESSAGE_ANALYSED: $(count MESSAGE_ANALYSED); SEND_TWEET: $(count SEND_TWEET); TWEET_SENT: $(count TWEET_SENT); dead letters: $(sqlite3 "$db" 'select count(*) from dead_letters')"
+
+if [ "$tweeted" != "$ok" ]; then
+  echo "LOST: $ok deliveries answered 200 but $tweeted TWITTER_TWEETED events were logged" >&2
+  exit 1
+fi
+echo "nothing lost: every 200 is in the log"
