@@ -7,6 +7,7 @@ pub mod config;
 pub mod dynamodb;
 pub mod egress;
 pub mod eventbridge;
+pub mod firehose;
 pub mod ingress;
 pub mod lambda_error;
 pub mod rekognition;

@@ -6,6 +6,7 @@ pub mod alert;
 pub mod analysis;
 pub mod egress;
 pub mod ingress;
+pub mod lake;
 pub mod ports;
 pub mod publish;
 pub mod responding;
