@@ -44,6 +44,28 @@ for definition in statemachines/*.asl.json; do
   ci/node/node_modules/.bin/asl-validator --json-path "$definition"
 done
 
+step "Athena named queries (athena/*.sql) parse as Trino SQL (sqlglot)"
+"$venv/bin/python" - athena/*.sql <<'PY'
+import sys
+import sqlglot
+from sqlglot.errors import ErrorLevel
+failed = False
+for path in sys.argv[1:]:
+    sql = open(path, encoding="utf-8").read()
+    if not sql.lstrip().startswith("--"):
+        print(f"{path}: must start with a comment saying what it answers", file=sys.stderr)
+        failed = True
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="trino", error_level=ErrorLevel.RAISE) if s is not None]
+        if len(statements) != 1:
+            raise ValueError(f"expected one statement, found {len(statements)}")
+        print(f"ok {path}")
+    except Exception as e:
+        print(f"{path}: not valid Trino SQL: {e}", file=sys.stderr)
+        failed = True
+sys.exit(1 if failed else 0)
+PY
+
 step "format and lint"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

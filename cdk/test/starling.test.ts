@@ -115,8 +115,16 @@ describe('an ingress-only workspace (only lambdas/ingress)', () => {
   test('without the transform Lambda, Firehose extracts the partition keys with jq', () => {
     today.templates.Analytics.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
       ExtendedS3DestinationConfiguration: Match.objectLike({
-        Prefix: 'events/detail_type=!{partitionKeyFromQuery:detail_type}/dt=!{partitionKeyFromQuery:dt}/',
-        ProcessingConfiguration: { Enabled: true, Processors: Match.arrayWith([Match.objectLike({ Type: 'MetadataExtraction' })]) },
+        Prefix: 'events/detail_type=!{partitionKeyFromQuery:detail_type}/dt=!{partitionKeyFromQuery:dt}/hour=!{partitionKeyFromQuery:hour}/',
+        ProcessingConfiguration: {
+          Enabled: true,
+          Processors: Match.arrayWith([
+            {
+              Type: 'MetadataExtraction',
+              Parameters: Match.arrayWith([{ ParameterName: 'MetadataExtractionQuery', ParameterValue: '{detail_type: ."detail-type", dt: .time[0:10], hour: .time[11:13]}' }]),
+            },
+          ]),
+        },
       }),
     });
   });
@@ -238,7 +246,7 @@ describe('the complete workspace', () => {
     const t = complete.templates.Analytics;
     t.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
       ExtendedS3DestinationConfiguration: Match.objectLike({
-        Prefix: 'events/detail_type=!{partitionKeyFromLambda:detail_type}/dt=!{partitionKeyFromLambda:dt}/',
+        Prefix: 'events/detail_type=!{partitionKeyFromLambda:detail_type}/dt=!{partitionKeyFromLambda:dt}/hour=!{partitionKeyFromLambda:hour}/',
         ErrorOutputPrefix: Match.stringLikeRegexp('^errors/'),
         DynamicPartitioningConfiguration: { Enabled: true, RetryOptions: { DurationInSeconds: 300 } },
         ProcessingConfiguration: { Enabled: true, Processors: Match.arrayWith([Match.objectLike({ Type: 'Lambda' })]) },
@@ -253,7 +261,7 @@ describe('the complete workspace', () => {
           'projection.detail_type.values': 'MESSAGE_ANALYSED',
           'projection.dt.type': 'date',
         }),
-        PartitionKeys: [Match.objectLike({ Name: 'detail_type' }), Match.objectLike({ Name: 'dt' })],
+        PartitionKeys: [Match.objectLike({ Name: 'detail_type' }), Match.objectLike({ Name: 'dt' }), Match.objectLike({ Name: 'hour' })],
       }),
     });
     t.hasResourceProperties('AWS::Athena::WorkGroup', {
@@ -263,6 +271,41 @@ describe('the complete workspace', () => {
       }),
     });
     t.hasResourceProperties('AWS::Athena::NamedQuery', { Name: 'sentiment', Database: 'starling' });
+  });
+
+  test('Analytics: the repository\'s athena/tables, projected over detail_type, dt and hour where Firehose writes', () => {
+    const t = complete.templates.Analytics;
+    const tables = resources(complete, 'AWS::Glue::Table').map((r) => r.props.TableInput);
+    const files = fs.readdirSync(path.join(DEFAULT_REPO_ROOT, 'athena', 'tables')).filter((f) => f.endsWith('.json'));
+    for (const f of files) {
+      const def = JSON.parse(fs.readFileSync(path.join(DEFAULT_REPO_ROOT, 'athena', 'tables', f), 'utf8'));
+      const table = tables.find((x) => x.Name === def.name);
+      expect(table).toBeDefined();
+      expect(table.StorageDescriptor.Columns).toEqual(def.columns.map((c: any) => ({ Name: c.name, Type: c.type.toLowerCase(), Comment: c.comment })));
+      expect(table.PartitionKeys.map((k: any) => k.Name)).toEqual(['detail_type', 'dt', 'hour']);
+      expect(table.StorageDescriptor.SerdeInfo).toEqual({
+        SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
+        Parameters: { 'ignore.malformed.json': 'true', 'case.insensitive': 'true' },
+      });
+      const p = table.Parameters;
+      expect(p['projection.enabled']).toEqual('true');
+      expect(p['projection.hour.type']).toEqual('integer');
+      expect(p['projection.hour.range']).toEqual('0,23');
+      expect(p['projection.hour.digits']).toEqual('2');
+      expect(JSON.stringify(p['storage.location.template'])).toMatch(/events\/detail_type=\$\{detail_type\}\/dt=\$\{dt\}\/hour=\$\{hour\}\/"/);
+      if (def.detailTypes) expect(p['projection.detail_type.values']).toEqual(def.detailTypes.join(','));
+      else expect(p['projection.detail_type.values'].split(',')).toEqual(expect.arrayContaining(['MESSAGE_RECEIVED', 'MESSAGE_ANALYSED', 'MESSAGE_ANALYSIS_FAILED', 'TWEET_SENT']));
+    }
+    expect(tables.map((x) => x.Name)).toEqual(expect.arrayContaining(['events', 'analysed-messages-table']));
+    const queries = fs.readdirSync(path.join(DEFAULT_REPO_ROOT, 'athena')).filter((f) => f.endsWith('.sql'));
+    expect(queries.length).toBeGreaterThanOrEqual(10);
+    for (const q of queries) {
+      t.hasResourceProperties('AWS::Athena::NamedQuery', {
+        Name: q.slice(0, -4),
+        Database: 'starling',
+        QueryString: fs.readFileSync(path.join(DEFAULT_REPO_ROOT, 'athena', q), 'utf8'),
+      });
+    }
   });
 });
 

@@ -25,20 +25,29 @@ export interface AnalyticsStackProps extends StackProps {
   readonly observed: Observed;
 }
 
-/** Where events land: one prefix per detail-type and day (Firehose dynamic partitioning). */
+/**
+ * Where events land: one prefix per detail-type, UTC day and hour (Firehose dynamic partitioning).
+ * The local lake (crates/local/src/lake) writes the same layout under <data dir>/lake/.
+ */
 export const LAKE_PREFIX = 'events/';
 export const PARTITION_KEYS = [
   { name: 'detail_type', type: 'string', comment: 'the event\'s detail-type' },
   { name: 'dt', type: 'string', comment: 'UTC day of the event\'s time, yyyy-MM-dd' },
+  { name: 'hour', type: 'string', comment: 'UTC hour of the event\'s time, 00-23' },
 ];
+/** The partition path below LAKE_PREFIX, with each key's value from `value(key)`. */
+export function partitionPath(value: (key: string) => string): string {
+  return PARTITION_KEYS.map((k) => `${k.name}=${value(k.name)}/`).join('');
+}
 /** Partition projection starts here: no partition before it can exist. */
 export const PROJECTION_START = '2025-01-01';
 export const GLUE_DATABASE = 'starling';
 
 /**
- * athena/tables/<table>.json: one Glue table over the lake.
- * `columns` are the data columns (the partition keys detail_type and dt are added here, because
- * the Firehose prefix defines them); `detailTypes` narrows the table to some detail-types.
+ * athena/tables/<table>.json: one Glue table over the lake, also read by the local engine
+ * (`starling query`). `columns` are the data columns with Hive/Glue types (the partition keys
+ * detail_type, dt and hour are added here, because the Firehose prefix defines them);
+ * `detailTypes` narrows the table to some detail-types (its partition projection enumerates only them).
  */
 export interface TableDefinition {
   readonly name: string;
@@ -80,8 +89,9 @@ export function loadTables(repoRoot: string): TableDefinition[] {
   if (files.length === 0) return [DEFAULT_TABLE];
   return files.map((f) => {
     const t = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as TableDefinition;
-    if (!/^[a-z_][a-z0-9_]*$/.test(t.name ?? '') || !Array.isArray(t.columns) || t.columns.length === 0) {
-      throw new Error(`athena/tables/${f}: expected { name (lower_snake), columns: [{ name, type }], description?, detailTypes? }`);
+    // Lower case (Glue lower-cases names); `-` allowed for the original system's "analysed-messages-table".
+    if (!/^[a-z_][a-z0-9_-]*$/.test(t.name ?? '') || !Array.isArray(t.columns) || t.columns.length === 0) {
+      throw new Error(`athena/tables/${f}: expected { name (lower case, _ or -), columns: [{ name, type }], description?, detailTypes? }`);
     }
     return t;
   });
@@ -180,7 +190,7 @@ export class AnalyticsStack extends Stack {
       processors.push({
         type: 'MetadataExtraction',
         parameters: [
-          { parameterName: 'MetadataExtractionQuery', parameterValue: '{detail_type: ."detail-type", dt: .time[0:10]}' },
+          { parameterName: 'MetadataExtractionQuery', parameterValue: '{detail_type: ."detail-type", dt: .time[0:10], hour: .time[11:13]}' },
           { parameterName: 'JsonParsingEngine', parameterValue: 'JQ-1.6' },
         ],
       });
@@ -194,7 +204,7 @@ export class AnalyticsStack extends Stack {
       extendedS3DestinationConfiguration: {
         bucketArn: this.lake.bucketArn,
         roleArn: firehoseRole.roleArn,
-        prefix: `${LAKE_PREFIX}detail_type=${partitionKey('detail_type')}/dt=${partitionKey('dt')}/`,
+        prefix: `${LAKE_PREFIX}${partitionPath(partitionKey)}`,
         errorOutputPrefix: 'errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/',
         // Dynamic partitioning needs at least 64 MiB buffers; 60 s keeps the lake fresh.
         bufferingHints: { intervalInSeconds: 60, sizeInMBs: 64 },
@@ -245,12 +255,17 @@ export class AnalyticsStack extends Stack {
             'projection.dt.range': `${PROJECTION_START},NOW`,
             'projection.dt.interval': '1',
             'projection.dt.interval.unit': 'DAYS',
-            'storage.location.template': `${location}detail_type=\${detail_type}/dt=\${dt}/`,
+            'projection.hour.type': 'integer',
+            'projection.hour.range': '0,23',
+            'projection.hour.digits': '2',
+            'storage.location.template': `${location}${partitionPath((k) => `\${${k}}`)}`,
           },
           partitionKeys: PARTITION_KEYS,
           storageDescriptor: {
             location,
-            columns: def.columns.map((c) => ({ name: c.name, type: c.type, comment: c.comment })),
+            // Definitions spell struct fields as the JSON does (the local engine matches them exactly);
+            // Hive is case-insensitive and the SerDe lower-cases keys, so Glue gets them lower-cased.
+            columns: def.columns.map((c) => ({ name: c.name, type: c.type.toLowerCase(), comment: c.comment })),
             inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
             outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
             serdeInfo: {
