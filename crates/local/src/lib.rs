@@ -8,6 +8,7 @@ pub mod cli;
 pub mod fetch;
 pub mod functions;
 pub mod idempotency;
+pub mod lake;
 pub mod notifier;
 pub mod outbox;
 pub mod runtime;

@@ -208,8 +208,8 @@ pub fn local_egress(data_dir: &Path, creds: &XCredentials) -> anyhow::Result<Egr
 }
 
 /// Everything wired so far: the catch-all log, analyse-message with the offline providers, alerts
-/// (a file, and a webhook when given), reply-text with the local intent matcher, and egress (X, or
-/// the outbox without credentials).
+/// (a file, and a webhook when given), reply-text with the local intent matcher, egress (X, or
+/// the outbox without credentials), and the lake (`<data dir>/lake`, see `crate::lake`).
 pub fn local_targets(
     data_dir: &Path,
     bus: Arc<dyn EventPublisher>,
@@ -239,6 +239,7 @@ pub fn local_targets(
         .with_target("state-machine", "analyse-message", Arc::new(StateMachineTarget::new("analyse-message", machine, tasks)))
         .with_target("lambda", "reply-text", Arc::new(reply_text))
         .with_target("lambda", "egress", Arc::new(egress))
+        .with_target("firehose", "lake", crate::lake::local_lake_target(data_dir)?)
         .with_target(
             "lambda",
             "alert",

@@ -6,6 +6,7 @@
 pub mod burst;
 pub mod dlq;
 pub mod events;
+pub mod query;
 pub mod replay;
 pub mod send;
 pub mod states;
@@ -82,6 +83,8 @@ pub enum Command {
     Dlq(dlq::Args),
     /// Inspect the event log.
     Events(events::Args),
+    /// Run SQL (Athena's, e.g. a file of athena/) over the local data lake.
+    Query(query::Args),
     /// Test helper: put events in a burst, printing each acknowledged event id.
     #[command(hide = true)]
     BusBurst(burst::Args),
@@ -97,6 +100,7 @@ impl Cli {
             Command::Replay(args) => replay::run(&self.global, args).await,
             Command::Dlq(args) => dlq::run(&self.global, args).await,
             Command::Events(args) => events::run(&self.global, args).await,
+            Command::Query(args) => query::run(&self.global, args).await,
             Command::BusBurst(args) => burst::run(&self.global, args).await,
         }
     }

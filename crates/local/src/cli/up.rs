@@ -95,6 +95,8 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
     );
     crate::server::serve(listener, ingress, shutdown_signal()).await?;
     bus.shutdown().await?;
+    // The targets go last: dropping them flushes the lake's buffered parts (Firehose's flush).
+    drop(targets);
     println!("Stopped cleanly.");
     Ok(())
 }
