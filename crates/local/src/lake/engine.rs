@@ -226,13 +226,13 @@ fn split_statements(sql: &str) -> Vec<String> {
                 }
             }
             '-' if chars.peek() == Some(&'-') => {
+                current.push(c);
                 for d in chars.by_ref() {
                     current.push(d);
                     if d == '\n' {
                         break;
                     }
                 }
-                current.push(c);
             }
             ';' => {
                 if has_code {
@@ -344,6 +344,8 @@ fn to_json(v: Db) -> Value {
                 .collect(),
         ),
         Db::Union(inner) => to_json(*inner),
+        // A type added to DuckDB after this was written: shown, not lost.
+        other => Value::String(format!("{other:?}")),
     }
 }
 

@@ -338,6 +338,44 @@ mod tests {
         }
     }
 
+    /// DuckDB matches JSON keys exactly, so a field spelled differently from the JSON would read
+    /// as NULL: every struct field of the typed table is a property of the detail's JSON Schema.
+    #[test]
+    fn struct_fields_of_the_analysed_table_are_spelled_as_the_schema_spells_them() {
+        let schema: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../../schemas/MESSAGE_ANALYSED.schema.json"
+        ))
+        .unwrap();
+        let mut properties = std::collections::BTreeSet::new();
+        let mut stack = vec![&schema];
+        while let Some(v) = stack.pop() {
+            if let Some(map) = v.get("properties").and_then(|p| p.as_object()) {
+                properties.extend(map.keys().cloned());
+            }
+            if let Some(defs) = v.get("$defs").and_then(|d| d.as_object()) {
+                stack.extend(defs.values());
+            }
+        }
+        let table = embedded_tables()
+            .unwrap()
+            .into_iter()
+            .find(|t| t.name == "analysed-messages-table")
+            .unwrap();
+        let detail = table.columns.iter().find(|c| c.name == "detail").unwrap();
+        let fields = regex::Regex::new(r"([A-Za-z0-9_]+):").unwrap();
+        let names: Vec<&str> = fields
+            .captures_iter(&detail.kind)
+            .map(|c| c.get(1).unwrap().as_str())
+            .collect();
+        assert!(names.len() > 40, "{names:?}");
+        for name in names {
+            assert!(
+                properties.contains(name),
+                "{name} is not a property of MESSAGE_ANALYSED"
+            );
+        }
+    }
+
     #[test]
     fn definitions_cdk_would_refuse_are_refused() {
         let bad_name = r#"{"name":"Events","columns":[{"name":"id","type":"string"}]}"#;
