@@ -77,6 +77,29 @@ impl Env {
     }
 }
 
+/// Test support: `parse` succeeds on `full`, and without any one of its variables fails with an
+/// error naming that variable.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn assert_each_variable_is_required<T: std::fmt::Debug, E: std::fmt::Display>(
+    full: &[(&str, &str)],
+    parse: impl Fn(&Env) -> Result<T, E>,
+) {
+    assert!(parse(&Env::from_pairs(full.iter().copied())).is_ok());
+    for skip in 0..full.len() {
+        let pairs = full
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != skip)
+            .map(|(_, p)| *p);
+        let err = match parse(&Env::from_pairs(pairs)) {
+            Ok(settings) => panic!("accepted without {}: {settings:?}", full[skip].0),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains(full[skip].0), "{err}");
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -131,17 +131,6 @@ mod tests {
             ("IDEMPOTENCY_TABLE", "starling-idempotency"),
         ];
         assert!(EgressSettings::from_env(&Env::from_pairs(full)).is_ok());
-        for skip in 0..full.len() {
-            let pairs: Vec<_> = full
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| *i != skip)
-                .map(|(_, p)| *p)
-                .collect();
-            let err = EgressSettings::from_env(&Env::from_pairs(pairs))
-                .unwrap_err()
-                .to_string();
-            assert!(err.contains(full[skip].0), "{err}");
-        }
+        crate::config::assert_each_variable_is_required(&full, EgressSettings::from_env);
     }
 }

@@ -208,16 +208,6 @@ mod tests {
                 locale_id: "en_US".into()
             }
         );
-        for skip in 0..full.len() {
-            let pairs = full
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| *i != skip)
-                .map(|(_, p)| *p);
-            let err = LexBotSettings::from_env(&Env::from_pairs(pairs))
-                .unwrap_err()
-                .to_string();
-            assert!(err.contains(full[skip].0), "{err}");
-        }
+        crate::config::assert_each_variable_is_required(&full, LexBotSettings::from_env);
     }
 }

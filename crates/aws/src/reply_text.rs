@@ -99,17 +99,7 @@ mod tests {
                 .event_bus_name,
             "Plumbing"
         );
-        for skip in 0..full.len() {
-            let pairs = full
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| *i != skip)
-                .map(|(_, p)| *p);
-            let err = ReplyTextSettings::from_env(&Env::from_pairs(pairs))
-                .unwrap_err()
-                .to_string();
-            assert!(err.contains(full[skip].0), "{err}");
-        }
+        crate::config::assert_each_variable_is_required(&full, ReplyTextSettings::from_env);
     }
 
     #[test]

@@ -2,14 +2,14 @@
 //! outbox once per IdempotencyKey, with its image, and TWEET_SENT / TWEET_FAILED go on the bus.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
 use serde_json::json;
 use starling_contracts::OutgoingEvent;
-use starling_core::ports::{BlobStore, EventPublisher, XCredentials};
+use starling_core::ports::{BlobStore, EventPublisher};
 use starling_local::blob::DiskBlobStore;
-use starling_local::bus::{BusConfig, RoutingTable, SqliteBus};
 
 fn send_tweet(key: &str, images: &[&str]) -> OutgoingEvent {
     OutgoingEvent::new(
@@ -34,15 +34,7 @@ async fn a_reply_is_written_once_per_key_and_its_outcome_published() {
         .await
         .unwrap();
 
-    let table = RoutingTable::embedded().unwrap();
-    let bus = Arc::new(SqliteBus::open(dir.path(), &table, BusConfig::default()).unwrap());
-    let creds = XCredentials {
-        api_secret: "s".into(),
-        ..Default::default()
-    };
-    let targets =
-        starling_local::runtime::local_targets(dir.path(), bus.clone(), &creds, None).unwrap();
-    bus.start(&targets).await.unwrap();
+    let (bus, _targets) = common::start_local_runtime(dir.path()).await;
 
     let outcome = bus
         .put(&[

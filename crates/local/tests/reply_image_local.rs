@@ -7,6 +7,8 @@
 //! those boxes.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,14 +17,13 @@ use image::RgbImage;
 use serde_json::{Value, json};
 use starling_contracts::{BoundingBox, OutgoingEvent};
 use starling_core::analysis::decode;
-use starling_core::ports::{BlobStore, EventPublisher, ImageAnalyzer, ImageRef, XCredentials};
+use starling_core::ports::{BlobStore, EventPublisher, ImageAnalyzer, ImageRef};
 use starling_core::responding::annotate::{
     CELEBRITY_COLOUR, EDGE_COLOUR, Mark, PixelBox, Style, annotate,
 };
 use starling_core::responding::reply_image::{ReplyImageConfig, render};
 use starling_local::analysis::OfflineImageAnalyzer;
 use starling_local::blob::DiskBlobStore;
-use starling_local::bus::{BusConfig, RoutingTable, SqliteBus};
 
 const PHOTO: &str = "two_faces_composite.jpg";
 const TWEET: &str = "1850000000000000077";
@@ -266,15 +267,7 @@ async fn a_photo_reply_goes_through_the_bus_to_the_outbox_with_its_annotated_ima
     let faces = detected_faces(media.clone(), &key).await;
     assert_eq!(faces.len(), 2);
 
-    let table = RoutingTable::embedded().unwrap();
-    let bus = Arc::new(SqliteBus::open(dir.path(), &table, BusConfig::default()).unwrap());
-    let creds = XCredentials {
-        api_secret: "s".into(),
-        ..Default::default()
-    };
-    let targets =
-        starling_local::runtime::local_targets(dir.path(), bus.clone(), &creds, None).unwrap();
-    bus.start(&targets).await.unwrap();
+    let (bus, _targets) = common::start_local_runtime(dir.path()).await;
     let outcome = bus.put(&[message_analysed(&key, &faces)]).await.unwrap();
     assert!(outcome.failed.is_empty());
     bus.wait_idle(Duration::from_secs(60)).await.unwrap();

@@ -3,13 +3,13 @@
 //! mentions and URLs gets no reply.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
 use serde_json::json;
 use starling_contracts::OutgoingEvent;
-use starling_core::ports::{EventPublisher, XCredentials};
-use starling_local::bus::{BusConfig, RoutingTable, SqliteBus};
+use starling_core::ports::EventPublisher;
 
 const FACTS_JSON: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../bot/facts.json"));
 
@@ -28,15 +28,7 @@ fn analysed(tweet_id: &str, text: &str) -> OutgoingEvent {
 #[tokio::test]
 async fn a_text_message_is_answered_through_the_bus() {
     let dir = tempfile::tempdir().unwrap();
-    let table = RoutingTable::embedded().unwrap();
-    let bus = Arc::new(SqliteBus::open(dir.path(), &table, BusConfig::default()).unwrap());
-    let creds = XCredentials {
-        api_secret: "s".into(),
-        ..Default::default()
-    };
-    let targets =
-        starling_local::runtime::local_targets(dir.path(), bus.clone(), &creds, None).unwrap();
-    bus.start(&targets).await.unwrap();
+    let (bus, _targets) = common::start_local_runtime(dir.path()).await;
 
     bus.put(&[
         analysed("100", "@starling give me a fun fact https://t.co/x"),
