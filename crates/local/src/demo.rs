@@ -34,14 +34,22 @@ pub const DEMO_BOT_USER_ID: &str = "1603419180975409153";
 pub const DEMO_PHOTO_URL: &str = "https://pbs.twimg.com/media/StarlingDemoPeople.jpg";
 
 /// Two real public-domain portraits side by side (see the fixture's SOURCES.md).
-const DEMO_PHOTO: &[u8] =
-    include_bytes!("../tests/fixtures/images/two_faces_composite.jpg");
+const DEMO_PHOTO: &[u8] = include_bytes!("../tests/fixtures/images/two_faces_composite.jpg");
 
 /// The bundled deliveries, in the order they are sent: (name, body).
 pub const DELIVERIES: [(&str, &str); 6] = [
-    ("a mention asking for a joke", include_str!("../demo/1-mention-joke.json")),
-    ("a negative message", include_str!("../demo/2-negative.json")),
-    ("a post with a photo of two people", include_str!("../demo/3-photo.json")),
+    (
+        "a mention asking for a joke",
+        include_str!("../demo/1-mention-joke.json"),
+    ),
+    (
+        "a negative message",
+        include_str!("../demo/2-negative.json"),
+    ),
+    (
+        "a post with a photo of two people",
+        include_str!("../demo/3-photo.json"),
+    ),
     ("a like", include_str!("../demo/4-like.json")),
     ("a follow", include_str!("../demo/5-follow.json")),
     ("a direct message", include_str!("../demo/6-dm.json")),
@@ -149,8 +157,8 @@ pub async fn run(dir: &Path, idle_timeout: Duration) -> anyhow::Result<DemoRepor
 
     let mut deliveries = Vec::new();
     for (name, body) in DELIVERIES {
-        let answer = send_delivery(&url, creds.api_secret.as_bytes(), body.as_bytes().to_vec())
-            .await?;
+        let answer =
+            send_delivery(&url, creds.api_secret.as_bytes(), body.as_bytes().to_vec()).await?;
         deliveries.push((name.to_string(), answer.status));
     }
     let idle = bus.wait_idle(idle_timeout).await;
@@ -163,7 +171,9 @@ pub async fn run(dir: &Path, idle_timeout: Duration) -> anyhow::Result<DemoRepor
 
     let mut events = BTreeMap::new();
     for event in bus.events(None, usize::MAX).await? {
-        *events.entry(event.detail_type.clone()).or_insert(0) += 1;
+        *events
+            .entry(event.envelope.detail_type.clone())
+            .or_insert(0) += 1;
     }
     let dead_letters = bus.dead_letters(None).await?.len();
     let alerts = read_json_lines(&dir.join("alerts.jsonl"))?;
@@ -238,11 +248,25 @@ impl DemoReport {
         for (detail_type, n) in &self.events {
             let _ = writeln!(out, "  {n:>3}  {detail_type}");
         }
-        let _ = writeln!(out, "\nAlerts ({}), in {}:", self.alerts.len(), self.data_dir.join("alerts.jsonl").display());
+        let _ = writeln!(
+            out,
+            "\nAlerts ({}), in {}:",
+            self.alerts.len(),
+            self.data_dir.join("alerts.jsonl").display()
+        );
         for alert in &self.alerts {
-            let _ = writeln!(out, "  {}", alert["Subject"].as_str().unwrap_or("(no subject)"));
+            let _ = writeln!(
+                out,
+                "  {}",
+                alert["Subject"].as_str().unwrap_or("(no subject)")
+            );
         }
-        let _ = writeln!(out, "\nReplies ({}), in {}:", self.replies.len(), self.data_dir.join("outbox").display());
+        let _ = writeln!(
+            out,
+            "\nReplies ({}), in {}:",
+            self.replies.len(),
+            self.data_dir.join("outbox").display()
+        );
         for reply in &self.replies {
             let _ = writeln!(
                 out,
@@ -255,7 +279,12 @@ impl DemoReport {
             }
         }
         let _ = writeln!(out, "\nDead letters: {}", self.dead_letters);
-        let _ = writeln!(out, "Lake: {} files under {}", self.lake_files, lake_root(&self.data_dir).display());
+        let _ = writeln!(
+            out,
+            "Lake: {} files under {}",
+            self.lake_files,
+            lake_root(&self.data_dir).display()
+        );
         let _ = writeln!(out, "\n{}:", DEMO_QUERY.0);
         out.push_str(&self.query.render(crate::lake::Format::Table));
         let _ = writeln!(
