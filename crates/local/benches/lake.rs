@@ -51,7 +51,7 @@ fn analysed(n: usize) -> Value {
             json!({"Key": format!("media/{n}/{i}.jpg"), "Analysis": {
                 "Labels": [{"Name": LABELS[(n + i) % 6], "Confidence": 90.5}, {"Name": LABELS[(n + i + 1) % 6], "Confidence": 75.0}],
                 "TextDetections": if (n + i) % 6 == 2 { json!([{"DetectedText": "SALE", "Type": "LINE", "Id": 0, "Confidence": 98.0}]) } else { json!([]) },
-                "CelebrityFaces": if n % 7 == 0 { json!([{"Name": PEOPLE[n % 3], "Id": "x", "MatchConfidence": 99.0,
+                "CelebrityFaces": if n.is_multiple_of(7) { json!([{"Name": PEOPLE[n % 3], "Id": "x", "MatchConfidence": 99.0,
                     "Face": {"BoundingBox": {"Width": 0.2, "Height": 0.2, "Left": 0.1, "Top": 0.1}, "Confidence": 99.0,
                              "Emotions": [{"Type": "HAPPY", "Confidence": 90.0}]}}]) } else { json!([]) },
                 "UnrecognizedFaces": [], "Provider": "bench"}})
