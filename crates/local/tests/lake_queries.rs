@@ -14,6 +14,8 @@
 //! would), so analyse-message ends in a real MESSAGE_ANALYSIS_FAILED at stage download-media.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
@@ -108,15 +110,6 @@ const MESSAGES: [&Message; 6] = [
     &FAILING_PHOTO,
 ];
 
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/images")
-            .join(name),
-    )
-    .unwrap()
-}
-
 /// download-media's network: fixture images by URL.
 struct FixtureFetcher;
 
@@ -124,9 +117,9 @@ struct FixtureFetcher;
 impl HttpFetcher for FixtureFetcher {
     async fn get(&self, url: &str, _max_bytes: usize) -> Result<Fetched, FetchError> {
         let body = match url {
-            HOPPER_URL => fixture("grace_hopper.jpg"),
-            ASTRONAUT_URL => fixture("astronaut.png"),
-            _ => fixture("grace_hopper_exif_rotated.jpg"),
+            HOPPER_URL => common::fixture_image("grace_hopper.jpg"),
+            ASTRONAUT_URL => common::fixture_image("astronaut.png"),
+            _ => common::fixture_image("grace_hopper_exif_rotated.jpg"),
         };
         Ok(Fetched {
             status: 200,
@@ -174,9 +167,9 @@ impl KnownPhotos {
             .get(&image.key)
             .await
             .map_err(|e| AnalysisError::Unavailable(e.to_string()))?;
-        Ok(if bytes == fixture("grace_hopper.jpg") {
+        Ok(if bytes == common::fixture_image("grace_hopper.jpg") {
             Known::Hopper
-        } else if bytes == fixture("astronaut.png") {
+        } else if bytes == common::fixture_image("astronaut.png") {
             Known::Astronaut
         } else {
             Known::Other

@@ -2,7 +2,8 @@
 //! blob store as the local runtime reads them.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::path::Path;
+mod common;
+
 use std::sync::Arc;
 
 use starling_contracts::BoundingBox;
@@ -28,15 +29,6 @@ async fn analyzer_with(
     (dir, OfflineImageAnalyzer::new(store), image)
 }
 
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/images")
-            .join(name),
-    )
-    .unwrap()
-}
-
 /// The face region as marked by hand on the upright photo, as ratios (left, top, right, bottom).
 fn covers(found: &BoundingBox, (left, top, right, bottom): (f64, f64, f64, f64)) -> bool {
     let (cx, cy) = (
@@ -53,7 +45,8 @@ fn covers(found: &BoundingBox, (left, top, right, bottom): (f64, f64, f64, f64))
 }
 
 async fn faces_in(name: &str) -> Vec<starling_contracts::ComparedFace> {
-    let (_dir, analyzer, image) = analyzer_with(&format!("media/{name}"), fixture(name)).await;
+    let (_dir, analyzer, image) =
+        analyzer_with(&format!("media/{name}"), common::fixture_image(name)).await;
     let (celebrities, faces) = analyzer.recognize_celebrities(&image).await.unwrap();
     assert!(celebrities.is_empty(), "offline never recognises anyone");
     faces
@@ -114,7 +107,7 @@ async fn html_saved_as_an_image_is_refused_as_html() {
 #[tokio::test]
 async fn missing_image_is_invalid_input_naming_the_key() {
     let (_dir, analyzer, mut image) =
-        analyzer_with("media/present.png", fixture("astronaut.png")).await;
+        analyzer_with("media/present.png", common::fixture_image("astronaut.png")).await;
     image.key = "media/absent.png".into();
     let err = analyzer.recognize_celebrities(&image).await.unwrap_err();
     assert!(err.to_string().contains("media/absent.png"), "{err}");
@@ -122,7 +115,8 @@ async fn missing_image_is_invalid_input_naming_the_key() {
 
 #[tokio::test]
 async fn labels_and_text_are_empty_and_the_limitations_say_why() {
-    let (_dir, analyzer, image) = analyzer_with("media/a.png", fixture("astronaut.png")).await;
+    let (_dir, analyzer, image) =
+        analyzer_with("media/a.png", common::fixture_image("astronaut.png")).await;
     assert!(
         analyzer
             .detect_labels(&image, 10, 50.0)
@@ -154,7 +148,7 @@ async fn image_without_people_has_no_faces() {
 
 #[tokio::test]
 async fn gif_and_webp_decode_too() {
-    let photo = image::load_from_memory(&fixture("astronaut.png")).unwrap();
+    let photo = image::load_from_memory(&common::fixture_image("astronaut.png")).unwrap();
     for format in [image::ImageFormat::Gif, image::ImageFormat::WebP] {
         let mut bytes = Vec::new();
         photo
@@ -179,7 +173,7 @@ fn truncated_and_corrupted_photos_are_errors_or_images_never_panics() {
         "grace_hopper.jpg",
         "grace_hopper_exif_rotated.jpg",
     ] {
-        let bytes = fixture(name);
+        let bytes = common::fixture_image(name);
         let mut seed = 0x2545_f491_4f6c_dd1d_u64;
         for step in 0..12 {
             let mut damaged = bytes[..bytes.len() * step / 12].to_vec();

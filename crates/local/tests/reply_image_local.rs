@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,15 +34,6 @@ const LEFT_FACE: (f64, f64, f64, f64) =
     (205.0 / 1112.0, 70.0 / 600.0, 328.0 / 1112.0, 217.0 / 600.0);
 const RIGHT_FACE: (f64, f64, f64, f64) =
     (760.0 / 1112.0, 130.0 / 600.0, 965.0 / 1112.0, 340.0 / 600.0);
-
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/images")
-            .join(name),
-    )
-    .unwrap()
-}
 
 fn centre_inside(b: &BoundingBox, (left, top, right, bottom): (f64, f64, f64, f64)) -> bool {
     let (cx, cy) = (b.left + b.width / 2.0, b.top + b.height / 2.0);
@@ -71,7 +62,11 @@ async fn both_faces_of_the_real_photo_are_boxed_and_named_where_the_boxes_say() 
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(DiskBlobStore::new(dir.path()));
     store
-        .put("media/photo.jpg", fixture(PHOTO), "image/jpeg")
+        .put(
+            "media/photo.jpg",
+            common::fixture_image(PHOTO),
+            "image/jpeg",
+        )
         .await
         .unwrap();
     let faces = detected_faces(store, "media/photo.jpg").await;
@@ -79,7 +74,10 @@ async fn both_faces_of_the_real_photo_are_boxed_and_named_where_the_boxes_say() 
     assert!(centre_inside(&faces[0], LEFT_FACE), "{faces:?}");
     assert!(centre_inside(&faces[1], RIGHT_FACE), "{faces:?}");
 
-    let original: RgbImage = decode::decode(&fixture(PHOTO)).unwrap().image.into_rgb8();
+    let original: RgbImage = decode::decode(&common::fixture_image(PHOTO))
+        .unwrap()
+        .image
+        .into_rgb8();
     let (width, height) = original.dimensions();
     let mut annotated = original.clone();
     let marks: Vec<Mark> = faces
@@ -159,11 +157,18 @@ async fn unknown_faces_of_the_real_photo_are_boxed_without_names_or_blurred() {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(DiskBlobStore::new(dir.path()));
     store
-        .put("media/photo.jpg", fixture(PHOTO), "image/jpeg")
+        .put(
+            "media/photo.jpg",
+            common::fixture_image(PHOTO),
+            "image/jpeg",
+        )
         .await
         .unwrap();
     let faces = detected_faces(store, "media/photo.jpg").await;
-    let original: RgbImage = decode::decode(&fixture(PHOTO)).unwrap().image.into_rgb8();
+    let original: RgbImage = decode::decode(&common::fixture_image(PHOTO))
+        .unwrap()
+        .image
+        .into_rgb8();
     let (width, height) = original.dimensions();
     for treatment in [UnknownFaces::Box, UnknownFaces::Blur] {
         let marks: Vec<Mark> = faces
@@ -217,7 +222,7 @@ async fn an_exif_rotated_photo_is_turned_upright_before_the_box_is_drawn() {
         name: "Grace Hopper".into(),
     }];
     let rendered = render(
-        &fixture("grace_hopper_exif_rotated.jpg"),
+        &common::fixture_image("grace_hopper_exif_rotated.jpg"),
         &marks,
         &ReplyImageConfig::default(),
     )
@@ -263,7 +268,10 @@ async fn a_photo_reply_goes_through_the_bus_to_the_outbox_with_its_annotated_ima
     let dir = tempfile::tempdir().unwrap();
     let media = Arc::new(DiskBlobStore::new(dir.path().join("media")));
     let key = format!("media/2026/11/23/{TWEET}/0.jpg");
-    media.put(&key, fixture(PHOTO), "image/jpeg").await.unwrap();
+    media
+        .put(&key, common::fixture_image(PHOTO), "image/jpeg")
+        .await
+        .unwrap();
     let faces = detected_faces(media.clone(), &key).await;
     assert_eq!(faces.len(), 2);
 
@@ -281,7 +289,7 @@ async fn a_photo_reply_goes_through_the_bus_to_the_outbox_with_its_annotated_ima
     );
     assert_eq!(
         media.get(&key).await.unwrap(),
-        fixture(PHOTO),
+        common::fixture_image(PHOTO),
         "the original is untouched"
     );
 

@@ -21,3 +21,13 @@ pub async fn start_local_runtime(dir: &Path) -> (Arc<SqliteBus>, TargetRegistry)
     bus.start(&targets).await.unwrap();
     (bus, targets)
 }
+
+/// A test photo from `tests/fixtures/images` (see its SOURCES.md).
+pub fn fixture_image(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/images")
+            .join(name),
+    )
+    .unwrap()
+}
