@@ -21,13 +21,14 @@ function init(args)
       }, body)
     end
   end
-  -- Each thread starts at its own offset so threads send different deliveries.
-  counter = (id or 0) * 7919
+  -- Thread k of n sends deliveries k, k+n, k+2n, …: no two threads send the same post.
+  stride = tonumber(os.getenv("STARLING_LOAD_THREADS") or "1")
+  counter = (id or 1) - 1 - stride
   ok, other = 0, 0
 end
 
 function request()
-  counter = counter + 1
+  counter = counter + stride
   return requests[(counter % #requests) + 1]
 end
 
