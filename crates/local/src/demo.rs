@@ -178,7 +178,7 @@ pub async fn run(dir: &Path, idle_timeout: Duration) -> anyhow::Result<DemoRepor
     let dead_letters = bus.dead_letters(None).await?.len();
     let alerts = read_json_lines(&dir.join("alerts.jsonl"))?;
     let replies = read_outbox(&dir.join("outbox"))?;
-    let lake_files = count_files(&lake_root(dir));
+    let lake_files = crate::lake::writer::files_under(&lake_root(dir))?.len();
     let engine = LakeEngine::open(&lake_root(dir), &embedded_tables()?)?;
     let query = engine.query(DEMO_QUERY.1)?;
     Ok(DemoReport {
@@ -219,19 +219,6 @@ fn read_outbox(dir: &Path) -> anyhow::Result<Vec<Value>> {
     }
     replies.sort_by(|a, b| a["WrittenAt"].as_str().cmp(&b["WrittenAt"].as_str()));
     Ok(replies)
-}
-
-fn count_files(dir: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .filter_map(Result::ok)
-        .map(|e| {
-            let path = e.path();
-            if path.is_dir() { count_files(&path) } else { 1 }
-        })
-        .sum()
 }
 
 impl DemoReport {

@@ -286,12 +286,7 @@ fn to_json(v: Db) -> Value {
                 .map_or(Value::String(text), Value::Number)
         }
         Db::Timestamp(unit, n) => {
-            let micros = match unit {
-                TimeUnit::Second => n.saturating_mul(1_000_000),
-                TimeUnit::Millisecond => n.saturating_mul(1_000),
-                TimeUnit::Microsecond => n,
-                TimeUnit::Nanosecond => n / 1_000,
-            };
+            let micros = to_micros(unit, n);
             chrono::DateTime::from_timestamp_micros(micros).map_or(Value::Null, |t| {
                 t.naive_utc()
                     .format("%Y-%m-%d %H:%M:%S%.f")
@@ -302,12 +297,7 @@ fn to_json(v: Db) -> Value {
         Db::Date32(days) => chrono::NaiveDate::from_num_days_from_ce_opt(days + 719_163)
             .map_or(Value::Null, |d| d.to_string().into()),
         Db::Time64(unit, n) => {
-            let micros = match unit {
-                TimeUnit::Second => n.saturating_mul(1_000_000),
-                TimeUnit::Millisecond => n.saturating_mul(1_000),
-                TimeUnit::Microsecond => n,
-                TimeUnit::Nanosecond => n / 1_000,
-            };
+            let micros = to_micros(unit, n);
             let secs = micros.div_euclid(1_000_000);
             chrono::NaiveTime::from_num_seconds_from_midnight_opt(
                 u32::try_from(secs).unwrap_or(0),
@@ -472,6 +462,16 @@ impl QueryResult {
         let mut out = serde_json::to_string_pretty(&Value::Array(rows)).unwrap_or_default();
         out.push('\n');
         out
+    }
+}
+
+/// A DuckDB time value in `unit` as microseconds.
+fn to_micros(unit: TimeUnit, n: i64) -> i64 {
+    match unit {
+        TimeUnit::Second => n.saturating_mul(1_000_000),
+        TimeUnit::Millisecond => n.saturating_mul(1_000),
+        TimeUnit::Microsecond => n,
+        TimeUnit::Nanosecond => n / 1_000,
     }
 }
 
