@@ -108,9 +108,7 @@ impl Cli {
             Command::BusBurst(args) => burst::run(&self.global, args).await,
         }
     }
-}
 
-impl Cli {
     /// The log level when `RUST_LOG` is not set: `warn` for `demo`, whose summary is its output,
     /// `info` for the rest.
     pub fn default_log_level(&self) -> &'static str {
