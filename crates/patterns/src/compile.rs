@@ -14,8 +14,9 @@ use crate::ops::{AnythingBut, Cidr, Folded, Matcher, Num, Range, Wildcard, parse
 /// Deepest object nesting accepted in a pattern.
 pub(crate) const MAX_DEPTH: usize = 128;
 
-/// Most sub-rules a pattern may expand to (each `$or` multiplies them).
-pub(crate) const MAX_SUB_RULES: usize = 4096;
+/// Most sub-rules a pattern may expand to (each `$or` multiplies them): EventBridge refuses a
+/// pattern whose `$or` combinations exceed 1,000 (content filtering, "Or matching").
+pub(crate) const MAX_SUB_RULES: usize = 1000;
 
 /// Field names that may not be used inside `$or` (EventBridge reserves them).
 const RESERVED_IN_OR: &[&str] = &[
@@ -598,6 +599,25 @@ mod tests {
         assert_eq!(r.len(), 2);
         assert!(matches!(r[0][0].matchers[0], Matcher::AnythingBut(_)));
         assert_eq!(r[1].len(), 2);
+    }
+
+    /// `$or`s of `sizes` branches at top-level keys `k0`, `k1`, …: their product combinations.
+    fn ors(sizes: &[usize]) -> Json {
+        let mut pattern = serde_json::Map::new();
+        for (i, n) in sizes.iter().enumerate() {
+            let branches: Vec<serde_json::Value> = (0..*n)
+                .map(|b| serde_json::json!({ format!("f{b}"): [format!("v{b}")] }))
+                .collect();
+            pattern.insert(format!("k{i}"), serde_json::json!({ "$or": branches }));
+        }
+        serde_json::from_str(&serde_json::Value::Object(pattern).to_string()).unwrap()
+    }
+
+    #[test]
+    fn a_thousand_or_combinations_compile_and_one_more_is_refused_as_eventbridge_does() {
+        assert_eq!(compile(&ors(&[10, 10, 10])).unwrap().len(), 1000);
+        let e = compile(&ors(&[7, 11, 13])).unwrap_err();
+        assert!(e.0.contains("too complex") && e.0.contains("1000"), "{e}");
     }
 
     #[test]

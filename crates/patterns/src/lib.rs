@@ -71,7 +71,7 @@
 //! * Case folding uses Rust's Unicode case mapping per `char`; Java's (per
 //!   UTF-16 unit) differs only for characters outside the BMP.
 //! * EventBridge's limits on rule complexity (e.g. many wildcards) are not
-//!   enforced; instead `$or` expansion is capped at 4096 sub-rules.
+//!   enforced, except `$or` expansion, refused past EventBridge's 1,000 combinations.
 
 mod compile;
 mod json;

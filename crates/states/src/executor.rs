@@ -735,7 +735,9 @@ impl Runner<'_> {
         while let Some((index, outcome)) = stream.next().await {
             match outcome {
                 Ok(output) => results[index] = output,
-                Err(error) if tolerates => {
+                // A States.Runtime error is never tolerated, retried or caught: it fails the
+                // execution (AWS: "A retry or catch on States.ALL won't catch States.Runtime").
+                Err(error) if tolerates && error.error != names::RUNTIME => {
                     failures += 1;
                     let over_count = tolerated_count.is_some_and(|c| failures as f64 > c);
                     let over_percentage = tolerated_percentage

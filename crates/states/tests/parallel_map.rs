@@ -339,3 +339,51 @@ async fn map_item_context_reads_whole_item_and_nested_values() {
         json!([{"item": {"Index": 0, "Value": {"id": "a"}}, "id": "a"}])
     );
 }
+
+/// AWS: "A retry or catch on States.ALL won't catch States.Runtime errors" — not in the state
+/// that raised it, nor in an enclosing Parallel or Map: the execution fails.
+#[tokio::test]
+async fn a_runtime_error_in_a_branch_is_not_caught_by_the_parallels_states_all() {
+    let definition = json!({"StartAt": "P", "States": {
+        "P": {"Type": "Parallel", "Next": "Ok",
+              "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+              "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2}],
+              "Branches": [{"StartAt": "Bad", "States": {
+                  "Bad": {"Type": "Pass", "InputPath": "$.missing", "End": true}}}]},
+        "Ok": {"Type": "Succeed"},
+        "Caught": {"Type": "Succeed"}}});
+    let result = run_with(&machine(&definition), json!({}), &TestHandler::echo()).await;
+    assert_eq!(failure(&result).0, "States.Runtime");
+}
+
+#[tokio::test]
+async fn a_runtime_error_in_a_map_iteration_is_not_caught_by_the_maps_states_all() {
+    let definition = json!({"StartAt": "M", "States": {
+        "M": {"Type": "Map", "ItemsPath": "$.items", "Next": "Ok",
+              "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+              "ItemProcessor": {"StartAt": "Bad", "States": {
+                  "Bad": {"Type": "Pass", "OutputPath": "$.missing", "End": true}}}},
+        "Ok": {"Type": "Succeed"},
+        "Caught": {"Type": "Succeed"}}});
+    let result = run_with(&machine(&definition), json!({"items": [1]}), &TestHandler::echo()).await;
+    assert_eq!(failure(&result).0, "States.Runtime");
+}
+
+#[tokio::test]
+async fn a_runtime_error_in_a_map_iteration_is_never_a_tolerated_failure() {
+    for tolerance in [
+        json!({"ToleratedFailureCount": 5}),
+        json!({"ToleratedFailurePercentage": 100}),
+    ] {
+        let mut map = json!({"Type": "Map", "ItemsPath": "$.items", "End": true,
+            "ItemProcessor": {"StartAt": "Bad", "States": {
+                "Bad": {"Type": "Pass", "InputPath": "$.missing", "End": true}}}});
+        map.as_object_mut()
+            .unwrap()
+            .extend(tolerance.as_object().unwrap().clone());
+        let definition = json!({"StartAt": "M", "States": {"M": map}});
+        let result =
+            run_with(&machine(&definition), json!({"items": [1, 2]}), &TestHandler::echo()).await;
+        assert_eq!(failure(&result).0, "States.Runtime", "{tolerance}");
+    }
+}
