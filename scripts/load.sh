@@ -20,7 +20,7 @@ DRAIN_TIMEOUT=${DRAIN_TIMEOUT:-1800}
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
 
 # Optimised like release, without fat LTO so it builds in a few minutes (Cargo.toml [profile.load]).
-cargo build --profile load -p starling-local --bin starling
+cargo build --profile load -p starling --bin starling
 target_dir=${CARGO_TARGET_DIR:-target}
 starling="$target_dir/load/starling"
 

@@ -66,6 +66,9 @@ for path in sys.argv[1:]:
 sys.exit(1 if failed else 0)
 PY
 
+step "dependency rule (ARCHITECTURE.md): no SDK, Lambda runtime or DuckDB below the adapters"
+bash scripts/check-deps.sh
+
 step "format and lint"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

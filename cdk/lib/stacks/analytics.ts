@@ -27,7 +27,7 @@ export interface AnalyticsStackProps extends StackProps {
 
 /**
  * Where events land: one prefix per detail-type, UTC day and hour (Firehose dynamic partitioning).
- * The local lake (crates/local/src/lake) writes the same layout under <data dir>/lake/.
+ * The local lake (crates/lake, fed by crates/local's lake target) writes the same layout under <data dir>/lake/.
  */
 export const LAKE_PREFIX = 'events/';
 export const PARTITION_KEYS = [

@@ -294,7 +294,7 @@ mod tests {
     #[test]
     fn a_task_for_another_bucket_is_refused_as_invalid_input() {
         let err = check_bucket("other", "media").unwrap_err();
-        assert_eq!(err.error_type, "Starling.InvalidInput");
+        assert_eq!(err.error_type(), "Starling.InvalidInput");
         assert!(err.message.contains("MEDIA_BUCKET"), "{}", err.message);
         assert!(check_bucket("media", "media").is_ok());
     }

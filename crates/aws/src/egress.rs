@@ -4,16 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use starling_contracts::SendTweet;
-use starling_core::egress::{Egress, EgressConfig, EgressError, XApiPoster};
+use starling_core::egress::{Egress, EgressConfig, XApiPoster};
 use starling_core::ports::SystemClock;
-use starling_core::publish::{RetryPolicy, publish_all};
 use starling_core::secrets::CachedSecrets;
 use starling_x::api::{XApi, XApiConfig};
 
-use crate::{
-    ConfigError, DynamoIdempotency, Env, EventBridgePublisher, SecretsManagerSecrets, TaskError,
-};
+use crate::{ConfigError, DynamoIdempotency, Env, EventBridgePublisher, SecretsManagerSecrets};
 
 /// The egress Lambda's settings.
 #[derive(Debug, Clone)]
@@ -67,51 +63,27 @@ impl EgressSettings {
     }
 }
 
-/// The egress handler with its AWS adapters, and the bus its outcomes go to.
-pub struct EgressLambda {
-    egress: Egress,
-    bus: EventBridgePublisher,
-}
-
-impl EgressLambda {
-    /// Builds the handler.
-    pub fn new(settings: EgressSettings, sdk: &aws_config::SdkConfig) -> Self {
-        let secrets = CachedSecrets::new(
-            SecretsManagerSecrets::new(sdk, &settings.secret_arn),
-            settings.secret_ttl,
-        );
-        let egress = Egress::new(
-            Arc::new(XApiPoster::new(XApi::new(settings.x_api), secrets)),
-            Arc::new(crate::S3BlobStore::new(sdk, &settings.media_bucket)),
-            Arc::new(DynamoIdempotency::new(sdk, &settings.idempotency_table)),
-            Arc::new(SystemClock),
-            EgressConfig::default(),
-        );
-        Self {
-            egress,
-            bus: EventBridgePublisher::new(sdk, &settings.event_bus_name),
-        }
-    }
-
-    /// Posts one SEND_TWEET (once per IdempotencyKey) and publishes TWEET_SENT or TWEET_FAILED.
-    /// Retryable failures are errors, so Lambda's async retry (then the DLQ) takes over.
-    pub async fn handle(&self, send: &SendTweet) -> Result<String, TaskError> {
-        let outcome = self.egress.handle(send).await.map_err(|e| match e {
-            EgressError::BadInput(m) => TaskError::bad_input(m),
-            other => TaskError {
-                error_type: "Starling.Unavailable",
-                message: other.to_string(),
-            },
-        })?;
-        let detail_type = outcome.detail_type.clone();
-        publish_all(&self.bus, vec![outcome], RetryPolicy::default())
-            .await
-            .map_err(|e| TaskError {
-                error_type: "Starling.Unavailable",
-                message: e.to_string(),
-            })?;
-        Ok(detail_type)
-    }
+/// The egress handler with its AWS adapters (X with credentials from Secrets Manager, cached;
+/// images from S3; claims in DynamoDB), and the bus TWEET_SENT / TWEET_FAILED go to.
+pub fn egress(
+    settings: EgressSettings,
+    sdk: &aws_config::SdkConfig,
+) -> (Egress, EventBridgePublisher) {
+    let secrets = CachedSecrets::new(
+        SecretsManagerSecrets::new(sdk, &settings.secret_arn),
+        settings.secret_ttl,
+    );
+    let egress = Egress::new(
+        Arc::new(XApiPoster::new(XApi::new(settings.x_api), secrets)),
+        Arc::new(crate::S3BlobStore::new(sdk, &settings.media_bucket)),
+        Arc::new(DynamoIdempotency::new(sdk, &settings.idempotency_table)),
+        Arc::new(SystemClock),
+        EgressConfig::default(),
+    );
+    (
+        egress,
+        EventBridgePublisher::new(sdk, &settings.event_bus_name),
+    )
 }
 
 #[cfg(test)]

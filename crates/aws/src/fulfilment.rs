@@ -1,10 +1,46 @@
-//! The lex-fulfilment Lambda's settings: the optional remote sources of jokes and facts.
+//! The lex-fulfilment Lambda's wiring: the optional remote sources of jokes and facts from the
+//! environment, and the code hook answering Lex V2 events.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use starling_core::responding::remote::MAX_REMOTE_TIMEOUT;
+use serde_json::Value;
+use starling_core::handler::HandlerError;
+use starling_core::responding::fulfilment::{Fulfilment, FulfilmentError};
+use starling_core::responding::remote::{MAX_REMOTE_TIMEOUT, RemoteAnswers};
+use starling_http::ReqwestFetcher;
 
-use crate::{ConfigError, Env};
+use crate::{ConfigError, Env, TaskError};
+
+/// The bot's code hook: the shipped answers, a remote source tried first when configured.
+pub struct CodeHook {
+    fulfilment: Fulfilment,
+    remote: RemoteAnswers,
+}
+
+impl CodeHook {
+    /// The hook for `settings`; fails only when the shipped bot data is unreadable.
+    pub fn new(settings: FulfilmentSettings) -> Result<Self, FulfilmentError> {
+        let remote = RemoteAnswers::new(
+            Arc::new(ReqwestFetcher::new(settings.timeout)),
+            settings.joke_url,
+            settings.fact_url,
+            settings.timeout,
+        );
+        Ok(Self {
+            fulfilment: Fulfilment::shipped()?,
+            remote,
+        })
+    }
+
+    /// Answers one Lex V2 event in Lex's response shape.
+    pub async fn handle(&self, event: Value) -> Result<Value, TaskError> {
+        self.fulfilment
+            .handle_with_remote(event, &self.remote)
+            .await
+            .map_err(|e| HandlerError::from(e).into())
+    }
+}
 
 /// Where remote answers come from; both URLs unset (the default) means the curated lists only.
 #[derive(Debug, Clone, PartialEq, Eq)]

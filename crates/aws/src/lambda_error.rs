@@ -1,14 +1,16 @@
-//! Errors a Lambda returns to Step Functions, with error types the state machine's Retry and
-//! Catch match on (`Starling.Throttled`, `Starling.Unavailable`, `Starling.InvalidInput`).
+//! Errors a Lambda returns to its invoker, with the error type (`ErrorKind::name`, e.g.
+//! `Starling.Throttled`) the state machine's Retry and Catch match on.
 
 use lambda_runtime::Diagnostic;
+use starling_contracts::ErrorKind;
+use starling_core::handler::HandlerError;
 use starling_core::ports::AnalysisError;
 
 /// A handler failure as Lambda reports it: a stable error type and a message without secrets.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskError {
-    /// `Starling.<Kind>`: what Retry/Catch match.
-    pub error_type: &'static str,
+    /// The class of failure; its name is what Retry/Catch match.
+    pub kind: ErrorKind,
     /// Human-readable cause.
     pub message: String,
 }
@@ -16,30 +18,33 @@ pub struct TaskError {
 impl TaskError {
     /// The event could not be read as the handler's input.
     pub fn bad_input(message: impl std::fmt::Display) -> Self {
-        Self {
-            error_type: "Starling.InvalidInput",
-            message: message.to_string(),
-        }
+        HandlerError::invalid_input(message).into()
     }
 
     /// A dependency (storage, a service) failed; the state machine retries.
     pub fn unavailable(message: impl std::fmt::Display) -> Self {
+        HandlerError::unavailable(message).into()
+    }
+
+    /// The error type Lambda reports (`Starling.<Kind>`).
+    pub fn error_type(&self) -> &'static str {
+        self.kind.name()
+    }
+}
+
+impl From<HandlerError> for TaskError {
+    fn from(e: HandlerError) -> Self {
         Self {
-            error_type: "Starling.Unavailable",
-            message: message.to_string(),
+            kind: e.kind,
+            message: e.message,
         }
     }
 }
 
 impl From<AnalysisError> for TaskError {
     fn from(e: AnalysisError) -> Self {
-        let error_type = match e {
-            AnalysisError::Throttled(_) => "Starling.Throttled",
-            AnalysisError::Unavailable(_) => "Starling.Unavailable",
-            AnalysisError::InvalidInput(_) => "Starling.InvalidInput",
-        };
         Self {
-            error_type,
+            kind: e.kind(),
             message: e.to_string(),
         }
     }
@@ -48,7 +53,7 @@ impl From<AnalysisError> for TaskError {
 impl From<TaskError> for Diagnostic {
     fn from(e: TaskError) -> Self {
         Diagnostic {
-            error_type: e.error_type.to_string(),
+            error_type: e.error_type().to_string(),
             error_message: e.message,
         }
     }

@@ -1,6 +1,7 @@
 //! Starling's ports implemented with the aws-sdk-* crates, plus what every Lambda's `main` shares:
 //! reading configuration from the environment and JSON logs.
 
+pub mod alert;
 pub mod analysis;
 pub mod comprehend;
 pub mod config;
@@ -13,13 +14,16 @@ pub mod ingress;
 pub mod lambda_error;
 pub mod lex;
 pub mod rekognition;
+pub mod reply_image;
 pub mod reply_text;
+pub mod runner;
 pub mod s3;
 mod sdk_error;
 pub mod secretsmanager;
 pub mod sns;
 pub mod telemetry;
 
+pub use alert::AlertSettings;
 pub use analysis::{AnalyseImageSettings, DownloadMediaSettings};
 pub use comprehend::ComprehendTextAnalyzer;
 pub use config::{ConfigError, Env};
@@ -29,7 +33,9 @@ pub use fulfilment::FulfilmentSettings;
 pub use lambda_error::TaskError;
 pub use lex::{LexBotSettings, LexChatBot};
 pub use rekognition::RekognitionImageAnalyzer;
-pub use reply_text::{ReplyTextLambda, ReplyTextSettings};
+pub use reply_image::ReplyImageSettings;
+pub use reply_text::ReplyTextSettings;
+pub use runner::run_rule_handler;
 pub use s3::S3BlobStore;
 pub use secretsmanager::SecretsManagerSecrets;
 pub use sns::SnsNotifier;

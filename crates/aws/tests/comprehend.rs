@@ -175,5 +175,5 @@ async fn throttling_is_reported_as_throttled_for_the_state_machine_to_retry() {
         "{err}"
     );
     let task: starling_aws::TaskError = err.into();
-    assert_eq!(task.error_type, "Starling.Throttled");
+    assert_eq!(task.error_type(), "Starling.Throttled");
 }

@@ -69,12 +69,12 @@ async fn download_media_refuses_another_bucket_and_a_bad_payload() {
     let err = handle_download_media(&PngFetcher, &blobs, &settings, payload)
         .await
         .unwrap_err();
-    assert_eq!(err.error_type, "Starling.InvalidInput");
+    assert_eq!(err.error_type(), "Starling.InvalidInput");
     assert!(err.message.contains("\"other\""), "{}", err.message);
     let err = handle_download_media(&PngFetcher, &blobs, &settings, json!({"TweetId": 5}))
         .await
         .unwrap_err();
-    assert_eq!(err.error_type, "Starling.InvalidInput");
+    assert_eq!(err.error_type(), "Starling.InvalidInput");
 }
 
 #[tokio::test]
@@ -88,7 +88,7 @@ async fn download_media_with_the_store_down_is_unavailable_for_a_retry() {
     let err = handle_download_media(&PngFetcher, &blobs, &settings, payload)
         .await
         .unwrap_err();
-    assert_eq!(err.error_type, "Starling.Unavailable");
+    assert_eq!(err.error_type(), "Starling.Unavailable");
 }
 
 fn empty_rekognition() -> HashMap<String, Operation> {
@@ -140,7 +140,7 @@ async fn analyse_image_answers_an_image_result_for_the_configured_bucket_only() 
     )
     .await
     .unwrap_err();
-    assert_eq!(err.error_type, "Starling.InvalidInput");
+    assert_eq!(err.error_type(), "Starling.InvalidInput");
     assert_eq!(
         endpoint.requests().len(),
         2,

@@ -185,7 +185,7 @@ async fn errors_are_sorted_for_the_state_machine() {
     let err = analyzer.recognize_celebrities(&image()).await.unwrap_err();
     assert!(matches!(err, AnalysisError::Throttled(_)), "{err}");
     assert_eq!(
-        starling_aws::TaskError::from(err).error_type,
+        starling_aws::TaskError::from(err).error_type(),
         "Starling.Throttled"
     );
     let err = analyzer.detect_labels(&image(), 5, 50.0).await.unwrap_err();

@@ -6,12 +6,14 @@
 
 pub mod analysis;
 pub mod envelope;
+pub mod error_kind;
 pub mod message;
 pub mod responding;
 pub mod schema;
 
 pub use analysis::*;
 pub use envelope::*;
+pub use error_kind::ErrorKind;
 pub use message::*;
 pub use responding::*;
 

@@ -16,7 +16,7 @@ use starling_core::responding::annotate::Mark;
 use starling_core::responding::reply_image::{ReplyImageConfig, render};
 
 fn bench(c: &mut Criterion) {
-    let fixture = include_bytes!("../../local/tests/fixtures/images/two_faces_composite.jpg");
+    let fixture = include_bytes!("../../offline/tests/fixtures/images/two_faces_composite.jpg");
     let photo = image::load_from_memory(fixture).unwrap().resize_exact(
         1362,
         735,

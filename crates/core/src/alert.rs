@@ -1,12 +1,16 @@
 //! alert: a negative MESSAGE_ANALYSED becomes an alert for ops — a subject naming the author, the
 //! text, the scores and a link to the post, and attributes subscribers can filter on.
 
-use starling_contracts::{MessageAnalysed, Sentiment};
+use std::sync::Arc;
 
+use async_trait::async_trait;
+use starling_contracts::{MessageAnalysed, OutgoingEvent, Sentiment, detail_type};
+
+use crate::handler::{DetailHandler, HandlerError};
 use crate::ports::{Alert, Notifier, NotifyError};
 
 /// When to alert.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AlertConfig {
     /// The least negative score (0–1) that alerts (`MIN_NEGATIVE_SCORE`).
     pub min_negative_score: f64,
@@ -74,6 +78,36 @@ pub async fn handle(
     match alert_for(message, config) {
         Some(alert) => notifier.notify(&alert).await.map(|()| true),
         None => Ok(false),
+    }
+}
+
+/// The alert route (`alert-negative`): alerts through a [`Notifier`]; publishes nothing.
+pub struct AlertHandler {
+    notifier: Arc<dyn Notifier>,
+    config: AlertConfig,
+}
+
+impl AlertHandler {
+    /// Alerting through `notifier` by `config`.
+    pub fn new(notifier: Arc<dyn Notifier>, config: AlertConfig) -> Self {
+        Self { notifier, config }
+    }
+}
+
+#[async_trait]
+impl DetailHandler for AlertHandler {
+    type Detail = MessageAnalysed;
+
+    fn detail_type(&self) -> &'static str {
+        detail_type::MESSAGE_ANALYSED
+    }
+
+    /// A notifier that fails is unavailable: the message is delivered again.
+    async fn handle(&self, message: MessageAnalysed) -> Result<Vec<OutgoingEvent>, HandlerError> {
+        handle(self.notifier.as_ref(), &message, &self.config)
+            .await
+            .map_err(HandlerError::unavailable)?;
+        Ok(Vec::new())
     }
 }
 

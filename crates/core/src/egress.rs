@@ -25,11 +25,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
-use starling_contracts::{OutgoingEvent, SendTweet, TweetFailed, TweetSent, detail_type, source};
+use starling_contracts::{
+    ErrorKind, OutgoingEvent, SendTweet, TweetFailed, TweetSent, detail_type, source,
+};
 use starling_x::api::{XApi, XApiError};
 use starling_x::oauth::Credentials;
 use starling_x::text::fit_reply;
 
+use crate::handler::{DetailHandler, HandlerError};
 use crate::ports::{
     BlobError, BlobStore, Claim, Clock, Completion, IdempotencyStore, Secrets, XError, XPoster,
 };
@@ -79,7 +82,36 @@ pub enum EgressError {
 impl EgressError {
     /// Whether the caller should deliver the event again later.
     pub fn is_retryable(&self) -> bool {
-        !matches!(self, Self::BadInput(_))
+        self.kind().is_retryable()
+    }
+
+    /// The class of this failure.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::RateLimited { .. } => ErrorKind::Throttled,
+            Self::Retry(_) => ErrorKind::Unavailable,
+            Self::BadInput(_) => ErrorKind::InvalidInput,
+        }
+    }
+}
+
+impl From<EgressError> for HandlerError {
+    fn from(e: EgressError) -> Self {
+        HandlerError::new(e.kind(), e)
+    }
+}
+
+/// The egress route (`SEND_TWEET`): the outcome, TWEET_SENT or TWEET_FAILED, is what it publishes.
+#[async_trait]
+impl DetailHandler for Egress {
+    type Detail = SendTweet;
+
+    fn detail_type(&self) -> &'static str {
+        detail_type::SEND_TWEET
+    }
+
+    async fn handle(&self, send: SendTweet) -> Result<Vec<OutgoingEvent>, HandlerError> {
+        Ok(vec![Egress::handle(self, &send).await?])
     }
 }
 

@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use starling_contracts::Envelope;
 
 /// The partition keys, in prefix order (the Firehose prefix and the Glue partition columns).
 pub const PARTITION_KEYS: [&str; 3] = ["detail_type", "dt", "hour"];
@@ -134,12 +135,39 @@ pub fn transform_record(data: &[u8]) -> Result<LakeRecord, RecordError> {
     Ok(LakeRecord { data: line, keys })
 }
 
+/// [`transform_record`] for an event already in memory (the local bus's): the same rule and
+/// framing, serialised once instead of written out and parsed back.
+pub fn transform_envelope(event: &Envelope) -> Result<LakeRecord, RecordError> {
+    let keys = PartitionKeys::new(&event.detail_type, event.time)?;
+    let mut line = serde_json::to_vec(event).map_err(|e| RecordError::NotJson(e.to_string()))?;
+    line.push(b'\n');
+    Ok(LakeRecord { data: line, keys })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     const EVENT: &str = r#"{"version":"0","id":"e1","detail-type":"MESSAGE_ANALYSED","source":"starling.analysis","account":"1","time":"2026-11-23T07:05:09Z","region":"eu-west-1","resources":[],"detail":{"Text":"hi"}}"#;
+
+    #[test]
+    fn an_envelope_in_memory_frames_and_partitions_as_its_bytes_do() {
+        let event: Envelope = serde_json::from_str(EVENT).unwrap();
+        let from_bytes = transform_record(EVENT.as_bytes()).unwrap();
+        let from_memory = transform_envelope(&event).unwrap();
+        assert_eq!(from_memory.keys, from_bytes.keys);
+        let line: Value = serde_json::from_slice(&from_memory.data).unwrap();
+        assert_eq!(line, serde_json::from_str::<Value>(EVENT).unwrap());
+        assert_eq!(from_memory.data.iter().filter(|b| **b == b'\n').count(), 1);
+        assert!(from_memory.data.ends_with(b"\n"));
+        let mut bad = event;
+        bad.detail_type = "../x".into();
+        assert!(matches!(
+            transform_envelope(&bad),
+            Err(RecordError::BadDetailType(_))
+        ));
+    }
 
     #[test]
     fn a_valid_event_is_kept_verbatim_with_a_newline_and_partitioned_by_type_day_and_hour() {

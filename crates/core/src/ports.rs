@@ -136,6 +136,18 @@ pub enum AnalysisError {
     InvalidInput(String),
 }
 
+impl AnalysisError {
+    /// The class of this failure (the `Starling.*` error the task reports).
+    pub fn kind(&self) -> starling_contracts::ErrorKind {
+        use starling_contracts::ErrorKind;
+        match self {
+            Self::Throttled(_) => ErrorKind::Throttled,
+            Self::Unavailable(_) => ErrorKind::Unavailable,
+            Self::InvalidInput(_) => ErrorKind::InvalidInput,
+        }
+    }
+}
+
 /// The Comprehend operations whose language support differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TextOp {

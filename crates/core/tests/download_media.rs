@@ -3,14 +3,13 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use async_trait::async_trait;
 use starling_core::analysis::media::{
     DownloadRequest, FetchError, Fetched, HttpFetcher, MediaConfig, download_media, media_key,
     sniff,
 };
-use starling_core::ports::{BlobError, BlobStore};
+use starling_core::memory::MemoryBlobStore;
 
 struct Recorded(HashMap<String, Fetched>);
 
@@ -26,31 +25,6 @@ impl HttpFetcher for Recorded {
             return Err(FetchError::TooLarge { limit: max_bytes });
         }
         Ok(f)
-    }
-}
-
-#[derive(Default)]
-struct Blobs(Mutex<HashMap<String, (Vec<u8>, String)>>);
-
-#[async_trait]
-impl BlobStore for Blobs {
-    fn bucket(&self) -> String {
-        "media".into()
-    }
-    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), BlobError> {
-        self.0
-            .lock()
-            .unwrap()
-            .insert(key.into(), (bytes, content_type.into()));
-        Ok(())
-    }
-    async fn get(&self, key: &str) -> Result<Vec<u8>, BlobError> {
-        self.0
-            .lock()
-            .unwrap()
-            .get(key)
-            .map(|b| b.0.clone())
-            .ok_or_else(|| BlobError::NotFound(key.into()))
     }
 }
 
@@ -115,7 +89,7 @@ async fn every_refusal_is_reported_and_the_remaining_images_are_still_stored() {
     );
     net.insert("https://pbs.twimg.com/media/b.png".to_string(), ok(png()));
     let fetcher = Recorded(net);
-    let blobs = Blobs::default();
+    let blobs = MemoryBlobStore::new();
     let urls = [
         "https://pbs.twimg.com/media/a.jpg",
         "https://pbs.twimg.com/media/page",
@@ -152,7 +126,7 @@ async fn every_refusal_is_reported_and_the_remaining_images_are_still_stored() {
         out.images[6].key.as_deref(),
         Some("media/2026/11/23/1461823445431828482/6.png")
     );
-    assert_eq!(blobs.0.lock().unwrap().len(), 2);
+    assert_eq!(blobs.keys().len(), 2);
 }
 
 #[tokio::test]
@@ -172,7 +146,7 @@ async fn a_redirect_within_the_allow_list_is_followed() {
     );
     let out = download_media(
         &Recorded(net),
-        &Blobs::default(),
+        &MemoryBlobStore::new(),
         &request(&["https://pbs.twimg.com/media/old.jpg"]),
         &MediaConfig::default(),
     )
@@ -191,7 +165,7 @@ async fn gif_is_converted_to_png_from_its_bytes_whatever_the_url_says() {
         "https://pbs.twimg.com/tweet_video_thumb/x.jpg".to_string(),
         ok(gif()),
     );
-    let blobs = Blobs::default();
+    let blobs = MemoryBlobStore::new();
     let out = download_media(
         &Recorded(net),
         &blobs,
@@ -202,9 +176,8 @@ async fn gif_is_converted_to_png_from_its_bytes_whatever_the_url_says() {
     .unwrap();
     let key = out.images[0].key.clone().unwrap();
     assert!(key.ends_with("/0.png"), "{key}");
-    let stored = blobs.0.lock().unwrap().get(&key).cloned().unwrap();
-    assert_eq!(stored.1, "image/png");
-    let decoded = image::load_from_memory(&stored.0).unwrap();
+    assert_eq!(blobs.content_type(&key).as_deref(), Some("image/png"));
+    let decoded = image::load_from_memory(&blobs.objects()[&key]).unwrap();
     assert_eq!((decoded.width(), decoded.height()), (5, 5));
 }
 

@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -18,10 +17,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use starling_contracts::{SendTweet, TweetFailed, TweetSent, detail_type};
 use starling_core::egress::{Egress, EgressConfig, EgressError, XApiPoster};
-use starling_core::ports::{
-    BlobError, BlobStore, Claim, Completion, IdempotencyError, IdempotencyStore, SystemClock,
-    XCredentials,
-};
+use starling_core::memory::{MemoryBlobStore, MemoryIdempotency};
+use starling_core::ports::{BlobStore, SystemClock, XCredentials};
 use starling_core::secrets::StaticSecrets;
 use starling_x::api::{XApi, XApiConfig};
 use tokio::io::AsyncWriteExt;
@@ -265,71 +262,9 @@ impl IntoResponse for JsonBody {
 
 // ---------- test adapters ----------
 
-#[derive(Default)]
-struct MemoryBlobs(Mutex<HashMap<String, Vec<u8>>>);
-
-#[async_trait]
-impl BlobStore for MemoryBlobs {
-    fn bucket(&self) -> String {
-        "media".into()
-    }
-    async fn put(&self, key: &str, bytes: Vec<u8>, _: &str) -> Result<(), BlobError> {
-        self.0.lock().unwrap().insert(key.into(), bytes);
-        Ok(())
-    }
-    async fn get(&self, key: &str) -> Result<Vec<u8>, BlobError> {
-        self.0
-            .lock()
-            .unwrap()
-            .get(key)
-            .cloned()
-            .ok_or_else(|| BlobError::NotFound(key.into()))
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Record {
-    Claimed(DateTime<Utc>),
-    Done(Completion),
-}
-
-/// The in-memory idempotency store, for tests only (SQLite locally, DynamoDB on AWS).
-#[derive(Default)]
-struct MemoryIdempotency(Mutex<HashMap<String, Record>>);
-
-#[async_trait]
-impl IdempotencyStore for MemoryIdempotency {
-    async fn claim(
-        &self,
-        key: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-    ) -> Result<Claim, IdempotencyError> {
-        let mut map = self.0.lock().unwrap();
-        match map.get(key) {
-            Some(Record::Done(c)) => return Ok(Claim::Done(c.clone())),
-            Some(Record::Claimed(until)) if *until > now => return Ok(Claim::InProgress),
-            _ => {}
-        }
-        map.insert(key.into(), Record::Claimed(lease_until));
-        Ok(Claim::Claimed)
-    }
-    async fn complete(&self, key: &str, completion: &Completion) -> Result<(), IdempotencyError> {
-        self.0
-            .lock()
-            .unwrap()
-            .insert(key.into(), Record::Done(completion.clone()));
-        Ok(())
-    }
-    async fn release(&self, key: &str) -> Result<(), IdempotencyError> {
-        self.0.lock().unwrap().remove(key);
-        Ok(())
-    }
-}
-
 struct Rig {
     x: FakeX,
-    blobs: Arc<MemoryBlobs>,
+    blobs: Arc<MemoryBlobStore>,
     store: Arc<MemoryIdempotency>,
     egress: Egress,
 }
@@ -345,7 +280,7 @@ fn credentials(token_secret: &str) -> XCredentials {
 
 async fn rig_with(token_secret: &str) -> Rig {
     let x = FakeX::start().await;
-    let blobs = Arc::new(MemoryBlobs::default());
+    let blobs = Arc::new(MemoryBlobStore::default());
     let store = Arc::new(MemoryIdempotency::default());
     let poster = XApiPoster::new(x.api(), StaticSecrets(credentials(token_secret)));
     let egress = Egress::new(
@@ -525,7 +460,7 @@ async fn a_429_resetting_later_releases_the_claim_and_asks_for_a_retry() {
         }
     );
     // Released: nothing recorded for the key, so the retry posts.
-    assert!(rig.store.0.lock().unwrap().get("k-later").is_none());
+    assert!(!rig.store.holds("k-later"));
     assert_eq!(rig.x.seen_at("/2/tweets").len(), 1);
     let event = rig.egress.handle(&send("k-later")).await.unwrap();
     assert_eq!(event.detail_type, detail_type::TWEET_SENT);
@@ -632,7 +567,7 @@ async fn an_absurd_lease_does_not_overflow_the_clock() {
             x.api(),
             StaticSecrets(credentials(TOKEN_SECRET)),
         )),
-        Arc::new(MemoryBlobs::default()),
+        Arc::new(MemoryBlobStore::default()),
         Arc::new(MemoryIdempotency::default()),
         Arc::new(SystemClock),
         EgressConfig {

@@ -1,38 +1,18 @@
 //! The ingress handler's status codes and published events, through its public API.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use async_trait::async_trait;
 use http::{HeaderMap, HeaderValue, Method};
 use proptest::prelude::*;
 use starling_contracts::OutgoingEvent;
 use starling_core::ingress::{Ingress, IngressConfig, IngressRequest, IngressResponse};
-use starling_core::ports::{EventPublisher, PublishError, PutOutcome, XCredentials};
+use starling_core::memory::MemoryPublisher;
+use starling_core::ports::{EventPublisher, XCredentials};
 use starling_core::secrets::StaticSecrets;
 use starling_x::webhook::sign;
 
 const SECRET: &str = "test-consumer-secret";
-
-#[derive(Default)]
-struct Collect(Mutex<Vec<OutgoingEvent>>);
-
-#[async_trait]
-impl EventPublisher for Collect {
-    async fn put(&self, events: &[OutgoingEvent]) -> Result<PutOutcome, PublishError> {
-        self.0.lock().unwrap().extend_from_slice(events);
-        Ok(PutOutcome::default())
-    }
-}
-
-struct Down;
-
-#[async_trait]
-impl EventPublisher for Down {
-    async fn put(&self, _: &[OutgoingEvent]) -> Result<PutOutcome, PublishError> {
-        Err(PublishError::Unavailable("connection refused".into()))
-    }
-}
 
 fn ingress_with(publisher: Arc<dyn EventPublisher>, config: IngressConfig) -> Ingress {
     let creds = XCredentials {
@@ -73,7 +53,7 @@ async fn signed(ingress: &Ingress, body: &[u8]) -> IngressResponse {
 
 #[tokio::test]
 async fn crc_get_answers_with_the_signed_token() {
-    let ingress = ingress_with(Arc::new(Collect::default()), IngressConfig::default());
+    let ingress = ingress_with(Arc::new(MemoryPublisher::new()), IngressConfig::default());
     let headers = HeaderMap::new();
     let r = ingress
         .handle(IngressRequest {
@@ -90,7 +70,7 @@ async fn crc_get_answers_with_the_signed_token() {
 
 #[tokio::test]
 async fn crc_without_token_or_with_json_token_is_400() {
-    let ingress = ingress_with(Arc::new(Collect::default()), IngressConfig::default());
+    let ingress = ingress_with(Arc::new(MemoryPublisher::new()), IngressConfig::default());
     let headers = HeaderMap::new();
     for token in [None, Some(""), Some(r#"{"for_user_id":"1"}"#)] {
         let r = ingress
@@ -107,7 +87,7 @@ async fn crc_without_token_or_with_json_token_is_400() {
 
 #[tokio::test]
 async fn signature_failures_are_401_whatever_the_header_case() {
-    let ingress = ingress_with(Arc::new(Collect::default()), IngressConfig::default());
+    let ingress = ingress_with(Arc::new(MemoryPublisher::new()), IngressConfig::default());
     let body = br#"{"for_user_id":"1"}"#;
     let good = sign(SECRET.as_bytes(), body);
     let wrong_value = sign(b"other-secret", body);
@@ -146,7 +126,7 @@ async fn signature_failures_are_401_whatever_the_header_case() {
 
 #[tokio::test]
 async fn malformed_json_with_a_valid_signature_is_400() {
-    let ingress = ingress_with(Arc::new(Collect::default()), IngressConfig::default());
+    let ingress = ingress_with(Arc::new(MemoryPublisher::new()), IngressConfig::default());
     assert_eq!(signed(&ingress, b"{not json").await.status, 400);
     assert_eq!(signed(&ingress, b"[1,2]").await.status, 400);
 }
@@ -157,14 +137,14 @@ async fn a_body_over_the_limit_is_413_before_its_signature_is_checked() {
         max_body_bytes: 100,
         ..Default::default()
     };
-    let ingress = ingress_with(Arc::new(Collect::default()), config);
+    let ingress = ingress_with(Arc::new(MemoryPublisher::new()), config);
     let body = vec![b' '; 101];
     assert_eq!(post(&ingress, &[], &body).await.status, 413);
 }
 
 #[tokio::test]
 async fn other_methods_are_405() {
-    let ingress = ingress_with(Arc::new(Collect::default()), IngressConfig::default());
+    let ingress = ingress_with(Arc::new(MemoryPublisher::new()), IngressConfig::default());
     let headers = HeaderMap::new();
     let r = ingress
         .handle(IngressRequest {
@@ -179,7 +159,9 @@ async fn other_methods_are_405() {
 
 #[tokio::test(start_paused = true)]
 async fn an_unavailable_bus_is_503_so_x_redelivers() {
-    let ingress = ingress_with(Arc::new(Down), IngressConfig::default());
+    let down = Arc::new(MemoryPublisher::new());
+    down.set_down(true);
+    let ingress = ingress_with(down, IngressConfig::default());
     let body = br#"{"for_user_id":"1","follow_events":[{"type":"follow"}]}"#;
     let r = signed(&ingress, body).await;
     assert_eq!(r.status, 503);
@@ -210,7 +192,7 @@ proptest! {
         token in proptest::option::of(".{0,200}"),
     ) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
-        let ingress = ingress_with(Arc::new(Collect::default()), IngressConfig::default());
+        let ingress = ingress_with(Arc::new(MemoryPublisher::new()), IngressConfig::default());
         let mut map = HeaderMap::new();
         for (k, v) in &headers {
             if let (Ok(k), Ok(v)) = (http::HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_bytes(v)) {
@@ -227,7 +209,7 @@ proptest! {
     #[test]
     fn arbitrary_signed_bodies_never_panic(body in proptest::collection::vec(any::<u8>(), 0..2048)) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
-        let ingress = ingress_with(Arc::new(Collect::default()), IngressConfig::default());
+        let ingress = ingress_with(Arc::new(MemoryPublisher::new()), IngressConfig::default());
         let r = rt.block_on(signed(&ingress, &body));
         prop_assert!([200, 400].contains(&r.status), "status {}", r.status);
     }
@@ -244,11 +226,11 @@ fn detail_types(events: &[OutgoingEvent]) -> Vec<&str> {
 
 #[tokio::test]
 async fn each_of_the_13_activity_kinds_becomes_its_twitter_detail_type() {
-    let collect = Arc::new(Collect::default());
+    let collect = Arc::new(MemoryPublisher::new());
     let ingress = ingress_with(collect.clone(), IngressConfig::default());
     let r = signed(&ingress, &x_fixture("account_activity_all_kinds.json")).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let events = collect.0.lock().unwrap();
+    let events = collect.events();
     let mut raw: Vec<&str> = detail_types(&events)
         .into_iter()
         .filter(|t| t.starts_with("TWITTER_"))
@@ -274,20 +256,16 @@ async fn unfollow_unblock_and_unmute_delivered_with_a_type_field_map_by_type() {
         ("account_activity_unblock.json", "TWITTER_UNBLOCKED"),
         ("account_activity_unmute.json", "TWITTER_UNMUTED"),
     ] {
-        let collect = Arc::new(Collect::default());
+        let collect = Arc::new(MemoryPublisher::new());
         let ingress = ingress_with(collect.clone(), IngressConfig::default());
         assert_eq!(signed(&ingress, &x_fixture(fixture)).await.status, 200);
-        assert_eq!(
-            detail_types(&collect.0.lock().unwrap()),
-            [want],
-            "{fixture}"
-        );
+        assert_eq!(detail_types(&collect.events()), [want], "{fixture}");
     }
 }
 
 #[tokio::test]
 async fn a_retweet_and_the_bots_own_post_produce_no_message_received() {
-    let collect = Arc::new(Collect::default());
+    let collect = Arc::new(MemoryPublisher::new());
     let ingress = ingress_with(collect.clone(), IngressConfig::default());
     assert_eq!(
         signed(&ingress, &x_fixture("account_activity_retweet.json"))
@@ -295,10 +273,7 @@ async fn a_retweet_and_the_bots_own_post_produce_no_message_received() {
             .status,
         200
     );
-    assert_eq!(
-        detail_types(&collect.0.lock().unwrap()),
-        ["TWITTER_TWEETED"]
-    );
+    assert_eq!(detail_types(&collect.events()), ["TWITTER_TWEETED"]);
 
     // The same post, authored by the bot itself.
     let mut own: serde_json::Value = serde_json::from_slice(&x_fixture(
@@ -309,7 +284,7 @@ async fn a_retweet_and_the_bots_own_post_produce_no_message_received() {
         .as_str()
         .unwrap()
         .to_string();
-    let collect = Arc::new(Collect::default());
+    let collect = Arc::new(MemoryPublisher::new());
     let config = IngressConfig {
         acl: starling_core::acl::AclConfig {
             bot_user_id: Some(author),
@@ -323,19 +298,16 @@ async fn a_retweet_and_the_bots_own_post_produce_no_message_received() {
         signed(&ingress, own.to_string().as_bytes()).await.status,
         200
     );
-    assert_eq!(
-        detail_types(&collect.0.lock().unwrap()),
-        ["TWITTER_TWEETED"]
-    );
+    assert_eq!(detail_types(&collect.events()), ["TWITTER_TWEETED"]);
 }
 
 #[tokio::test]
 async fn an_extended_post_with_photos_maps_every_message_received_field() {
-    let collect = Arc::new(Collect::default());
+    let collect = Arc::new(MemoryPublisher::new());
     let ingress = ingress_with(collect.clone(), IngressConfig::default());
     let body = x_fixture("account_activity_tweet_create_extended_with_photos.json");
     assert_eq!(signed(&ingress, &body).await.status, 200);
-    let events = collect.0.lock().unwrap();
+    let events = collect.events();
     let msg = events
         .iter()
         .find(|e| e.detail_type == "MESSAGE_RECEIVED")

@@ -8,7 +8,7 @@
 //! even though no offline provider recognises celebrities.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,9 +22,12 @@ use starling_core::ports::XCredentials;
 use starling_core::responding::annotate::UnknownFaces;
 use starling_core::secrets::StaticSecrets;
 
-use crate::bus::{BusConfig, RoutingTable, SqliteBus};
-use crate::lake::{LakeEngine, QueryResult, embedded_tables, lake_root};
-use crate::runtime::{LocalOptions, local_targets_with};
+use starling_bus::{BusConfig, RoutingTable, SqliteBus};
+#[cfg(feature = "sql")]
+use starling_lake::{Format, LakeEngine, QueryResult, embedded_tables};
+
+use crate::data_dir::DataDir;
+use crate::runtime::{LocalOptions, local_targets};
 use crate::send::send_delivery;
 
 /// The demo bot's X user id (the deliveries' `for_user_id`).
@@ -34,7 +37,8 @@ pub const DEMO_BOT_USER_ID: &str = "1603419180975409153";
 pub const DEMO_PHOTO_URL: &str = "https://pbs.twimg.com/media/StarlingDemoPeople.jpg";
 
 /// Two real public-domain portraits side by side (see the fixture's SOURCES.md).
-const DEMO_PHOTO: &[u8] = include_bytes!("../tests/fixtures/images/two_faces_composite.jpg");
+const DEMO_PHOTO: &[u8] =
+    include_bytes!("../../offline/tests/fixtures/images/two_faces_composite.jpg");
 
 /// The bundled deliveries, in the order they are sent: (name, body).
 pub const DELIVERIES: [(&str, &str); 6] = [
@@ -88,7 +92,7 @@ impl HttpFetcher for DemoFetcher {
 #[derive(Debug, Clone)]
 pub struct DemoReport {
     /// The data directory it ran in.
-    pub data_dir: PathBuf,
+    pub data_dir: DataDir,
     /// Each delivery and the webhook's status code.
     pub deliveries: Vec<(String, u16)>,
     /// Events in the log, per detail-type.
@@ -101,17 +105,14 @@ pub struct DemoReport {
     pub dead_letters: usize,
     /// The lake's files (finalised parts).
     pub lake_files: usize,
-    /// The closing query's result.
+    /// The closing query's result (built with the `sql` feature).
+    #[cfg(feature = "sql")]
     pub query: QueryResult,
 }
 
-/// The demo's data directory under `data_dir`: its own, wiped at every run.
-pub fn demo_dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("demo")
-}
-
-/// Runs the demo in `dir` (emptied first), waiting at most `idle_timeout` for the pipeline.
-pub async fn run(dir: &Path, idle_timeout: Duration) -> anyhow::Result<DemoReport> {
+/// Runs the demo in `data_dir` (emptied first), waiting at most `idle_timeout` for the pipeline.
+pub async fn run(data_dir: &DataDir, idle_timeout: Duration) -> anyhow::Result<DemoReport> {
+    let dir = data_dir.root();
     if dir.exists() {
         std::fs::remove_dir_all(dir).with_context(|| format!("emptying {}", dir.display()))?;
     }
@@ -123,7 +124,7 @@ pub async fn run(dir: &Path, idle_timeout: Duration) -> anyhow::Result<DemoRepor
         access_token_secret: String::new(),
     };
     let bus = Arc::new(SqliteBus::open(
-        dir,
+        data_dir.bus(),
         &RoutingTable::embedded()?,
         BusConfig::default(),
     )?);
@@ -132,7 +133,7 @@ pub async fn run(dir: &Path, idle_timeout: Duration) -> anyhow::Result<DemoRepor
         unknown_faces: UnknownFaces::Box,
         fetcher: Some(Arc::new(DemoFetcher)),
     };
-    let targets = local_targets_with(dir, bus.clone(), &creds, options)?;
+    let targets = local_targets(data_dir, bus.clone(), &creds, options)?;
     let started = bus.start(&targets).await?;
     if !started.waiting.is_empty() {
         bail!("routes without a handler: {}", started.waiting.join(", "));
@@ -176,19 +177,20 @@ pub async fn run(dir: &Path, idle_timeout: Duration) -> anyhow::Result<DemoRepor
             .or_insert(0) += 1;
     }
     let dead_letters = bus.dead_letters(None).await?.len();
-    let alerts = read_json_lines(&dir.join("alerts.jsonl"))?;
-    let replies = read_outbox(&dir.join("outbox"))?;
-    let lake_files = crate::lake::writer::files_under(&lake_root(dir))?.len();
-    let engine = LakeEngine::open(&lake_root(dir), &embedded_tables()?)?;
-    let query = engine.query(DEMO_QUERY.1)?;
+    let alerts = read_json_lines(&data_dir.alerts())?;
+    let replies = read_outbox(&data_dir.outbox())?;
+    let lake_files = starling_lake::writer::files_under(&data_dir.lake())?.len();
+    #[cfg(feature = "sql")]
+    let query = LakeEngine::open(&data_dir.lake(), &embedded_tables()?)?.query(DEMO_QUERY.1)?;
     Ok(DemoReport {
-        data_dir: dir.to_path_buf(),
+        data_dir: data_dir.clone(),
         deliveries,
         events,
         alerts,
         replies,
         dead_letters,
         lake_files,
+        #[cfg(feature = "sql")]
         query,
     })
 }
@@ -239,7 +241,7 @@ impl DemoReport {
             out,
             "\nAlerts ({}), in {}:",
             self.alerts.len(),
-            self.data_dir.join("alerts.jsonl").display()
+            self.data_dir.alerts().display()
         );
         for alert in &self.alerts {
             let _ = writeln!(
@@ -252,7 +254,7 @@ impl DemoReport {
             out,
             "\nReplies ({}), in {}:",
             self.replies.len(),
-            self.data_dir.join("outbox").display()
+            self.data_dir.outbox().display()
         );
         for reply in &self.replies {
             let _ = writeln!(
@@ -270,14 +272,17 @@ impl DemoReport {
             out,
             "Lake: {} files under {}",
             self.lake_files,
-            lake_root(&self.data_dir).display()
+            self.data_dir.lake().display()
         );
-        let _ = writeln!(out, "\n{}:", DEMO_QUERY.0);
-        out.push_str(&self.query.render(crate::lake::Format::Table));
+        #[cfg(feature = "sql")]
+        {
+            let _ = writeln!(out, "\n{}:", DEMO_QUERY.0);
+            out.push_str(&self.query.render(Format::Table));
+        }
         let _ = writeln!(
             out,
             "\nLook around: starling events list --data-dir {dir}; starling query --data-dir {dir} athena/all-positive-messages.sql",
-            dir = self.data_dir.display()
+            dir = self.data_dir.root().display()
         );
         out
     }

@@ -6,35 +6,33 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::Value;
-use starling_contracts::MessageReceived;
+use starling_contracts::{ErrorKind, MessageReceived};
 use starling_core::analysis::image::{ImageConfig, ImageTask, analyse_image};
 use starling_core::analysis::media::{DownloadRequest, HttpFetcher, MediaConfig, download_media};
 use starling_core::analysis::text::analyse_text;
 use starling_core::ports::{AnalysisError, BlobStore, ImageAnalyzer, TextAnalyzer};
 use starling_states::TaskFailure;
 
-use crate::analysis::{OfflineImageAnalyzer, OfflineTextAnalyzer};
+use starling_http::ReqwestFetcher;
+use starling_offline::{OfflineImageAnalyzer, OfflineTextAnalyzer};
+
 use crate::blob::DiskBlobStore;
-use crate::fetch::ReqwestFetcher;
 use crate::tasks::{LocalFunction, LocalTasks};
 
-fn failure(e: AnalysisError) -> TaskFailure {
-    let error = match e {
-        AnalysisError::Throttled(_) => "Starling.Throttled",
-        AnalysisError::Unavailable(_) => "Starling.Unavailable",
-        AnalysisError::InvalidInput(_) => "Starling.InvalidInput",
-    };
+/// A task failure as Lambda reports it to Step Functions: the kind's `Starling.*` name.
+fn failure(kind: ErrorKind, cause: impl std::fmt::Display) -> TaskFailure {
     TaskFailure {
-        error: error.into(),
-        cause: e.to_string(),
+        error: kind.name().into(),
+        cause: cause.to_string(),
     }
 }
 
+fn analysis_failure(e: AnalysisError) -> TaskFailure {
+    failure(e.kind(), e)
+}
+
 fn bad_input(e: impl std::fmt::Display) -> TaskFailure {
-    TaskFailure {
-        error: "Starling.InvalidInput".into(),
-        cause: e.to_string(),
-    }
+    failure(ErrorKind::InvalidInput, e)
 }
 
 fn to_value(v: impl serde::Serialize) -> Result<Value, TaskFailure> {
@@ -51,7 +49,7 @@ impl LocalFunction for AnalyseText {
         to_value(
             analyse_text(self.0.as_ref(), &message)
                 .await
-                .map_err(failure)?,
+                .map_err(analysis_failure)?,
         )
     }
 }
@@ -77,10 +75,7 @@ impl LocalFunction for DownloadMedia {
             &self.config,
         )
         .await
-        .map_err(|e| TaskFailure {
-            error: "Starling.Unavailable".into(),
-            cause: e.to_string(),
-        })?;
+        .map_err(|e| failure(ErrorKind::Unavailable, e))?;
         to_value(out)
     }
 }
@@ -100,25 +95,18 @@ impl LocalFunction for AnalyseImage {
         to_value(
             analyse_image(self.analyzer.as_ref(), &task, &self.config)
                 .await
-                .map_err(failure)?,
+                .map_err(analysis_failure)?,
         )
     }
 }
 
-/// The analyse-message tasks on one machine: offline providers, media under `media_dir`.
-pub fn offline_analysis_tasks(media_dir: &std::path::Path) -> LocalTasks {
-    offline_analysis_tasks_with(
-        media_dir,
-        Arc::new(ReqwestFetcher::new(Duration::from_secs(10))),
-    )
-}
-
-/// [`offline_analysis_tasks`] downloading media through `fetcher` (the demo serves its bundled
-/// photo this way).
-pub fn offline_analysis_tasks_with(
+/// The analyse-message tasks on one machine: offline providers, media under `media_dir`,
+/// downloads through `fetcher` (the network when `None`; the demo serves its bundled photo).
+pub fn offline_analysis_tasks(
     media_dir: &std::path::Path,
-    fetcher: Arc<dyn HttpFetcher>,
+    fetcher: Option<Arc<dyn HttpFetcher>>,
 ) -> LocalTasks {
+    let fetcher = fetcher.unwrap_or_else(|| Arc::new(ReqwestFetcher::new(Duration::from_secs(10))));
     let blobs: Arc<dyn BlobStore> = Arc::new(DiskBlobStore::new(media_dir));
     LocalTasks::new()
         .with_function(

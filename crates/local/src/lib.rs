@@ -1,19 +1,25 @@
-//! Starling on one machine: local adapters, the durable bus and the `starling` CLI.
+//! Starling on one machine: the local runtime (which handler each route's target runs, the
+//! analyse-message tasks), the local adapters (blob store, notifier, outbox, idempotency), the
+//! webhook server, settings, the demo and the `starling` CLI.
+//!
+//! The engines it wires are crates of their own: `starling-bus` (the durable event log),
+//! `starling-lake` (the lake writer and its SQL), `starling-offline` (the offline providers and
+//! the chat-bot matcher), `starling-patterns` and `starling-states`. This crate is the top of the
+//! dependency picture in ARCHITECTURE.md: nothing in the workspace imports it.
 
-pub mod analysis;
 pub mod blob;
-pub mod bus;
-pub mod chatbot;
 pub mod cli;
+pub mod data_dir;
 pub mod demo;
-pub mod fetch;
 pub mod functions;
 pub mod idempotency;
-pub mod lake;
 pub mod notifier;
 pub mod outbox;
 pub mod runtime;
 pub mod send;
 pub mod server;
 pub mod settings;
+pub mod targets;
 pub mod tasks;
+
+pub use data_dir::DataDir;

@@ -19,9 +19,13 @@ impl OutboxPoster {
         Self { dir: dir.into() }
     }
 
+    /// Where the uploaded images are kept.
+    pub fn media_dir(&self) -> PathBuf {
+        self.dir.join("media")
+    }
+
     fn media_path(&self, id: &str) -> Option<PathBuf> {
-        let dir = self.dir.join("media");
-        std::fs::read_dir(&dir)
+        std::fs::read_dir(self.media_dir())
             .ok()?
             .filter_map(Result::ok)
             .map(|e| e.path())
@@ -43,7 +47,7 @@ impl XPoster for OutboxPoster {
             "image/webp" => "webp",
             _ => "jpg",
         };
-        let dir = self.dir.join("media");
+        let dir = self.media_dir();
         tokio::fs::create_dir_all(&dir).await.map_err(io)?;
         tokio::fs::write(dir.join(format!("{id}.{ext}")), bytes)
             .await

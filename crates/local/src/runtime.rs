@@ -1,38 +1,38 @@
 //! The local runtime's wiring: which handler each route's target resolves to on one machine.
-//! Grows with the handlers; a route with no handler yet waits (its events are kept in the log).
+//! Every rule-bound handler runs through the one [`HandlerTarget`]; a route with no handler yet
+//! waits (its events are kept in the log).
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
-use async_trait::async_trait;
-use starling_contracts::{Envelope, MessageAnalysed, OutgoingEvent, SendTweet};
-use starling_core::alert::{self, AlertConfig};
+use starling_bus::{TargetRegistry, target_fn};
+use starling_core::alert::{AlertConfig, AlertHandler};
 use starling_core::analysis::media::HttpFetcher;
 use starling_core::egress::{Egress, EgressConfig, XApiPoster};
-use starling_core::ports::{ChatBot, EventPublisher, Notifier, SystemClock, XCredentials, XPoster};
-use starling_core::publish::{RetryPolicy, publish_all};
+use starling_core::ports::{EventPublisher, SystemClock, XCredentials, XPoster};
 use starling_core::responding::annotate::UnknownFaces;
 use starling_core::responding::reply_image::{ReplyImage, ReplyImageConfig};
 use starling_core::responding::reply_text::ReplyText;
 use starling_core::secrets::StaticSecrets;
-use starling_states::{ExecutionOptions, ExecutionStatus, StateMachine, execute};
+use starling_lake::LakeConfig;
+use starling_offline::LocalIntentMatcher;
+use starling_states::StateMachine;
 use starling_x::api::{XApi, XApiConfig};
 
 use crate::blob::DiskBlobStore;
-use crate::bus::{DeliveryError, Target, TargetRegistry, target_fn};
-use crate::chatbot::LocalIntentMatcher;
+use crate::data_dir::DataDir;
 use crate::idempotency::SqliteIdempotency;
 use crate::notifier::FileNotifier;
 use crate::outbox::OutboxPoster;
-use crate::tasks::LocalTasks;
+use crate::targets::{HandlerTarget, LakeTarget, StateMachineTarget};
 
 /// The analyse-message definition, the same file CDK deploys.
 pub const ANALYSE_MESSAGE_ASL: &str =
     include_str!("../../../statemachines/analyse-message.asl.json");
 
 /// The local values of the definitions' placeholders (statemachines/README.md).
-pub fn local_substitutions(data_dir: &Path) -> HashMap<String, String> {
+pub fn local_substitutions(data_dir: &DataDir) -> HashMap<String, String> {
     HashMap::from([
         (
             "AnalyseTextFunctionArn".to_string(),
@@ -48,207 +48,29 @@ pub fn local_substitutions(data_dir: &Path) -> HashMap<String, String> {
         ),
         (
             "MediaBucket".to_string(),
-            data_dir.join("media").display().to_string(),
+            data_dir.media().display().to_string(),
         ),
         ("EventBusName".to_string(), "Plumbing".to_string()),
     ])
 }
 
-/// Puts a handler's outcome on the bus with the shared publishing retries; a refusal that
-/// outlasts them fails the delivery so the bus retries it.
-async fn publish(bus: &dyn EventPublisher, event: OutgoingEvent) -> Result<(), DeliveryError> {
-    publish_all(bus, vec![event], RetryPolicy::default())
-        .await
-        .map(|_| ())
-        .map_err(|e| DeliveryError::Retryable(e.to_string()))
-}
-
-/// A route target that runs a state machine per event, as an EventBridge → Step Functions rule does.
-pub struct StateMachineTarget {
-    name: String,
-    machine: StateMachine,
-    tasks: LocalTasks,
-}
-
-impl StateMachineTarget {
-    /// A target running `machine` with `tasks`.
-    pub fn new(name: &str, machine: StateMachine, tasks: LocalTasks) -> Self {
-        Self {
-            name: name.to_string(),
-            machine,
-            tasks,
-        }
-    }
-}
-
-#[async_trait]
-impl Target for StateMachineTarget {
-    async fn deliver(&self, event: &Envelope) -> Result<(), DeliveryError> {
-        let input =
-            serde_json::to_value(event).map_err(|e| DeliveryError::Permanent(e.to_string()))?;
-        let options = ExecutionOptions {
-            execution_name: Some(event.id.clone()),
-            state_machine_name: self.name.clone(),
-            record_history: false,
-            ..Default::default()
-        };
-        let result = execute(&self.machine, input, &self.tasks, &options).await;
-        match result.status {
-            ExecutionStatus::Succeeded => Ok(()),
-            // The definition catches every stage failure and publishes it; an execution that still
-            // fails could not publish at all, so the bus retries it (and dead-letters it at the end).
-            _ => Err(DeliveryError::Retryable(format!(
-                "{} failed: {}: {}",
-                self.name,
-                result.error.unwrap_or_default(),
-                result.cause.unwrap_or_default()
-            ))),
-        }
-    }
-}
-
-/// A route target running the egress handler: the reply is posted (or written to the outbox) and
-/// TWEET_SENT / TWEET_FAILED put on the bus.
-pub struct EgressTarget {
-    egress: Egress,
-    bus: Arc<dyn EventPublisher>,
-}
-
-#[async_trait]
-impl Target for EgressTarget {
-    async fn deliver(&self, event: &Envelope) -> Result<(), DeliveryError> {
-        let send: SendTweet = event
-            .detail_as()
-            .map_err(|e| DeliveryError::Permanent(format!("SEND_TWEET detail unreadable: {e}")))?;
-        match self.egress.handle(&send).await {
-            Ok(outcome) => publish(self.bus.as_ref(), outcome).await,
-            Err(e) if e.is_retryable() => Err(DeliveryError::Retryable(e.to_string())),
-            Err(e) => Err(DeliveryError::Permanent(e.to_string())),
-        }
-    }
-}
-
-/// A route target running reply-text: a text-only MESSAGE_ANALYSED is answered by the chat bot
-/// (the local intent matcher) and the SEND_TWEET put on the bus; no answer, no event.
-pub struct ReplyTextTarget {
-    handler: ReplyText,
-    bus: Arc<dyn EventPublisher>,
-}
-
-impl ReplyTextTarget {
-    /// reply-text asking `bot` and publishing on `bus`.
-    pub fn new(bot: Arc<dyn ChatBot>, bus: Arc<dyn EventPublisher>) -> Self {
-        Self {
-            handler: ReplyText::new(bot),
-            bus,
-        }
-    }
-}
-
-#[async_trait]
-impl Target for ReplyTextTarget {
-    async fn deliver(&self, event: &Envelope) -> Result<(), DeliveryError> {
-        let message: MessageAnalysed = event.detail_as().map_err(|e| {
-            DeliveryError::Permanent(format!("MESSAGE_ANALYSED detail unreadable: {e}"))
-        })?;
-        let reply = match self.handler.handle(&message).await {
-            Ok(Some(reply)) => reply,
-            Ok(None) => return Ok(()),
-            Err(e) if e.is_retryable() => return Err(DeliveryError::Retryable(e.to_string())),
-            Err(e) => return Err(DeliveryError::Permanent(e.to_string())),
-        };
-        publish(self.bus.as_ref(), reply).await
-    }
-}
-
-/// The variable choosing what reply-image does with unrecognised faces locally (`ignore`, `box`,
-/// `blur`; default `ignore`, as `UNKNOWN_FACES` on AWS).
-pub const UNKNOWN_FACES_ENV: &str = "STARLING_UNKNOWN_FACES";
-
-/// A route target running reply-image: the message's photos are annotated in the local media
-/// store (the directory download-media writes to) and the SEND_TWEET put on the bus.
-pub struct ReplyImageTarget {
-    handler: ReplyImage,
-    bus: Arc<dyn EventPublisher>,
-}
-
-impl ReplyImageTarget {
-    /// reply-image over the media directory `media_dir`, publishing on `bus`.
-    pub fn new(
-        media_dir: &Path,
-        unknown_faces: UnknownFaces,
-        bus: Arc<dyn EventPublisher>,
-    ) -> Self {
-        let config = ReplyImageConfig {
-            unknown_faces,
-            ..ReplyImageConfig::default()
-        };
-        Self {
-            handler: ReplyImage::new(Arc::new(DiskBlobStore::new(media_dir)), config),
-            bus,
-        }
-    }
-
-    /// `STARLING_UNKNOWN_FACES` from the environment, naming the variable when it is unreadable.
-    pub fn unknown_faces_from_env() -> anyhow::Result<UnknownFaces> {
-        std::env::var(UNKNOWN_FACES_ENV)
-            .unwrap_or_default()
-            .parse()
-            .map_err(|e| anyhow::anyhow!("{UNKNOWN_FACES_ENV}: {e}"))
-    }
-}
-
-#[async_trait]
-impl Target for ReplyImageTarget {
-    async fn deliver(&self, event: &Envelope) -> Result<(), DeliveryError> {
-        let message: MessageAnalysed = event.detail_as().map_err(|e| {
-            DeliveryError::Permanent(format!("MESSAGE_ANALYSED detail unreadable: {e}"))
-        })?;
-        match self.handler.handle(&message).await {
-            Ok(Some(reply)) => publish(self.bus.as_ref(), reply).await,
-            Ok(None) => Ok(()),
-            Err(e) if e.is_retryable() => Err(DeliveryError::Retryable(e.to_string())),
-            Err(e) => Err(DeliveryError::Permanent(e.to_string())),
-        }
-    }
-}
-
-/// A route target running the alert handler on MESSAGE_ANALYSED.
-pub struct AlertTarget {
-    notifier: Arc<dyn Notifier>,
-    config: AlertConfig,
-}
-
-#[async_trait]
-impl Target for AlertTarget {
-    async fn deliver(&self, event: &Envelope) -> Result<(), DeliveryError> {
-        let message: MessageAnalysed = event.detail_as().map_err(|e| {
-            DeliveryError::Permanent(format!("MESSAGE_ANALYSED detail unreadable: {e}"))
-        })?;
-        alert::handle(self.notifier.as_ref(), &message, &self.config)
-            .await
-            .map(|_| ())
-            .map_err(|e| DeliveryError::Retryable(e.to_string()))
-    }
-}
-
 /// How long a local egress claim protects its key (see `local_egress`).
-pub const LOCAL_EGRESS_LEASE: std::time::Duration = std::time::Duration::from_secs(15);
+pub const LOCAL_EGRESS_LEASE: Duration = Duration::from_secs(15);
 
 /// Egress on one machine: X API v2 when the bot's user credentials are set, else the outbox.
-pub fn local_egress(data_dir: &Path, creds: &XCredentials) -> anyhow::Result<Egress> {
+pub fn local_egress(data_dir: &DataDir, creds: &XCredentials) -> anyhow::Result<Egress> {
     let x: Arc<dyn XPoster> = if creds.can_post() {
         Arc::new(XApiPoster::new(
             XApi::new(XApiConfig::default()),
             StaticSecrets(creds.clone()),
         ))
     } else {
-        Arc::new(OutboxPoster::new(data_dir.join("outbox")))
+        Arc::new(OutboxPoster::new(data_dir.outbox()))
     };
-    let store = SqliteIdempotency::open(&data_dir.join("idempotency.sqlite"))?;
+    let store = SqliteIdempotency::open(&data_dir.idempotency_db())?;
     Ok(Egress::new(
         x,
-        Arc::new(DiskBlobStore::new(data_dir.join("media"))),
+        Arc::new(DiskBlobStore::new(data_dir.media())),
         Arc::new(store),
         Arc::new(SystemClock),
         // One process delivers from a data directory (the bus's lock file), and a route delivers
@@ -262,7 +84,7 @@ pub fn local_egress(data_dir: &Path, creds: &XCredentials) -> anyhow::Result<Egr
     ))
 }
 
-/// What a local runtime may set differently from the environment's defaults.
+/// What a local runtime may set (the CLI reads them from flags and the environment).
 #[derive(Clone, Default)]
 pub struct LocalOptions {
     /// Where alerts are also POSTed (Slack-compatible), besides `alerts.jsonl`.
@@ -273,48 +95,44 @@ pub struct LocalOptions {
     pub fetcher: Option<Arc<dyn HttpFetcher>>,
 }
 
-/// Everything wired so far: the catch-all log, analyse-message with the offline providers, alerts
+/// Every route's target: the catch-all log, analyse-message with the offline providers, alerts
 /// (a file, and a webhook when given), reply-text with the local intent matcher, reply-image over
-/// the media directory (`STARLING_UNKNOWN_FACES`), egress (X, or the outbox without credentials),
-/// and the lake (`<data dir>/lake`, see `crate::lake`).
+/// the media directory, egress (X, or the outbox without credentials), and the lake.
 pub fn local_targets(
-    data_dir: &Path,
-    bus: Arc<dyn EventPublisher>,
-    creds: &XCredentials,
-    alert_webhook: Option<String>,
-) -> anyhow::Result<TargetRegistry> {
-    let options = LocalOptions {
-        alert_webhook,
-        unknown_faces: ReplyImageTarget::unknown_faces_from_env()?,
-        fetcher: None,
-    };
-    local_targets_with(data_dir, bus, creds, options)
-}
-
-/// [`local_targets`] with every option given rather than read from the environment.
-pub fn local_targets_with(
-    data_dir: &Path,
+    data_dir: &DataDir,
     bus: Arc<dyn EventPublisher>,
     creds: &XCredentials,
     options: LocalOptions,
 ) -> anyhow::Result<TargetRegistry> {
-    let egress = EgressTarget {
-        egress: local_egress(data_dir, creds)?,
-        bus: bus.clone(),
-    };
-    let reply_text = ReplyTextTarget::new(Arc::new(LocalIntentMatcher::shipped()?), bus.clone());
-    let reply_image =
-        ReplyImageTarget::new(&data_dir.join("media"), options.unknown_faces, bus.clone());
+    let egress = HandlerTarget::new(local_egress(data_dir, creds)?, bus.clone());
+    let reply_text = HandlerTarget::new(
+        ReplyText::new(Arc::new(LocalIntentMatcher::shipped()?)),
+        bus.clone(),
+    );
+    let reply_image = HandlerTarget::new(
+        ReplyImage::new(
+            Arc::new(DiskBlobStore::new(data_dir.media())),
+            ReplyImageConfig {
+                unknown_faces: options.unknown_faces,
+                ..ReplyImageConfig::default()
+            },
+        ),
+        bus.clone(),
+    );
+    let alert = HandlerTarget::new(
+        AlertHandler::new(
+            Arc::new(FileNotifier::new(data_dir.alerts(), options.alert_webhook)),
+            AlertConfig::default(),
+        ),
+        bus.clone(),
+    );
     let machine = StateMachine::from_json_with_substitutions(
         ANALYSE_MESSAGE_ASL,
         &local_substitutions(data_dir),
     )?;
-    let media = data_dir.join("media");
-    let tasks = match options.fetcher {
-        Some(fetcher) => crate::functions::offline_analysis_tasks_with(&media, fetcher),
-        None => crate::functions::offline_analysis_tasks(&media),
-    }
-    .with_bus(bus);
+    let tasks =
+        crate::functions::offline_analysis_tasks(&data_dir.media(), options.fetcher).with_bus(bus);
+    let lake = LakeTarget::open(&data_dir.lake(), LakeConfig::default())?;
     Ok(TargetRegistry::new()
         .with_target(
             "log-group",
@@ -325,17 +143,14 @@ pub fn local_targets_with(
                 Ok(())
             }),
         )
-        .with_target("state-machine", "analyse-message", Arc::new(StateMachineTarget::new("analyse-message", machine, tasks)))
+        .with_target(
+            "state-machine",
+            "analyse-message",
+            Arc::new(StateMachineTarget::new("analyse-message", machine, tasks)),
+        )
         .with_target("lambda", "reply-text", Arc::new(reply_text))
         .with_target("lambda", "reply-image", Arc::new(reply_image))
         .with_target("lambda", "egress", Arc::new(egress))
-        .with_target("firehose", "lake", crate::lake::local_lake_target(data_dir)?)
-        .with_target(
-            "lambda",
-            "alert",
-            Arc::new(AlertTarget {
-                notifier: Arc::new(FileNotifier::new(data_dir.join("alerts.jsonl"), options.alert_webhook)),
-                config: AlertConfig::default(),
-            }),
-        ))
+        .with_target("firehose", "lake", Arc::new(lake))
+        .with_target("lambda", "alert", Arc::new(alert)))
 }

@@ -2,14 +2,16 @@
 //! and POSTed to a Slack-compatible webhook; positive and neutral ones alert nobody.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+use starling_local::DataDir;
+use starling_local::runtime::{LocalOptions, local_targets};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::routing::post;
 use serde_json::{Value, json};
+use starling_bus::{BusConfig, RoutingTable, SqliteBus};
 use starling_contracts::OutgoingEvent;
 use starling_core::ports::{EventPublisher, XCredentials};
-use starling_local::bus::{BusConfig, RoutingTable, SqliteBus};
 
 fn analysed(id: &str, sentiment: &str, negative: f64) -> OutgoingEvent {
     OutgoingEvent::new(
@@ -57,9 +59,11 @@ async fn only_negative_messages_alert_the_file_and_the_webhook() {
         api_secret: "s".into(),
         ..Default::default()
     };
-    let targets =
-        starling_local::runtime::local_targets(dir.path(), bus.clone(), &creds, Some(hook))
-            .unwrap();
+    let options = LocalOptions {
+        alert_webhook: Some(hook),
+        ..LocalOptions::default()
+    };
+    let targets = local_targets(&DataDir::new(dir.path()), bus.clone(), &creds, options).unwrap();
     bus.start(&targets).await.unwrap();
     bus.put(&[
         analysed("1", "NEGATIVE", 0.91),

@@ -9,11 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
+use starling_bus::{BusConfig, DeliveryError, RoutingTable, SqliteBus, TargetRegistry, target_fn};
 use starling_contracts::{Envelope, OutgoingEvent};
 use starling_core::ports::EventPublisher;
-use starling_local::bus::{
-    BusConfig, DeliveryError, RoutingTable, SqliteBus, TargetRegistry, target_fn,
-};
 
 const PATIENCE: Duration = Duration::from_secs(60);
 

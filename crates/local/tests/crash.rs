@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use starling_local::bus::{BusConfig, RoutingTable, SqliteBus, TargetRegistry, target_fn};
+use starling_bus::{BusConfig, RoutingTable, SqliteBus, TargetRegistry, target_fn};
 
 /// The route the test watches: `lake` takes every `starling.*` event.
 const ROUTE: &str = "lake";

@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::Value;
-use starling_local::demo;
-use starling_local::lake::{LakeEngine, embedded_tables, lake_root};
+use starling_lake::{LakeEngine, embedded_tables};
+use starling_local::{DataDir, demo};
 
-const ORIGINAL_PHOTO: &[u8] = include_bytes!("fixtures/images/two_faces_composite.jpg");
+const ORIGINAL_PHOTO: &[u8] =
+    include_bytes!("../../offline/tests/fixtures/images/two_faces_composite.jpg");
 
 fn reply_to<'a>(replies: &'a [Value], tweet_id: &str) -> &'a Value {
     let found: Vec<&Value> = replies
@@ -24,10 +25,10 @@ fn reply_to<'a>(replies: &'a [Value], tweet_id: &str) -> &'a Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_runs_every_sample_through_the_pipeline_and_the_lake() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = demo::demo_dir(tmp.path());
+    let dir = DataDir::new(tmp.path()).demo();
     // A leftover from an earlier run is emptied, not mixed in.
-    std::fs::create_dir_all(dir.join("outbox")).unwrap();
-    std::fs::write(dir.join("outbox/stale.json"), "{}").unwrap();
+    std::fs::create_dir_all(dir.outbox()).unwrap();
+    std::fs::write(dir.outbox().join("stale.json"), "{}").unwrap();
 
     let report = demo::run(&dir, Duration::from_secs(120)).await.unwrap();
 
@@ -97,7 +98,7 @@ async fn the_demo_runs_every_sample_through_the_pipeline_and_the_lake() {
         (original.width(), original.height())
     );
     // The downloaded original in the media store is untouched.
-    let stored = walk(&dir.join("media"))
+    let stored = walk(&dir.media())
         .into_iter()
         .filter(|p| !p.to_string_lossy().contains("annotated"))
         .map(|p| std::fs::read(p).unwrap())
@@ -108,7 +109,7 @@ async fn the_demo_runs_every_sample_through_the_pipeline_and_the_lake() {
     );
 
     // Every event on the bus reached the lake, once.
-    let engine = LakeEngine::open(&lake_root(&dir), &embedded_tables().unwrap()).unwrap();
+    let engine = LakeEngine::open(&dir.lake(), &embedded_tables().unwrap()).unwrap();
     let lake = engine
         .query("SELECT detail_type, count(*) AS n FROM events GROUP BY 1 ORDER BY 1")
         .unwrap();

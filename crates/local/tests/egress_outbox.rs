@@ -24,11 +24,7 @@ fn send_tweet(key: &str, images: &[&str]) -> OutgoingEvent {
 #[tokio::test]
 async fn a_reply_is_written_once_per_key_and_its_outcome_published() {
     let dir = tempfile::tempdir().unwrap();
-    let jpeg = std::fs::read(format!(
-        "{}/tests/fixtures/images/grace_hopper.jpg",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
+    let jpeg = common::fixture_image("grace_hopper.jpg");
     DiskBlobStore::new(dir.path().join("media"))
         .put("annotated/1/0.jpg", jpeg, "image/jpeg")
         .await

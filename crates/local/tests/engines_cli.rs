@@ -181,13 +181,9 @@ fn logged(dir: &Path, detail_type: &str) -> Vec<Value> {
         .build()
         .unwrap();
     rt.block_on(async {
-        let table = starling_local::bus::RoutingTable::embedded().unwrap();
-        let bus = starling_local::bus::SqliteBus::open(
-            dir,
-            &table,
-            starling_local::bus::BusConfig::default(),
-        )
-        .unwrap();
+        let table = starling_bus::RoutingTable::embedded().unwrap();
+        let bus =
+            starling_bus::SqliteBus::open(dir, &table, starling_bus::BusConfig::default()).unwrap();
         bus.events(Some(detail_type), 100)
             .await
             .unwrap()

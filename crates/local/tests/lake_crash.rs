@@ -11,8 +11,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use starling_bus::{BusConfig, RoutingTable, SqliteBus};
 use starling_contracts::OutgoingEvent;
-use starling_local::bus::{BusConfig, RoutingTable, SqliteBus};
 
 const BIN: &str = env!("CARGO_BIN_EXE_starling");
 const EVENTS: usize = 2_000;

@@ -25,6 +25,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use http::{HeaderMap, HeaderValue, Method};
 use serde_json::{Value, json};
+use starling_bus::{BusConfig, RoutingTable, SqliteBus};
 use starling_contracts::{Celebrity, ComparedFace, Envelope, Label, TextDetection};
 use starling_core::analysis::image::ImageConfig;
 use starling_core::analysis::media::{FetchError, Fetched, HttpFetcher, MediaConfig};
@@ -33,14 +34,13 @@ use starling_core::ports::{
     AnalysisError, BlobError, BlobStore, ImageAnalyzer, ImageRef, XCredentials,
 };
 use starling_core::secrets::StaticSecrets;
-use starling_local::analysis::OfflineTextAnalyzer;
+use starling_local::DataDir;
 use starling_local::blob::DiskBlobStore;
-use starling_local::bus::{BusConfig, RoutingTable, SqliteBus};
 use starling_local::functions::{AnalyseImage, AnalyseText, DownloadMedia};
-use starling_local::runtime::{
-    ANALYSE_MESSAGE_ASL, StateMachineTarget, local_substitutions, local_targets,
-};
+use starling_local::runtime::{ANALYSE_MESSAGE_ASL, local_substitutions, local_targets};
+use starling_local::targets::StateMachineTarget;
 use starling_local::tasks::LocalTasks;
+use starling_offline::OfflineTextAnalyzer;
 use starling_states::StateMachine;
 
 const BIN: &str = env!("CARGO_BIN_EXE_starling");
@@ -298,10 +298,12 @@ async fn fill_lake(dir: &Path) -> Vec<Envelope> {
             }),
         )
         .with_bus(bus.clone());
-    let machine =
-        StateMachine::from_json_with_substitutions(ANALYSE_MESSAGE_ASL, &local_substitutions(dir))
-            .unwrap();
-    let targets = local_targets(dir, bus.clone(), &creds, None)
+    let machine = StateMachine::from_json_with_substitutions(
+        ANALYSE_MESSAGE_ASL,
+        &local_substitutions(&DataDir::new(dir)),
+    )
+    .unwrap();
+    let targets = local_targets(&DataDir::new(dir), bus.clone(), &creds, Default::default())
         .unwrap()
         .with_route(
             "analyse-message",

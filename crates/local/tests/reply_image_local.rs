@@ -22,8 +22,8 @@ use starling_core::responding::annotate::{
     CELEBRITY_COLOUR, EDGE_COLOUR, Mark, PixelBox, Style, annotate,
 };
 use starling_core::responding::reply_image::{ReplyImageConfig, render};
-use starling_local::analysis::OfflineImageAnalyzer;
 use starling_local::blob::DiskBlobStore;
+use starling_offline::OfflineImageAnalyzer;
 
 const PHOTO: &str = "two_faces_composite.jpg";
 const TWEET: &str = "1850000000000000077";

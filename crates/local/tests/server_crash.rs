@@ -46,26 +46,21 @@ fn processed(dir: &std::path::Path) -> (HashSet<String>, HashSet<String>, HashSe
         .build()
         .unwrap();
     rt.block_on(async {
-        let table = starling_local::bus::RoutingTable::embedded().unwrap();
-        let bus = starling_local::bus::SqliteBus::open(
-            dir,
-            &table,
-            starling_local::bus::BusConfig::default(),
-        )
-        .unwrap();
-        let ids =
-            |events: Vec<starling_local::bus::StoredEvent>, pointer: &str| -> HashSet<String> {
-                events
-                    .iter()
-                    .filter_map(|e| {
-                        e.envelope
-                            .detail
-                            .pointer(pointer)
-                            .and_then(|v| v.as_str())
-                            .map(str::to_string)
-                    })
-                    .collect()
-            };
+        let table = starling_bus::RoutingTable::embedded().unwrap();
+        let bus =
+            starling_bus::SqliteBus::open(dir, &table, starling_bus::BusConfig::default()).unwrap();
+        let ids = |events: Vec<starling_bus::StoredEvent>, pointer: &str| -> HashSet<String> {
+            events
+                .iter()
+                .filter_map(|e| {
+                    e.envelope
+                        .detail
+                        .pointer(pointer)
+                        .and_then(|v| v.as_str())
+                        .map(str::to_string)
+                })
+                .collect()
+        };
         (
             ids(
                 bus.events(Some("MESSAGE_RECEIVED"), 100_000).await.unwrap(),

@@ -365,7 +365,12 @@ async fn a_runtime_error_in_a_map_iteration_is_not_caught_by_the_maps_states_all
                   "Bad": {"Type": "Pass", "OutputPath": "$.missing", "End": true}}}},
         "Ok": {"Type": "Succeed"},
         "Caught": {"Type": "Succeed"}}});
-    let result = run_with(&machine(&definition), json!({"items": [1]}), &TestHandler::echo()).await;
+    let result = run_with(
+        &machine(&definition),
+        json!({"items": [1]}),
+        &TestHandler::echo(),
+    )
+    .await;
     assert_eq!(failure(&result).0, "States.Runtime");
 }
 
@@ -382,8 +387,12 @@ async fn a_runtime_error_in_a_map_iteration_is_never_a_tolerated_failure() {
             .unwrap()
             .extend(tolerance.as_object().unwrap().clone());
         let definition = json!({"StartAt": "M", "States": {"M": map}});
-        let result =
-            run_with(&machine(&definition), json!({"items": [1, 2]}), &TestHandler::echo()).await;
+        let result = run_with(
+            &machine(&definition),
+            json!({"items": [1, 2]}),
+            &TestHandler::echo(),
+        )
+        .await;
         assert_eq!(failure(&result).0, "States.Runtime", "{tolerance}");
     }
 }

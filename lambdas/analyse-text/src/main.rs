@@ -4,8 +4,9 @@
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use starling_aws::{ComprehendTextAnalyzer, TaskError};
+use starling_contracts::Analysis;
 use starling_contracts::MessageReceived;
-use starling_core::analysis::text::{TextAnalysis, analyse_text};
+use starling_core::analysis::text::analyse_text;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -16,7 +17,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         async move {
             let message: MessageReceived =
                 serde_json::from_value(event.payload).map_err(TaskError::bad_input)?;
-            Ok::<TextAnalysis, TaskError>(analyse_text(analyzer, &message).await?)
+            Ok::<Analysis, TaskError>(analyse_text(analyzer, &message).await?)
         }
     }))
     .await

@@ -8,36 +8,17 @@
 //! `aws_lambda_events::event::lex` models Lex V1 only (`currentIntent`, `dialogAction` at the top
 //! level), not V2's `sessionState`/`interpretations` shape.
 
-use std::sync::Arc;
-
 use lambda_runtime::{LambdaEvent, service_fn};
-use starling_aws::{Env, FulfilmentSettings, TaskError};
-use starling_core::responding::fulfilment::{Fulfilment, FulfilmentError};
-use starling_core::responding::remote::RemoteAnswers;
-use starling_http::ReqwestFetcher;
+use starling_aws::fulfilment::CodeHook;
+use starling_aws::{Env, FulfilmentSettings};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     starling_aws::init_tracing();
-    let settings = FulfilmentSettings::from_env(&Env::process())?;
-    let fulfilment = Fulfilment::shipped()?;
-    let remote = RemoteAnswers::new(
-        Arc::new(ReqwestFetcher::new(settings.timeout)),
-        settings.joke_url,
-        settings.fact_url,
-        settings.timeout,
-    );
+    let hook = CodeHook::new(FulfilmentSettings::from_env(&Env::process())?)?;
+    let hook = &hook;
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
-        let (fulfilment, remote) = (&fulfilment, &remote);
-        async move {
-            fulfilment
-                .handle_with_remote(event.payload, remote)
-                .await
-                .map_err(|e| match e {
-                    FulfilmentError::MalformedEvent(_) => TaskError::bad_input(e),
-                    FulfilmentError::Data(_) => TaskError::unavailable(e),
-                })
-        }
+        hook.handle(event.payload)
     }))
     .await
 }

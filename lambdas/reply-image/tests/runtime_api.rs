@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use starling_testkit::lambda_runtime_api::{Outcome, RuntimeApi};
 
 const PHOTO: &[u8] =
-    include_bytes!("../../../crates/local/tests/fixtures/images/two_faces_composite.jpg");
+    include_bytes!("../../../crates/offline/tests/fixtures/images/two_faces_composite.jpg");
 const TWEET: &str = "1850000000000000042";
 
 fn sdk(moto: &str) -> aws_config::SdkConfig {

@@ -3,28 +3,15 @@
 //! `BOT_ALIAS_ID`, `BOT_LOCALE_ID`, `EVENT_BUS_NAME` (required). Wiring only; the logic is
 //! `starling_core::responding::reply_text`.
 
-use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use lambda_runtime::{LambdaEvent, service_fn};
-use starling_aws::{ReplyTextLambda, ReplyTextSettings, TaskError};
-use starling_contracts::MessageAnalysed;
+use std::sync::Arc;
+
+use starling_aws::{Env, ReplyTextSettings};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     starling_aws::init_tracing();
-    let settings = ReplyTextSettings::from_env(&starling_aws::Env::process())?;
-    let lambda = ReplyTextLambda::new(settings, &starling_aws::sdk_config().await);
-    lambda_runtime::run(service_fn(
-        |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| {
-            let lambda = &lambda;
-            async move {
-                let message: MessageAnalysed =
-                    serde_json::from_value(event.payload.detail).map_err(TaskError::bad_input)?;
-                let key = lambda.handle(&message).await?;
-                Ok::<serde_json::Value, TaskError>(
-                    serde_json::json!({ "Replied": key.is_some(), "IdempotencyKey": key }),
-                )
-            }
-        },
-    ))
-    .await
+    let settings = ReplyTextSettings::from_env(&Env::process())?;
+    let (handler, bus) =
+        starling_aws::reply_text::reply_text(settings, &starling_aws::sdk_config().await);
+    starling_aws::run_rule_handler(handler, Arc::new(bus)).await
 }

@@ -2,44 +2,20 @@
 //! sentiment, entities and key phrases only where the provider supports that language — an
 //! unsupported language gives an analysis without them that says why (never a hard-coded `en`).
 
-use serde::{Deserialize, Serialize};
-use starling_contracts::{Entity, KeyPhrase, MessageReceived, Sentiment, SentimentScore};
+use starling_contracts::{Analysis, MessageReceived};
 
 use crate::ports::{AnalysisError, TextAnalyzer, TextOp};
 
 /// Comprehend's limit on one document for the real-time APIs, in UTF-8 bytes.
 pub const MAX_TEXT_BYTES: usize = 5000;
 
-/// The text half of `Analysis`, as the analyse-text Lambda returns it to the state machine.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct TextAnalysis {
-    /// The language analysed, if any could be determined.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub language: Option<String>,
-    /// Sentiment class, when computed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text_sentiment: Option<Sentiment>,
-    /// Sentiment scores, when computed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sentiment_score: Option<SentimentScore>,
-    /// Entities, when supported.
-    pub text_entities: Vec<Entity>,
-    /// Key phrases, when supported.
-    pub key_phrases: Vec<KeyPhrase>,
-    /// The provider.
-    pub provider: String,
-    /// Why something is missing.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-}
-
-/// Analyses a received message's text.
+/// Analyses a received message's text: the text half of an [`Analysis`] (its `Images` empty; the
+/// state machine's media branch fills them), as the analyse-text Lambda returns it.
 pub async fn analyse_text(
     analyzer: &dyn TextAnalyzer,
     message: &MessageReceived,
-) -> Result<TextAnalysis, AnalysisError> {
-    let mut out = TextAnalysis {
+) -> Result<Analysis, AnalysisError> {
+    let mut out = Analysis {
         provider: analyzer.provider(),
         ..Default::default()
     };

@@ -5,6 +5,10 @@ use serde::{Deserialize, Serialize};
 
 /// The intent Lex adds to every bot (`AMAZON.FallbackIntent`): it answers below the threshold.
 pub const FALLBACK_INTENT: &str = "FallbackIntent";
+/// The intent answered with a joke.
+pub const JOKE_INTENT: &str = "Joke";
+/// The intent answered with a fact.
+pub const FACT_INTENT: &str = "Fact";
 
 /// The shipped definition, embedded at build time.
 pub const SHIPPED_BOT_JSON: &str = include_str!("../../../../bot/starling-bot.json");

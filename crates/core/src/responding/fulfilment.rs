@@ -13,18 +13,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::bot::{BotDefinition, BotDefinitionError, FALLBACK_INTENT};
+use super::bot::{BotDefinition, BotDefinitionError, FACT_INTENT, FALLBACK_INTENT, JOKE_INTENT};
 use super::remote::RemoteAnswers;
 
 /// The shipped jokes, embedded at build time.
 pub const SHIPPED_JOKES_JSON: &str = include_str!("../../../../bot/jokes.json");
 /// The shipped facts, embedded at build time.
 pub const SHIPPED_FACTS_JSON: &str = include_str!("../../../../bot/facts.json");
-
-/// The intent answered with a joke.
-pub const JOKE_INTENT: &str = "Joke";
-/// The intent answered with a fact.
-pub const FACT_INTENT: &str = "Fact";
 
 /// The part of a Lex V2 Lambda input event the code hook reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,6 +121,22 @@ pub enum FulfilmentError {
     /// The shipped data could not be read.
     #[error("fulfilment data is invalid: {0}")]
     Data(String),
+}
+
+impl FulfilmentError {
+    /// The class of this failure: a malformed event is the caller's, bad shipped data ours.
+    pub fn kind(&self) -> starling_contracts::ErrorKind {
+        match self {
+            Self::MalformedEvent(_) => starling_contracts::ErrorKind::InvalidInput,
+            Self::Data(_) => starling_contracts::ErrorKind::Unavailable,
+        }
+    }
+}
+
+impl From<FulfilmentError> for crate::handler::HandlerError {
+    fn from(e: FulfilmentError) -> Self {
+        Self::new(e.kind(), e)
+    }
 }
 
 impl From<BotDefinitionError> for FulfilmentError {

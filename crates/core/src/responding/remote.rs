@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::fulfilment::{FACT_INTENT, JOKE_INTENT};
+use super::bot::{FACT_INTENT, JOKE_INTENT};
 use crate::analysis::media::HttpFetcher;
 
 /// The longest a remote answer is waited for.

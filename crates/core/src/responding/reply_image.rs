@@ -22,16 +22,18 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use image::RgbImage;
 use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
 use starling_contracts::{
-    ImageResult, MessageAnalysed, OutgoingEvent, SendTweet, detail_type, source,
+    ErrorKind, ImageResult, MessageAnalysed, OutgoingEvent, SendTweet, detail_type, source,
 };
 use starling_x::text::fits;
 
 use super::annotate::{Drawn, Mark, UnknownFaces, annotate};
 use crate::analysis::decode;
+use crate::handler::{DetailHandler, HandlerError};
 use crate::ports::{BlobError, BlobStore};
 
 /// X attaches at most four images to a post.
@@ -92,13 +94,51 @@ pub enum ReplyImageError {
 impl ReplyImageError {
     /// Whether retrying may help: only when the store was unavailable.
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
+        self.kind().is_retryable()
+    }
+
+    /// The class of this failure.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
             Self::Store {
                 source: BlobError::Unavailable(_),
                 ..
+            } => ErrorKind::Unavailable,
+            _ => ErrorKind::InvalidInput,
+        }
+    }
+}
+
+impl From<ReplyImageError> for HandlerError {
+    fn from(e: ReplyImageError) -> Self {
+        HandlerError::new(e.kind(), e)
+    }
+}
+
+/// The reply-image route: the SEND_TWEET with the annotated images, nothing when no image has a key.
+#[async_trait]
+impl DetailHandler for ReplyImage {
+    type Detail = MessageAnalysed;
+
+    fn detail_type(&self) -> &'static str {
+        detail_type::MESSAGE_ANALYSED
+    }
+
+    async fn handle(&self, message: MessageAnalysed) -> Result<Vec<OutgoingEvent>, HandlerError> {
+        Ok(ReplyImage::handle(self, &message)
+            .await?
+            .into_iter()
+            .collect())
+    }
+
+    /// `{"Replied": true, "ImageKeys": [...]}`, or `{"Replied": false}`.
+    fn summary(&self, published: &[OutgoingEvent]) -> serde_json::Value {
+        match published.first() {
+            Some(reply) => {
+                serde_json::json!({ "Replied": true, "ImageKeys": reply.detail["ImageKeys"] })
             }
-        )
+            None => serde_json::json!({ "Replied": false }),
+        }
     }
 }
 
@@ -462,43 +502,9 @@ mod tests {
         assert!(image::load_from_memory(&jpeg).is_ok());
     }
 
-    use std::collections::HashMap;
-    use std::sync::Mutex;
-
-    use async_trait::async_trait;
     use serde_json::{Value, json};
 
-    /// A media store in memory; `down` makes every call fail as unavailable.
-    #[derive(Default)]
-    struct MemoryBlobs {
-        objects: Mutex<HashMap<String, Vec<u8>>>,
-        down: bool,
-    }
-
-    #[async_trait]
-    impl BlobStore for MemoryBlobs {
-        fn bucket(&self) -> String {
-            "memory".into()
-        }
-        async fn put(&self, key: &str, bytes: Vec<u8>, _: &str) -> Result<(), BlobError> {
-            if self.down {
-                return Err(BlobError::Unavailable("down".into()));
-            }
-            self.objects.lock().unwrap().insert(key.into(), bytes);
-            Ok(())
-        }
-        async fn get(&self, key: &str) -> Result<Vec<u8>, BlobError> {
-            if self.down {
-                return Err(BlobError::Unavailable("down".into()));
-            }
-            self.objects
-                .lock()
-                .unwrap()
-                .get(key)
-                .cloned()
-                .ok_or_else(|| BlobError::NotFound(key.into()))
-        }
-    }
+    use crate::memory::MemoryBlobStore as MemoryBlobs;
 
     fn png(width: u32, height: u32) -> Vec<u8> {
         let img = RgbImage::from_fn(width, height, |x, y| {
@@ -579,7 +585,7 @@ mod tests {
         assert_eq!(send.idempotency_key, "reply-image:1850000000000000001");
         assert_eq!(send.reply_to_username.as_deref(), Some("ada"));
         assert_eq!(send.reply_to_tweet_id, "1850000000000000001");
-        let objects = blobs.objects.lock().unwrap();
+        let objects = blobs.objects();
         for k in ["media/a/0.png", "media/a/1.png", "media/a/2.png"] {
             assert_eq!(objects[k], original, "{k} was changed");
         }
@@ -674,10 +680,8 @@ mod tests {
             .is_none()
         );
 
-        let down = Arc::new(MemoryBlobs {
-            down: true,
-            ..Default::default()
-        });
+        let down = Arc::new(MemoryBlobs::new());
+        down.set_down(true);
         let err = run(down, UnknownFaces::Ignore, json!([{"Key": "media/a/0.png", "Analysis": analysis(&[("Ada Lovelace", 0.1)], &[], &[])}]))
             .await
             .unwrap_err();
@@ -699,7 +703,7 @@ mod tests {
         .unwrap()
         .unwrap();
         assert!(send.image_keys.is_empty());
-        assert_eq!(blobs.objects.lock().unwrap()[key], original);
+        assert_eq!(blobs.objects()[key], original);
     }
 
     #[test]

@@ -3,9 +3,14 @@
 
 use std::sync::Arc;
 
-use starling_contracts::{MessageAnalysed, OutgoingEvent, SendTweet, detail_type, source};
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use starling_contracts::{
+    ErrorKind, MessageAnalysed, OutgoingEvent, SendTweet, detail_type, source,
+};
 
 use crate::analysis::text::clean_for_analysis;
+use crate::handler::{DetailHandler, HandlerError};
 use crate::ports::{ChatBot, ChatBotError};
 
 /// Lex V2 `RecognizeText` accepts at most 1024 characters.
@@ -27,10 +32,24 @@ pub enum ReplyTextError {
 impl ReplyTextError {
     /// Whether retrying may help.
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            Self::ChatBot(ChatBotError::Throttled(_) | ChatBotError::Unavailable(_))
-        )
+        self.kind().is_retryable()
+    }
+
+    /// The class of this failure.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::ChatBot(ChatBotError::Throttled(_)) => ErrorKind::Throttled,
+            Self::ChatBot(ChatBotError::Unavailable(_)) => ErrorKind::Unavailable,
+            Self::ChatBot(ChatBotError::InvalidInput(_)) | Self::Serialise(_) => {
+                ErrorKind::InvalidInput
+            }
+        }
+    }
+}
+
+impl From<ReplyTextError> for HandlerError {
+    fn from(e: ReplyTextError) -> Self {
+        HandlerError::new(e.kind(), e)
     }
 }
 
@@ -125,9 +144,50 @@ pub fn session_id(author: &str, user_id: &str) -> String {
         .collect()
 }
 
+/// The reply-text route: the SEND_TWEET when the bot said something, nothing otherwise.
+#[async_trait]
+impl DetailHandler for ReplyText {
+    type Detail = MessageAnalysed;
+
+    fn detail_type(&self) -> &'static str {
+        detail_type::MESSAGE_ANALYSED
+    }
+
+    async fn handle(&self, message: MessageAnalysed) -> Result<Vec<OutgoingEvent>, HandlerError> {
+        Ok(ReplyText::handle(self, &message)
+            .await?
+            .into_iter()
+            .collect())
+    }
+
+    /// `{"Replied": bool, "IdempotencyKey": key or null}`.
+    fn summary(&self, published: &[OutgoingEvent]) -> Value {
+        let key = published
+            .first()
+            .and_then(|e| e.detail.get("IdempotencyKey"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        json!({ "Replied": !published.is_empty(), "IdempotencyKey": key })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chat_bot_errors_keep_their_retry_class() {
+        let k = |e| ReplyTextError::ChatBot(e).kind().name();
+        assert_eq!(k(ChatBotError::Throttled("x".into())), "Starling.Throttled");
+        assert_eq!(
+            k(ChatBotError::Unavailable("x".into())),
+            "Starling.Unavailable"
+        );
+        assert_eq!(
+            k(ChatBotError::InvalidInput("x".into())),
+            "Starling.InvalidInput"
+        );
+    }
 
     #[test]
     fn mentions_and_urls_are_stripped() {

@@ -12,7 +12,7 @@ use serde_json::json;
 use starling_contracts::OutgoingEvent;
 
 use super::Global;
-use crate::bus::{DeliveryError, TargetRegistry, target_fn};
+use starling_bus::{DeliveryError, TargetRegistry, target_fn};
 
 /// Put events in a burst.
 #[derive(Debug, clap::Args)]

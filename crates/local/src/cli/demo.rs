@@ -15,10 +15,10 @@ pub struct Args {
 
 /// Runs the demo in `<data dir>/demo` (its own directory, emptied first) and prints the summary.
 pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
-    let dir = demo::demo_dir(&global.data_dir);
+    let dir = global.data_dir().demo();
     println!(
         "Starling demo in {}: {} sample deliveries through the local pipeline (offline analysis, replies to the outbox, the lake)…\n",
-        dir.display(),
+        dir.root().display(),
         demo::DELIVERIES.len()
     );
     let report = demo::run(&dir, Duration::from_secs(args.timeout_secs)).await?;

@@ -7,6 +7,7 @@ pub mod burst;
 pub mod demo;
 pub mod dlq;
 pub mod events;
+#[cfg(feature = "sql")]
 pub mod query;
 pub mod replay;
 pub mod send;
@@ -18,7 +19,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::bus::{BusConfig, RoutingTable, SqliteBus};
+use starling_bus::{BusConfig, RoutingTable, SqliteBus};
+
+use crate::data_dir::DataDir;
 
 /// Starling on one machine: the local runtime and its tools.
 #[derive(Debug, Parser)]
@@ -50,6 +53,11 @@ pub struct Global {
 }
 
 impl Global {
+    /// The data directory.
+    pub fn data_dir(&self) -> DataDir {
+        DataDir::new(&self.data_dir)
+    }
+
     /// The routing table in use.
     pub fn routing_table(&self) -> anyhow::Result<RoutingTable> {
         Ok(match &self.routes {
@@ -62,7 +70,7 @@ impl Global {
     pub fn open_bus(&self) -> anyhow::Result<SqliteBus> {
         let table = self.routing_table()?;
         Ok(SqliteBus::open(
-            &self.data_dir,
+            self.data_dir().bus(),
             &table,
             BusConfig::default(),
         )?)
@@ -87,6 +95,7 @@ pub enum Command {
     /// Inspect the event log.
     Events(events::Args),
     /// Run SQL (Athena's, e.g. a file of athena/) over the local data lake.
+    #[cfg(feature = "sql")]
     Query(query::Args),
     /// Test helper: put events in a burst, printing each acknowledged event id.
     #[command(hide = true)]
@@ -104,6 +113,7 @@ impl Cli {
             Command::Replay(args) => replay::run(&self.global, args).await,
             Command::Dlq(args) => dlq::run(&self.global, args).await,
             Command::Events(args) => events::run(&self.global, args).await,
+            #[cfg(feature = "sql")]
             Command::Query(args) => query::run(&self.global, args).await,
             Command::BusBurst(args) => burst::run(&self.global, args).await,
         }

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use super::Global;
-use crate::lake::{Format, LakeEngine, embedded_tables, lake_root};
+use starling_lake::{Format, LakeEngine, embedded_tables};
 
 /// Options of `starling query`.
 #[derive(Debug, clap::Args)]
@@ -14,8 +14,8 @@ pub struct Args {
     /// The SQL, or a file holding it (e.g. athena/all-celebrities.sql).
     #[arg(value_name = "SQL | FILE.sql")]
     pub sql: String,
-    /// How to print the result.
-    #[arg(long, value_enum, default_value = "table")]
+    /// How to print the result: table, csv or json.
+    #[arg(long, default_value = "table", value_name = "table|csv|json")]
     pub format: Format,
 }
 
@@ -32,7 +32,7 @@ pub fn sql_of(arg: &str) -> anyhow::Result<String> {
 /// Runs the query and prints the result.
 pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
     let sql = sql_of(&args.sql)?;
-    let root = lake_root(&global.data_dir);
+    let root = global.data_dir().lake();
     let result = tokio::task::spawn_blocking(move || {
         let engine = LakeEngine::open(&root, &embedded_tables()?)?;
         anyhow::Ok(engine.query(&sql)?)

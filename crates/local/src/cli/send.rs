@@ -17,6 +17,9 @@ pub struct Args {
     /// Run X's CRC check instead of delivering.
     #[arg(long)]
     pub crc: bool,
+    /// The consumer secret to sign with (else the one `starling up` keeps in the data directory).
+    #[command(flatten)]
+    pub x: settings::XSettings,
     /// The webhook URL.
     #[arg(
         long,
@@ -28,11 +31,11 @@ pub struct Args {
 
 /// Signs with the same consumer secret `starling up` uses (environment, else the data directory).
 pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
-    let secret = settings::existing_consumer_secret(&global.data_dir)?.with_context(|| {
+    let secret = args.x.existing_consumer_secret(&global.data_dir())?.with_context(|| {
         format!(
             "no consumer secret: set {} or start `starling up` with the same --data-dir ({}) first",
             settings::CONSUMER_SECRET,
-            global.data_dir.display()
+            global.data_dir().root().display()
         )
     })?;
     if args.crc {

@@ -46,7 +46,7 @@ pub struct RunArgs {
 /// Runs the subcommand; a failed execution prints its error and exits non-zero.
 pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
     let Command::Run(args) = args.command;
-    let mut subs = crate::runtime::local_substitutions(&global.data_dir);
+    let mut subs = crate::runtime::local_substitutions(&global.data_dir());
     for s in &args.substitutions {
         let Some((k, v)) = s.split_once('=') else {
             bail!("--set {s}: expected NAME=VALUE")
@@ -64,7 +64,7 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("{} is not JSON", p.display()))?,
         None => json!({}),
     };
-    let mut tasks = crate::functions::offline_analysis_tasks(&global.data_dir.join("media"));
+    let mut tasks = crate::functions::offline_analysis_tasks(&global.data_dir().media(), None);
     let bus = if args.bus {
         Some(Arc::new(global.open_bus()?))
     } else {

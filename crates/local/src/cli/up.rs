@@ -10,8 +10,11 @@ use starling_core::ingress::{DEFAULT_MAX_BODY_BYTES, Ingress, IngressConfig};
 use starling_core::publish::RetryPolicy;
 use starling_core::secrets::StaticSecrets;
 
+use starling_core::responding::annotate::UnknownFaces;
+
 use super::Global;
-use crate::settings::{self, SecretSource};
+use crate::runtime::LocalOptions;
+use crate::settings::{self, SecretSource, XSettings};
 
 /// Options of `starling up`.
 #[derive(Debug, clap::Args)]
@@ -28,19 +31,34 @@ pub struct Args {
     /// Make plain retweets MESSAGE_RECEIVED too.
     #[arg(long, env = "STARLING_INCLUDE_RETWEETS")]
     pub include_retweets: bool,
+    /// A Slack-compatible incoming-webhook URL alerts are also POSTed to.
+    #[arg(long, env = crate::notifier::ALERT_WEBHOOK_URL, hide_env_values = true, value_name = "URL")]
+    pub alert_webhook_url: Option<String>,
+    /// What reply-image does with faces nobody recognised: ignore, box or blur.
+    #[arg(
+        long,
+        env = "STARLING_UNKNOWN_FACES",
+        default_value = "ignore",
+        value_name = "HOW"
+    )]
+    pub unknown_faces: UnknownFaces,
+    /// The X app and the bot.
+    #[command(flatten)]
+    pub x: XSettings,
 }
 
 /// Serves until Ctrl-C or SIGTERM, then drains requests and stops the bus cleanly.
 pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
-    let (creds, source) = settings::x_credentials(&global.data_dir).with_context(|| {
+    let data_dir = global.data_dir();
+    let (creds, source) = args.x.credentials(&data_dir).with_context(|| {
         format!(
             "reading or creating the consumer secret in {}",
-            global.data_dir.display()
+            data_dir.root().display()
         )
     })?;
-    let secret_file = global.data_dir.join(settings::SECRET_FILE);
+    let secret_file = data_dir.consumer_secret();
     match source {
-        SecretSource::Environment => {
+        SecretSource::Given => {
             println!("Consumer secret: from {}", settings::CONSUMER_SECRET)
         }
         SecretSource::DataDir => println!("Consumer secret: {}", secret_file.display()),
@@ -52,10 +70,12 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
         ),
     }
     let bus = Arc::new(global.open_bus()?);
-    let webhook = std::env::var(crate::notifier::ALERT_WEBHOOK_URL)
-        .ok()
-        .filter(|u| !u.trim().is_empty());
-    let targets = crate::runtime::local_targets(&global.data_dir, bus.clone(), &creds, webhook)?;
+    let options = LocalOptions {
+        alert_webhook: args.alert_webhook_url.filter(|u| !u.trim().is_empty()),
+        unknown_faces: args.unknown_faces,
+        fetcher: None,
+    };
+    let targets = crate::runtime::local_targets(&data_dir, bus.clone(), &creds, options)?;
     let report = bus.start(&targets).await?;
     if !creds.can_post() {
         println!(
@@ -63,7 +83,7 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
             settings::API_KEY,
             settings::ACCESS_TOKEN,
             settings::ACCESS_TOKEN_SECRET,
-            global.data_dir.join("outbox").display()
+            data_dir.outbox().display()
         );
     }
     if !report.waiting.is_empty() {
@@ -74,7 +94,7 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
     }
     let config = IngressConfig {
         acl: AclConfig {
-            bot_user_id: settings::bot_user_id(),
+            bot_user_id: args.x.bot_user_id(),
             include_retweets: args.include_retweets,
         },
         max_body_bytes: args.max_body_bytes,
@@ -91,7 +111,7 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
     println!(
         "Starling is listening on http://{}/twitter (health: /healthz), data in {}",
         listener.local_addr()?,
-        global.data_dir.display()
+        data_dir.root().display()
     );
     crate::server::serve(listener, ingress, shutdown_signal()).await?;
     bus.shutdown().await?;

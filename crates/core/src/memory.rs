@@ -1,0 +1,244 @@
+//! In-memory implementations of the ports, for tests and benchmarks across the workspace: one
+//! place instead of a hand-written fake per test file. Each behaves as the real adapters promise
+//! (a missing key is `NotFound`, a claim honours its lease), so a test against them can fail for
+//! the same reasons it would against S3, DynamoDB or the local bus. They keep nothing on disk.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use starling_contracts::OutgoingEvent;
+
+use crate::ports::{
+    BlobError, BlobStore, Claim, Completion, EventPublisher, IdempotencyError, IdempotencyStore,
+    PublishError, PutOutcome,
+};
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A [`BlobStore`] in memory: objects with their content type; [`MemoryBlobStore::set_down`]
+/// makes every call fail as unavailable.
+#[derive(Debug, Default)]
+pub struct MemoryBlobStore {
+    objects: Mutex<HashMap<String, (Vec<u8>, String)>>,
+    down: AtomicBool,
+}
+
+impl MemoryBlobStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// While `down`, every put and get answers [`BlobError::Unavailable`].
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+
+    /// The content type an object was written with.
+    pub fn content_type(&self, key: &str) -> Option<String> {
+        lock(&self.objects).get(key).map(|(_, t)| t.clone())
+    }
+
+    /// A copy of every object, by key (bytes only).
+    pub fn objects(&self) -> HashMap<String, Vec<u8>> {
+        lock(&self.objects)
+            .iter()
+            .map(|(k, (bytes, _))| (k.clone(), bytes.clone()))
+            .collect()
+    }
+
+    /// Every key, sorted.
+    pub fn keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = lock(&self.objects).keys().cloned().collect();
+        keys.sort();
+        keys
+    }
+
+    fn check(&self) -> Result<(), BlobError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(BlobError::Unavailable("memory store is down".into()));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl BlobStore for MemoryBlobStore {
+    fn bucket(&self) -> String {
+        "memory".into()
+    }
+
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), BlobError> {
+        self.check()?;
+        lock(&self.objects).insert(key.into(), (bytes, content_type.into()));
+        Ok(())
+    }
+
+    async fn get(&self, key: &str) -> Result<Vec<u8>, BlobError> {
+        self.check()?;
+        lock(&self.objects)
+            .get(key)
+            .map(|(bytes, _)| bytes.clone())
+            .ok_or_else(|| BlobError::NotFound(key.into()))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Record {
+    Claimed(DateTime<Utc>),
+    Done(Completion),
+}
+
+/// An [`IdempotencyStore`] in memory, with the lease semantics of the SQLite and DynamoDB stores.
+#[derive(Debug, Default)]
+pub struct MemoryIdempotency(Mutex<HashMap<String, Record>>);
+
+impl MemoryIdempotency {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether `key` has any record (a claim, expired or not, or a completion).
+    pub fn holds(&self, key: &str) -> bool {
+        lock(&self.0).contains_key(key)
+    }
+
+    /// The recorded outcome of `key`, if it completed.
+    pub fn completion(&self, key: &str) -> Option<Completion> {
+        match lock(&self.0).get(key) {
+            Some(Record::Done(c)) => Some(c.clone()),
+            _ => None,
+        }
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for MemoryIdempotency {
+    async fn claim(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Claim, IdempotencyError> {
+        let mut map = lock(&self.0);
+        match map.get(key) {
+            Some(Record::Done(c)) => return Ok(Claim::Done(c.clone())),
+            Some(Record::Claimed(until)) if *until > now => return Ok(Claim::InProgress),
+            _ => {}
+        }
+        map.insert(key.into(), Record::Claimed(lease_until));
+        Ok(Claim::Claimed)
+    }
+
+    async fn complete(&self, key: &str, completion: &Completion) -> Result<(), IdempotencyError> {
+        lock(&self.0).insert(key.into(), Record::Done(completion.clone()));
+        Ok(())
+    }
+
+    async fn release(&self, key: &str) -> Result<(), IdempotencyError> {
+        lock(&self.0).remove(key);
+        Ok(())
+    }
+}
+
+/// An [`EventPublisher`] that keeps what was put; [`MemoryPublisher::set_down`] makes every put
+/// fail as unavailable (an outage of the bus).
+#[derive(Debug, Default)]
+pub struct MemoryPublisher {
+    events: Mutex<Vec<OutgoingEvent>>,
+    down: AtomicBool,
+}
+
+impl MemoryPublisher {
+    /// A publisher that accepts everything.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// While `down`, every put answers [`PublishError::Unavailable`].
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+
+    /// Every event accepted so far, in order.
+    pub fn events(&self) -> Vec<OutgoingEvent> {
+        lock(&self.events).clone()
+    }
+}
+
+#[async_trait]
+impl EventPublisher for MemoryPublisher {
+    async fn put(&self, events: &[OutgoingEvent]) -> Result<PutOutcome, PublishError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(PublishError::Unavailable("connection refused".into()));
+        }
+        lock(&self.events).extend_from_slice(events);
+        Ok(PutOutcome::default())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[tokio::test]
+    async fn a_missing_blob_is_not_found_and_a_down_store_is_unavailable() {
+        let store = MemoryBlobStore::new();
+        store.put("a", vec![1], "image/png").await.unwrap();
+        assert_eq!(store.get("a").await.unwrap(), vec![1]);
+        assert_eq!(store.content_type("a").as_deref(), Some("image/png"));
+        assert!(matches!(store.get("b").await, Err(BlobError::NotFound(_))));
+        store.set_down(true);
+        assert!(matches!(
+            store.get("a").await,
+            Err(BlobError::Unavailable(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_claim_holds_until_its_lease_ends_and_a_completion_for_good() {
+        let store = MemoryIdempotency::new();
+        let t = |s| Utc.timestamp_opt(s, 0).unwrap();
+        assert_eq!(store.claim("k", t(0), t(10)).await.unwrap(), Claim::Claimed);
+        assert_eq!(
+            store.claim("k", t(5), t(15)).await.unwrap(),
+            Claim::InProgress
+        );
+        assert_eq!(
+            store.claim("k", t(11), t(20)).await.unwrap(),
+            Claim::Claimed
+        );
+        let sent = Completion::Sent {
+            tweet_id: "1".into(),
+        };
+        store.complete("k", &sent).await.unwrap();
+        assert_eq!(
+            store.claim("k", t(99), t(100)).await.unwrap(),
+            Claim::Done(sent)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_down_publisher_refuses_and_keeps_nothing() {
+        let bus = MemoryPublisher::new();
+        let event = OutgoingEvent {
+            source: "s".into(),
+            detail_type: "D".into(),
+            detail: serde_json::json!({}),
+            resources: vec![],
+            time: None,
+        };
+        bus.put(std::slice::from_ref(&event)).await.unwrap();
+        bus.set_down(true);
+        assert!(bus.put(&[event]).await.is_err());
+        assert_eq!(bus.events().len(), 1);
+    }
+}

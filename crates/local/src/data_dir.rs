@@ -1,0 +1,97 @@
+//! The data directory's layout, in one place: every file and directory `starling` keeps, named
+//! once. Nothing else in the runtime spells a path segment under the data directory.
+//!
+//! ```text
+//! <data dir>/
+//!   bus.sqlite, bus.lock   the event log (owned by starling-bus, which names its own files)
+//!   consumer-secret        a generated consumer secret (0600)
+//!   idempotency.sqlite     egress claims
+//!   media/                 downloaded media and annotated copies (the media bucket)
+//!   outbox/                replies written instead of posted (no X credentials)
+//!   alerts.jsonl           alerts for ops
+//!   lake/                  the data lake (owned by starling-lake)
+//!   demo/                  `starling demo`'s own data directory
+//! ```
+
+use std::path::{Path, PathBuf};
+
+/// A data directory: where `starling` keeps its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+impl DataDir {
+    /// The data directory at `root` (nothing is created yet).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The directory itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where the bus keeps its event log (`bus.sqlite`) and lock file.
+    pub fn bus(&self) -> &Path {
+        &self.root
+    }
+
+    /// The generated consumer secret.
+    pub fn consumer_secret(&self) -> PathBuf {
+        self.root.join("consumer-secret")
+    }
+
+    /// Egress's idempotency store.
+    pub fn idempotency_db(&self) -> PathBuf {
+        self.root.join("idempotency.sqlite")
+    }
+
+    /// The media store (download-media writes here, reply-image reads and writes here).
+    pub fn media(&self) -> PathBuf {
+        self.root.join("media")
+    }
+
+    /// The outbox: replies written instead of posted.
+    pub fn outbox(&self) -> PathBuf {
+        self.root.join("outbox")
+    }
+
+    /// The alerts file, one JSON alert per line.
+    pub fn alerts(&self) -> PathBuf {
+        self.root.join("alerts.jsonl")
+    }
+
+    /// The lake's root.
+    pub fn lake(&self) -> PathBuf {
+        self.root.join("lake")
+    }
+
+    /// `starling demo`'s data directory, inside this one.
+    pub fn demo(&self) -> DataDir {
+        DataDir::new(self.root.join("demo"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_place_is_under_the_root_and_no_two_coincide() {
+        let dir = DataDir::new("/d");
+        let places = [
+            dir.consumer_secret(),
+            dir.idempotency_db(),
+            dir.media(),
+            dir.outbox(),
+            dir.alerts(),
+            dir.lake(),
+            dir.demo().root().to_path_buf(),
+        ];
+        for (i, p) in places.iter().enumerate() {
+            assert!(p.starts_with("/d") && p != Path::new("/d"), "{p:?}");
+            assert!(!places[i + 1..].contains(p), "{p:?} named twice");
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! [`OfflineImageAnalyzer`]: the [`ImageAnalyzer`] port without Rekognition.
+//!
+//! What it does, and what it honestly cannot:
+//!
+//! - **faces** — decoded ([`decode`]: JPEG, PNG, GIF, WebP, EXIF orientation applied) and searched with
+//!   SeetaFace's frontal face detector ([`faces`], BSD-2 model shipped in `crates/offline/models/`).
+//!   Every face found is an *unrecognized* face: there is no celebrity gallery offline, so
+//!   `CelebrityFaces` is always empty.
+//! - **labels** — none. No open image-classification model small enough to build in without a
+//!   neural-network runtime (ONNX, libtorch) ships in a registry package, and the offline build
+//!   leaves such runtimes out.
+//! - **text** — none, for the same reason: no OCR model ships.
+//!
+//! [`ImageAnalyzer::limitations`] says so, and the notes travel in `ImageAnalysis.Notes`. Images are
+//! still read and checked by every operation, so a bad image fails the same way whichever is asked.
+
+pub mod decode;
+pub mod faces;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use starling_contracts::{Celebrity, ComparedFace, Label, TextDetection};
+use starling_core::ports::{AnalysisError, BlobError, BlobStore, ImageAnalyzer, ImageRef};
+
+/// The provider named in image results.
+pub const IMAGE_PROVIDER: &str = "starling-offline/seetaface";
+
+/// Image analysis on this machine, reading images through a [`BlobStore`].
+#[derive(Clone)]
+pub struct OfflineImageAnalyzer {
+    blobs: Arc<dyn BlobStore>,
+}
+
+impl std::fmt::Debug for OfflineImageAnalyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OfflineImageAnalyzer")
+            .field("bucket", &self.blobs.bucket())
+            .finish()
+    }
+}
+
+impl OfflineImageAnalyzer {
+    /// An analyzer reading images from `blobs`.
+    pub fn new(blobs: Arc<dyn BlobStore>) -> Self {
+        Self { blobs }
+    }
+
+    /// Reads the image's bytes. One machine has one media store, so only the key is used: the
+    /// bucket in an [`ImageRef`] names the store on AWS and is informational here.
+    async fn read(&self, image: &ImageRef) -> Result<Vec<u8>, AnalysisError> {
+        self.blobs.get(&image.key).await.map_err(|e| match e {
+            BlobError::NotFound(what) => AnalysisError::InvalidInput(format!("no image {what}")),
+            BlobError::Unavailable(why) => {
+                AnalysisError::Unavailable(format!("media store: {why}"))
+            }
+        })
+    }
+
+    /// Decodes and searches for faces off the async threads; a detector failure becomes an error.
+    async fn faces(&self, image: &ImageRef) -> Result<Vec<ComparedFace>, AnalysisError> {
+        let bytes = self.read(image).await?;
+        let key = image.key.clone();
+        let found = tokio::task::spawn_blocking(move || {
+            let decoded = decode::decode(&bytes)?;
+            let gray = decoded.image.into_luma8();
+            faces::detect(&gray).map_err(AnalysisError::Unavailable)
+        })
+        .await
+        .map_err(|e| {
+            AnalysisError::Unavailable(format!("face detection on {key} failed: {e}"))
+        })??;
+        Ok(found
+            .into_iter()
+            .map(|f| ComparedFace {
+                bounding_box: f.bounding_box,
+                confidence: f.confidence,
+                emotions: Vec::new(),
+            })
+            .collect())
+    }
+
+    /// Reads the image and checks that it is one this analyzer decodes (header only).
+    async fn check(&self, image: &ImageRef) -> Result<(), AnalysisError> {
+        let bytes = self.read(image).await?;
+        decode::dimensions(&bytes).map(|_| ())
+    }
+}
+
+/// Why the offline provider returns no labels.
+pub const NO_LABELS: &str = "labels: not available offline (starling-offline/seetaface): no open image-classification \
+model ships that runs without a neural-network runtime, which the offline build leaves out; DetectLabels returns none";
+/// Why the offline provider returns no text.
+pub const NO_TEXT: &str = "text: not available offline (starling-offline/seetaface): no OCR model ships with Starling; DetectText returns none";
+/// Why the offline provider recognises no celebrities.
+pub const NO_CELEBRITIES: &str = "celebrities: not recognised offline (starling-offline/seetaface): faces are detected \
+(SeetaFace frontal detector) but there is no celebrity gallery to match them against, so every face is listed \
+as unrecognized";
+
+#[async_trait]
+impl ImageAnalyzer for OfflineImageAnalyzer {
+    fn provider(&self) -> String {
+        IMAGE_PROVIDER.to_string()
+    }
+
+    async fn recognize_celebrities(
+        &self,
+        image: &ImageRef,
+    ) -> Result<(Vec<Celebrity>, Vec<ComparedFace>), AnalysisError> {
+        Ok((Vec::new(), self.faces(image).await?))
+    }
+
+    async fn detect_labels(
+        &self,
+        image: &ImageRef,
+        _max_labels: u32,
+        _min_confidence: f64,
+    ) -> Result<Vec<Label>, AnalysisError> {
+        self.check(image).await?;
+        Ok(Vec::new())
+    }
+
+    async fn detect_text(&self, image: &ImageRef) -> Result<Vec<TextDetection>, AnalysisError> {
+        self.check(image).await?;
+        Ok(Vec::new())
+    }
+
+    fn limitations(&self) -> Vec<String> {
+        vec![
+            NO_LABELS.to_string(),
+            NO_TEXT.to_string(),
+            NO_CELEBRITIES.to_string(),
+        ]
+    }
+}
