@@ -17,6 +17,8 @@ import type { Node } from 'constructs';
  * | alertEmails             | (none)           | comma-separated e-mail addresses subscribed to alerts       |
  * | reservedConcurrency     | true             | false: no reserved concurrency (accounts with a limit of 10)|
  * | repoRoot                | ../ from cdk/    | the Rust workspace (Cargo.toml, lambdas/, schemas/, …)      |
+ * | replyPolicy             | {}               | the reply policy document (JSON; README "Reply policy")     |
+ * | dryRun                  | false            | true: replies are composed and recorded, never posted on X  |
  */
 export interface StarlingConfig {
   readonly twitterAccountId: string;
@@ -27,6 +29,9 @@ export interface StarlingConfig {
   readonly alertEmails: string[];
   readonly reservedConcurrency: boolean;
   readonly repoRoot: string;
+  /** The reply policy document, as the reply Lambdas read it from REPLY_POLICY. */
+  readonly replyPolicy: string;
+  readonly dryRun: boolean;
 }
 
 export const DEFAULT_REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -79,6 +84,13 @@ export function readConfig(node: Node): StarlingConfig {
   if (!fs.existsSync(path.join(repoRoot, 'Cargo.toml'))) {
     throw new Error(`context repoRoot: ${repoRoot} has no Cargo.toml (the Rust workspace)`);
   }
+  const replyPolicy = str(node, 'replyPolicy') ?? '{}';
+  try {
+    const parsed: unknown = JSON.parse(replyPolicy);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+  } catch (e) {
+    throw new Error(`context replyPolicy: a JSON object (README "Reply policy"), got ${replyPolicy}: ${String(e)}`);
+  }
   return {
     twitterAccountId,
     twitterSecretName: str(node, 'twitterSecretName') ?? 'TwitterSecret',
@@ -88,5 +100,7 @@ export function readConfig(node: Node): StarlingConfig {
     alertEmails,
     reservedConcurrency: bool(node, 'reservedConcurrency', true),
     repoRoot,
+    replyPolicy,
+    dryRun: bool(node, 'dryRun', false),
   };
 }

@@ -24,6 +24,11 @@ export interface Wiring {
   readonly botAliasId?: string;
   readonly botLocaleId?: string;
   readonly idempotencyTableName?: string;
+  readonly policyTableName?: string;
+  /** The reply policy document (JSON), from context `replyPolicy`. */
+  readonly replyPolicy?: string;
+  /** `true` or `false`, from context `dryRun`. */
+  readonly dryRun?: string;
 }
 
 /** One Lambda of the workspace: adding a Lambda to the app is adding one of these. */
@@ -72,13 +77,19 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   },
   {
     name: 'reply-image', crate: 'reply-image', binary: 'reply-image', memoryMb: 1024, timeout: s(30), reservedConcurrency: 5,
-    env: { MEDIA_BUCKET: 'mediaBucketName', EVENT_BUS_NAME: 'eventBusName' },
+    env: {
+      MEDIA_BUCKET: 'mediaBucketName', EVENT_BUS_NAME: 'eventBusName',
+      POLICY_TABLE: 'policyTableName', BOT_USER_ID: 'botUserId', REPLY_POLICY: 'replyPolicy',
+    },
     // Faces Rekognition did not recognise: `ignore` (left alone), `box` (a cyan box, no name) or `blur`.
     fixedEnv: { UNKNOWN_FACES: 'ignore' },
   },
   {
     name: 'reply-text', crate: 'reply-text', binary: 'reply-text', memoryMb: 128, timeout: s(15), reservedConcurrency: 5,
-    env: { BOT_ID: 'botId', BOT_ALIAS_ID: 'botAliasId', BOT_LOCALE_ID: 'botLocaleId', EVENT_BUS_NAME: 'eventBusName' },
+    env: {
+      BOT_ID: 'botId', BOT_ALIAS_ID: 'botAliasId', BOT_LOCALE_ID: 'botLocaleId', EVENT_BUS_NAME: 'eventBusName',
+      POLICY_TABLE: 'policyTableName', BOT_USER_ID: 'botUserId', REPLY_POLICY: 'replyPolicy',
+    },
   },
   {
     name: 'lex-fulfilment', crate: 'lex-fulfilment', binary: 'lex-fulfilment', memoryMb: 128, timeout: s(5), reservedConcurrency: 5,
@@ -88,7 +99,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     name: 'egress', crate: 'egress', binary: 'egress', memoryMb: 256, timeout: s(30), reservedConcurrency: 2,
     env: {
       SECRET_ARN: 'secretArn', EVENT_BUS_NAME: 'eventBusName', MEDIA_BUCKET: 'mediaBucketName',
-      IDEMPOTENCY_TABLE: 'idempotencyTableName',
+      IDEMPOTENCY_TABLE: 'idempotencyTableName', DRY_RUN: 'dryRun',
     },
     fixedEnv: { SECRET_TTL_SECONDS: '300' },
   },

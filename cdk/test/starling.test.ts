@@ -327,6 +327,35 @@ describe('the complete workspace', () => {
     });
   });
 
+  test('Responding: the reply policy table, read and written only by the two reply Lambdas, which know the bot', () => {
+    const t = complete.templates.Responding;
+    t.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'starling-reply-policy',
+      KeySchema: [{ AttributeName: 'Key', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'ExpiresAt', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+    for (const name of ['reply-image', 'reply-text']) {
+      t.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: `starling-${name}`,
+        Environment: {
+          Variables: Match.objectLike({ POLICY_TABLE: Match.anyValue(), BOT_USER_ID: ACCOUNT_ID, REPLY_POLICY: '{}' }),
+        },
+      });
+    }
+    // TransactWriteItems needs PutItem on the table; the grant names the table, never `*`.
+    const grants = resources(complete, 'AWS::IAM::Policy')
+      .filter((p) => p.stack === 'Responding')
+      .flatMap((p) => p.props.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+      .filter((st) => ([] as string[]).concat(st.Action).includes('dynamodb:PutItem'));
+    expect(grants).toHaveLength(2);
+    for (const g of grants) expect(JSON.stringify(g.Resource)).toContain('ReplyPolicy');
+    complete.templates.Egress.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'starling-egress',
+      Environment: { Variables: Match.objectLike({ DRY_RUN: 'false' }) },
+    });
+  });
+
   test('Analytics: Firehose with dynamic partitioning through the transform Lambda, Glue projection, Athena', () => {
     const t = complete.templates.Analytics;
     t.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
@@ -392,6 +421,20 @@ describe('the complete workspace', () => {
       });
     }
   });
+});
+
+test('context replyPolicy and dryRun reach the reply Lambdas and egress; a replyPolicy that is not a JSON object fails the synth', () => {
+  const policy = '{"cooldownSeconds":120,"deny":["@spam"]}';
+  const s = synth('policy', completeWorkspace(), { replyPolicy: policy, dryRun: 'true' });
+  s.templates.Responding.hasResourceProperties('AWS::Lambda::Function', {
+    FunctionName: 'starling-reply-text',
+    Environment: { Variables: Match.objectLike({ REPLY_POLICY: policy }) },
+  });
+  s.templates.Egress.hasResourceProperties('AWS::Lambda::Function', {
+    FunctionName: 'starling-egress',
+    Environment: { Variables: Match.objectLike({ DRY_RUN: 'true' }) },
+  });
+  expect(() => synth('bad-policy', completeWorkspace(), { replyPolicy: '[1]' })).toThrow(/replyPolicy/);
 });
 
 test('context architecture=x86_64 and reservedConcurrency=false', () => {

@@ -52,6 +52,7 @@ export class EgressStack extends Stack {
         eventBusName: bus.eventBusName,
         mediaBucketName: mediaBucket.name,
         idempotencyTableName: this.table.tableName,
+        dryRun: String(config.dryRun),
       },
       observed,
       deadLetterQueue: dlq.queue,

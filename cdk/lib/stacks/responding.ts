@@ -1,4 +1,5 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -22,9 +23,15 @@ export interface RespondingStackProps extends StackProps {
 }
 
 export const BOT_ALIAS_NAME = 'live';
+/** The TTL attribute of the reply-policy table: epoch seconds after which a counter is forgotten. */
+export const POLICY_TTL_ATTRIBUTE = 'ExpiresAt';
 
-/** The Lex V2 bot (Joke / Fact / Fallback) and the two reply Lambdas that turn analyses into SEND_TWEET. */
+/**
+ * The Lex V2 bot (Joke / Fact / Fallback), the two reply Lambdas that turn analyses into
+ * SEND_TWEET, and the reply policy's table (opt-outs, cooldowns, caps, budget) both consult.
+ */
 export class RespondingStack extends Stack {
+  readonly policyTable: dynamodb.Table;
   readonly bot: lex.CfnBot;
   readonly botAlias: lex.CfnBotAlias;
   readonly definition: BotDefinition;
@@ -107,11 +114,28 @@ export class RespondingStack extends Stack {
       });
     }
 
+    // One item per record (`Key`): conditional transactions make each decision one compare-and-set.
+    this.policyTable = new dynamodb.Table(this, 'ReplyPolicy', {
+      tableName: 'starling-reply-policy',
+      partitionKey: { name: 'Key', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: POLICY_TTL_ATTRIBUTE,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      // Opt-outs must survive a mistake: point-in-time recovery.
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const policyWiring = {
+      policyTableName: this.policyTable.tableName,
+      botUserId: config.twitterAccountId,
+      replyPolicy: config.replyPolicy,
+    };
+
     const imageDlq = new DeadLetterQueue(this, 'ReplyImageDlq', { name: 'reply-image', observed });
     this.replyImage = maybeFunction(this, 'ReplyImage', {
       config,
       spec: functionSpec('reply-image'),
-      wiring: { mediaBucketName: mediaBucket.name, eventBusName: bus.eventBusName },
+      wiring: { mediaBucketName: mediaBucket.name, eventBusName: bus.eventBusName, ...policyWiring },
       observed,
       deadLetterQueue: imageDlq.queue,
       asyncRetryAttempts: 2,
@@ -120,6 +144,7 @@ export class RespondingStack extends Stack {
       this.replyImage.role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [`${mediaBucket.arn}/*`] }));
       expectWildcards(this.replyImage.role, OBJECT_KEYS);
       bus.grantPutEventsTo(this.replyImage.fn);
+      this.policyTable.grantReadWriteData(this.replyImage.fn);
       ruleFor(this, 'ReplyImageRule', bus, route(routes, 'reply-image')).addTarget(
         new targets.LambdaFunction(this.replyImage.fn, { deadLetterQueue: imageDlq.queue, ...TARGET_RETRY }),
       );
@@ -129,7 +154,13 @@ export class RespondingStack extends Stack {
     this.replyText = maybeFunction(this, 'ReplyText', {
       config,
       spec: functionSpec('reply-text'),
-      wiring: { botId: this.bot.attrId, botAliasId: this.botAlias.attrBotAliasId, botLocaleId: def.locale, eventBusName: bus.eventBusName },
+      wiring: {
+        botId: this.bot.attrId,
+        botAliasId: this.botAlias.attrBotAliasId,
+        botLocaleId: def.locale,
+        eventBusName: bus.eventBusName,
+        ...policyWiring,
+      },
       observed,
       deadLetterQueue: textDlq.queue,
       asyncRetryAttempts: 2,
@@ -139,6 +170,7 @@ export class RespondingStack extends Stack {
         new iam.PolicyStatement({ actions: ['lex:RecognizeText'], resources: [this.botAlias.attrArn] }),
       );
       bus.grantPutEventsTo(this.replyText.fn);
+      this.policyTable.grantReadWriteData(this.replyText.fn);
       ruleFor(this, 'ReplyTextRule', bus, route(routes, 'reply-text')).addTarget(
         new targets.LambdaFunction(this.replyText.fn, { deadLetterQueue: textDlq.queue, ...TARGET_RETRY }),
       );

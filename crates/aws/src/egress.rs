@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use starling_core::egress::{Egress, EgressConfig, XApiPoster};
-use starling_core::ports::SystemClock;
+use starling_core::egress::{DryRunPoster, Egress, EgressConfig, XApiPoster};
+use starling_core::ports::{SystemClock, XPoster};
 use starling_core::secrets::CachedSecrets;
 use starling_x::api::{XApi, XApiConfig};
 
@@ -26,6 +26,9 @@ pub struct EgressSettings {
     pub x_api: XApiConfig,
     /// `SECRET_TTL_SECONDS` (300).
     pub secret_ttl: Duration,
+    /// `DRY_RUN` (`false`): log replies instead of posting them, publish REPLY_SUPPRESSED
+    /// `dry-run` (with the text, so it reaches the lake) instead of TWEET_SENT.
+    pub dry_run: bool,
 }
 
 impl EgressSettings {
@@ -59,6 +62,7 @@ impl EgressSettings {
                 timeout: Duration::from_secs(env.parsed("X_TIMEOUT_SECONDS", 10u64)?),
             },
             secret_ttl: Duration::from_secs(env.parsed("SECRET_TTL_SECONDS", 300u64)?),
+            dry_run: env.parsed("DRY_RUN", false)?,
         })
     }
 }
@@ -73,12 +77,20 @@ pub fn egress(
         SecretsManagerSecrets::new(sdk, &settings.secret_arn),
         settings.secret_ttl,
     );
+    let x: Arc<dyn XPoster> = if settings.dry_run {
+        Arc::new(DryRunPoster::default())
+    } else {
+        Arc::new(XApiPoster::new(XApi::new(settings.x_api), secrets))
+    };
     let egress = Egress::new(
-        Arc::new(XApiPoster::new(XApi::new(settings.x_api), secrets)),
+        x,
         Arc::new(crate::S3BlobStore::new(sdk, &settings.media_bucket)),
         Arc::new(DynamoIdempotency::new(sdk, &settings.idempotency_table)),
         Arc::new(SystemClock),
-        EgressConfig::default(),
+        EgressConfig {
+            dry_run: settings.dry_run,
+            ..EgressConfig::default()
+        },
     );
     (
         egress,

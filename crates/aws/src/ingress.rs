@@ -44,6 +44,7 @@ impl IngressSettings {
                         "the bot's X user id, so it never answers itself",
                     )?),
                     include_retweets: env.parsed("INCLUDE_RETWEETS", false)?,
+                    bot_username: env.get("BOT_USERNAME").map(str::to_string),
                 },
                 max_body_bytes: env.parsed("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?,
                 retry: RetryPolicy::default(),

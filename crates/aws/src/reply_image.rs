@@ -1,12 +1,13 @@
 //! The reply-image Lambda's wiring: settings from the environment, the media bucket on S3, the
-//! SEND_TWEET on EventBridge.
+//! reply policy (state in DynamoDB) in front, the SEND_TWEET or REPLY_SUPPRESSED on EventBridge.
 
 use std::sync::Arc;
 
+use starling_core::policy::PolicyGate;
 use starling_core::responding::annotate::UnknownFaces;
 use starling_core::responding::reply_image::{ReplyImage, ReplyImageConfig};
 
-use crate::{ConfigError, Env, EventBridgePublisher, S3BlobStore};
+use crate::{ConfigError, Env, EventBridgePublisher, PolicySettings, S3BlobStore};
 
 /// The reply-image Lambda's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +18,8 @@ pub struct ReplyImageSettings {
     pub event_bus_name: String,
     /// `UNKNOWN_FACES`: `ignore` (default), `box` or `blur`.
     pub unknown_faces: UnknownFaces,
+    /// `POLICY_TABLE`, `BOT_USER_ID`, `REPLY_POLICY`.
+    pub policy: PolicySettings,
 }
 
 impl ReplyImageSettings {
@@ -29,23 +32,27 @@ impl ReplyImageSettings {
             )?,
             event_bus_name: env.required("EVENT_BUS_NAME", "the EventBridge bus for SEND_TWEET")?,
             unknown_faces: env.parsed("UNKNOWN_FACES", UnknownFaces::Ignore)?,
+            policy: PolicySettings::from_env(env)?,
         })
     }
 }
 
-/// reply-image over the media bucket, and the bus its SEND_TWEET goes to.
+/// reply-image over the media bucket behind the reply policy, and the bus its events go to.
 pub fn reply_image(
     settings: ReplyImageSettings,
     sdk: &aws_config::SdkConfig,
-) -> (ReplyImage, EventBridgePublisher) {
+) -> (PolicyGate<ReplyImage>, EventBridgePublisher) {
     let config = ReplyImageConfig {
         unknown_faces: settings.unknown_faces,
         ..ReplyImageConfig::default()
     };
     (
-        ReplyImage::new(
-            Arc::new(S3BlobStore::new(sdk, settings.media_bucket)),
-            config,
+        PolicyGate::new(
+            ReplyImage::new(
+                Arc::new(S3BlobStore::new(sdk, settings.media_bucket)),
+                config,
+            ),
+            settings.policy.policy(sdk),
         ),
         EventBridgePublisher::new(sdk, settings.event_bus_name),
     )
@@ -58,7 +65,12 @@ mod tests {
 
     #[test]
     fn every_required_variable_is_named_when_missing() {
-        let full = [("MEDIA_BUCKET", "media"), ("EVENT_BUS_NAME", "Plumbing")];
+        let full = [
+            ("MEDIA_BUCKET", "media"),
+            ("EVENT_BUS_NAME", "Plumbing"),
+            ("POLICY_TABLE", "starling-reply-policy"),
+            ("BOT_USER_ID", "42"),
+        ];
         let settings = ReplyImageSettings::from_env(&Env::from_pairs(full)).unwrap();
         assert_eq!(settings.unknown_faces, UnknownFaces::Ignore);
         crate::config::assert_each_variable_is_required(&full, ReplyImageSettings::from_env);

@@ -1,12 +1,13 @@
-//! The reply-text Lambda's wiring: settings from the environment, Lex V2 as the chat bot, the
-//! SEND_TWEET on EventBridge.
+//! The reply-text Lambda's wiring: settings from the environment, Lex V2 as the chat bot behind
+//! the reply policy (state in DynamoDB), the SEND_TWEET or REPLY_SUPPRESSED on EventBridge.
 
 use std::sync::Arc;
 
+use starling_core::policy::PolicyGate;
 use starling_core::responding::reply_text::ReplyText;
 
 use crate::lex::{LexBotSettings, LexChatBot};
-use crate::{ConfigError, Env, EventBridgePublisher};
+use crate::{ConfigError, Env, EventBridgePublisher, PolicySettings};
 
 /// The reply-text Lambda's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +16,8 @@ pub struct ReplyTextSettings {
     pub bot: LexBotSettings,
     /// `EVENT_BUS_NAME`: where SEND_TWEET goes.
     pub event_bus_name: String,
+    /// `POLICY_TABLE`, `BOT_USER_ID`, `REPLY_POLICY`.
+    pub policy: PolicySettings,
 }
 
 impl ReplyTextSettings {
@@ -23,17 +26,21 @@ impl ReplyTextSettings {
         Ok(Self {
             bot: LexBotSettings::from_env(env)?,
             event_bus_name: env.required("EVENT_BUS_NAME", "the EventBridge bus for SEND_TWEET")?,
+            policy: PolicySettings::from_env(env)?,
         })
     }
 }
 
-/// reply-text asking Lex, and the bus its SEND_TWEET goes to.
+/// reply-text asking Lex behind the reply policy, and the bus its events go to.
 pub fn reply_text(
     settings: ReplyTextSettings,
     sdk: &aws_config::SdkConfig,
-) -> (ReplyText, EventBridgePublisher) {
+) -> (PolicyGate<ReplyText>, EventBridgePublisher) {
     (
-        ReplyText::new(Arc::new(LexChatBot::new(sdk, settings.bot))),
+        PolicyGate::new(
+            ReplyText::new(Arc::new(LexChatBot::new(sdk, settings.bot))),
+            settings.policy.policy(sdk),
+        ),
         EventBridgePublisher::new(sdk, settings.event_bus_name),
     )
 }
@@ -50,6 +57,8 @@ mod tests {
             ("BOT_ALIAS_ID", "TSTALIASID"),
             ("BOT_LOCALE_ID", "en_US"),
             ("EVENT_BUS_NAME", "Plumbing"),
+            ("POLICY_TABLE", "starling-reply-policy"),
+            ("BOT_USER_ID", "42"),
         ];
         assert_eq!(
             ReplyTextSettings::from_env(&Env::from_pairs(full))

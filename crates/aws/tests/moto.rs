@@ -8,7 +8,9 @@ use starling_aws::{EventBridgePublisher, SecretsManagerSecrets};
 use starling_contracts::OutgoingEvent;
 use starling_core::ports::{EventPublisher, Secrets, SecretsError};
 use starling_core::publish::{RetryPolicy, publish_all};
-use starling_testkit::aws::{BusToQueue, bus_to_queue, moto_config, queue, receive_json, unique};
+use starling_testkit::aws::{
+    BusToQueue, bus_to_queue, dynamodb_table, moto_config, queue, receive_json, unique,
+};
 
 #[tokio::test]
 async fn events_put_on_a_bus_reach_a_queue_through_a_real_rule() {
@@ -193,34 +195,10 @@ async fn an_alert_reaches_an_sqs_subscriber_with_its_subject_and_attributes() {
 
 #[tokio::test]
 async fn an_idempotency_key_is_claimed_once_completed_and_taken_over_after_its_lease() {
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    };
     use starling_aws::DynamoIdempotency;
     use starling_core::ports::{Claim, Completion, IdempotencyStore};
     let config = moto_config();
-    let table = unique("starling-idempotency");
-    aws_sdk_dynamodb::Client::new(&config)
-        .create_table()
-        .table_name(&table)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("IdempotencyKey")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("IdempotencyKey")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
+    let table = dynamodb_table(&config, "starling-idempotency", "IdempotencyKey").await;
     let store = DynamoIdempotency::new(&config, &table);
     let t = |secs: i64| chrono::DateTime::from_timestamp(1_800_000_000 + secs, 0).unwrap();
 

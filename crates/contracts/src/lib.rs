@@ -43,6 +43,8 @@ pub mod detail_type {
     pub const TWEET_SENT: &str = "TWEET_SENT";
     /// A reply could not be posted.
     pub const TWEET_FAILED: &str = "TWEET_FAILED";
+    /// A reply the bot did not post, with the reason (reply policy, moderation, dry run).
+    pub const REPLY_SUPPRESSED: &str = "REPLY_SUPPRESSED";
     /// An activity key X sent that Starling does not know (kept raw, never dropped).
     pub const TWITTER_UNKNOWN: &str = "TWITTER_UNKNOWN";
     /// Every raw X activity kind, in the brief's order.

@@ -27,6 +27,11 @@ pub struct MessageReceived {
     pub media: Vec<MediaItem>,
     /// X ids of the post and its author.
     pub twitter: TwitterRef,
+    /// Whether the author summoned the bot: @mentioned it in the post's body (not only in the
+    /// reply-to prefix) or quoted one of its posts. The reply policy answers only such posts, as
+    /// X's rules require; absent (older events) means no.
+    #[serde(default)]
+    pub summoned: bool,
 }
 
 /// One media attachment of a received post.
@@ -54,6 +59,9 @@ pub struct TwitterRef {
     /// The post this one replies to, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_reply_to_tweet_id: Option<String>,
+    /// The conversation (thread root) the post belongs to, when X says (v2 payloads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<String>,
 }
 
 /// A received message with its analysis.

@@ -1,4 +1,4 @@
-//! SEND_TWEET, TWEET_SENT and TWEET_FAILED.
+//! SEND_TWEET, TWEET_SENT, TWEET_FAILED and REPLY_SUPPRESSED.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -46,4 +46,77 @@ pub struct TweetFailed {
     pub error: String,
     /// The SEND_TWEET's idempotency key.
     pub idempotency_key: String,
+}
+
+/// A reply the bot did not post, and why: every message the reply policy holds back (and every
+/// reply a dry run composes) is counted, never silently dropped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReplySuppressed {
+    /// Why no reply was posted.
+    pub reason: SuppressReason,
+    /// The post that got no reply.
+    pub tweet_id: String,
+    /// Its author's user id.
+    pub user_id: String,
+    /// Its author's handle (the user id when X gave none).
+    pub author: String,
+    /// What the rule saw, for people (e.g. "3 replies in conversation 90 in the last hour").
+    pub detail: String,
+    /// The reply that would have been posted, when one was composed (dry run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// Why a reply was not posted. Kebab-case on the wire (`not-summoned`, `conversation-cap`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SuppressReason {
+    /// The author did not @mention the bot in the body or quote it (X refuses such replies).
+    NotSummoned,
+    /// The bot's own post.
+    OwnPost,
+    /// The author said stop (and has not said start since).
+    OptedOut,
+    /// The author is on the deny list, or an allow list is set and they are not on it.
+    Denied,
+    /// The post was already answered (one reply per interaction).
+    AlreadyAnswered,
+    /// The bot answered this author too recently.
+    Cooldown,
+    /// The author reached the daily cap of replies.
+    AuthorCap,
+    /// The bot replied too often in this conversation (bot-to-bot loops).
+    ConversationCap,
+    /// The global budget (kept under X's posting limits) is spent for now.
+    Budget,
+    /// Moderation flagged the message or its images.
+    Moderation,
+    /// Dry run: the reply was composed and recorded, not posted.
+    DryRun,
+}
+
+impl SuppressReason {
+    /// The wire name (`not-summoned`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotSummoned => "not-summoned",
+            Self::OwnPost => "own-post",
+            Self::OptedOut => "opted-out",
+            Self::Denied => "denied",
+            Self::AlreadyAnswered => "already-answered",
+            Self::Cooldown => "cooldown",
+            Self::AuthorCap => "author-cap",
+            Self::ConversationCap => "conversation-cap",
+            Self::Budget => "budget",
+            Self::Moderation => "moderation",
+            Self::DryRun => "dry-run",
+        }
+    }
+}
+
+impl std::fmt::Display for SuppressReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 use starling_contracts::{
-    Envelope, MessageAnalysed, MessageAnalysisFailed, MessageReceived, SendTweet, TweetFailed,
-    TweetSent, schema,
+    Envelope, MessageAnalysed, MessageAnalysisFailed, MessageReceived, ReplySuppressed, SendTweet,
+    TweetFailed, TweetSent, schema,
 };
 
 fn schemas_dir() -> PathBuf {
@@ -86,6 +86,7 @@ fn sample_events_validate_against_their_schemas_and_parse_as_the_types() {
         "send_tweet.json",
         "tweet_sent.json",
         "tweet_failed.json",
+        "reply_suppressed.json",
     ] {
         let event = fixture(name);
         validate(&event).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -108,6 +109,9 @@ fn sample_events_validate_against_their_schemas_and_parse_as_the_types() {
                 .map(|d| serde_json::to_value(d).unwrap()),
             "TWEET_FAILED" => env
                 .detail_as::<TweetFailed>()
+                .map(|d| serde_json::to_value(d).unwrap()),
+            "REPLY_SUPPRESSED" => env
+                .detail_as::<ReplySuppressed>()
                 .map(|d| serde_json::to_value(d).unwrap()),
             other => panic!("unexpected {other}"),
         }

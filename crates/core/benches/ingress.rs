@@ -18,6 +18,7 @@ fn bench(c: &mut Criterion) {
         acl: AclConfig {
             bot_user_id: Some("1000".into()),
             include_retweets: false,
+            bot_username: None,
         },
         ..Default::default()
     };

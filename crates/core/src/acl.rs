@@ -3,6 +3,8 @@
 //! One raw `TWITTER_<KIND>` event per activity item (its detail untouched), plus a
 //! `MESSAGE_RECEIVED` for each created post the bot should look at: not its own
 //! (a bot that answers its own replies loops forever) and, unless configured, not a plain retweet.
+//! Each MESSAGE_RECEIVED says whether the post summoned the bot (`Summoned`): the reply policy
+//! answers only those, while analysis, alerts and the lake see every message.
 
 use serde_json::Value;
 use starling_contracts::{
@@ -18,6 +20,8 @@ pub struct AclConfig {
     pub bot_user_id: Option<String>,
     /// Whether plain retweets produce a MESSAGE_RECEIVED (default: no).
     pub include_retweets: bool,
+    /// The bot's handle, to recognise mentions X gave no user id for (optional).
+    pub bot_username: Option<String>,
 }
 
 /// Maps a parsed delivery onto the bus's events, in delivery order.
@@ -33,7 +37,8 @@ pub fn events_for_delivery(delivery: &Delivery, config: &AclConfig) -> Vec<Outgo
             && item.kind == ActivityKind::Tweeted
             && wants_message(post, bot, config.include_retweets)
         {
-            events.push(message_received(post));
+            let summoned = bot.is_some_and(|b| post.summons(b, config.bot_username.as_deref()));
+            events.push(message_received(post, summoned));
         }
     }
     events
@@ -64,8 +69,8 @@ fn raw_event(item: &ActivityItem) -> OutgoingEvent {
     }
 }
 
-/// The MESSAGE_RECEIVED detail for a post.
-pub fn message_received_detail(post: &Post) -> MessageReceived {
+/// The MESSAGE_RECEIVED detail for a post; `summoned` says whether it summoned the bot.
+pub fn message_received_detail(post: &Post, summoned: bool) -> MessageReceived {
     MessageReceived {
         text: post.text.clone(),
         author: post
@@ -88,15 +93,18 @@ pub fn message_received_detail(post: &Post) -> MessageReceived {
             tweet_id: post.id.clone(),
             user_id: post.author_id.clone(),
             in_reply_to_tweet_id: post.in_reply_to_post_id.clone(),
+            conversation_id: post.conversation_id.clone(),
         },
+        summoned,
     }
 }
 
-fn message_received(post: &Post) -> OutgoingEvent {
+fn message_received(post: &Post, summoned: bool) -> OutgoingEvent {
     OutgoingEvent {
         source: source::TWITTER.into(),
         detail_type: detail_type::MESSAGE_RECEIVED.into(),
-        detail: serde_json::to_value(message_received_detail(post)).unwrap_or(Value::Null),
+        detail: serde_json::to_value(message_received_detail(post, summoned))
+            .unwrap_or(Value::Null),
         resources: vec![post.id.clone()],
         time: None,
     }
@@ -164,13 +172,57 @@ mod tests {
             json!({"Url": "https://pbs.twimg.com/media/a.jpg", "Type": "photo", "AltText": "a cat"})
         );
         assert_eq!(d["Twitter"], json!({"TweetId": "100", "UserId": "7"}));
+        assert_eq!(
+            d["Summoned"], false,
+            "the post does not mention the bot (42)"
+        );
+    }
+
+    #[test]
+    fn a_post_mentioning_the_bot_in_its_body_is_summoned() {
+        let mention = Post {
+            mentioned_user_ids: vec!["42".into()],
+            ..post("100", "7")
+        };
+        let events = events_for_delivery(
+            &delivery(vec![tweeted(mention.clone())]),
+            &AclConfig::default(),
+        );
+        assert_eq!(
+            events[1].detail["Summoned"], true,
+            "the bot is for_user_id 42"
+        );
+        // With no bot id at all nothing is summoned: the bot never replies blind.
+        let mut unknown = delivery(vec![tweeted(mention)]);
+        unknown.for_user_id = None;
+        let events = events_for_delivery(&unknown, &AclConfig::default());
+        assert_eq!(events[1].detail["Summoned"], false);
+    }
+
+    #[test]
+    fn quoting_the_bot_or_naming_its_handle_summons_it() {
+        let quote = Post {
+            quoted_author_id: Some("42".into()),
+            ..post("100", "7")
+        };
+        let named = Post {
+            mentioned_usernames: vec!["starling_bot".into()],
+            ..post("101", "7")
+        };
+        let config = AclConfig {
+            bot_username: Some("Starling_Bot".into()),
+            ..Default::default()
+        };
+        let events = events_for_delivery(&delivery(vec![tweeted(quote), tweeted(named)]), &config);
+        assert_eq!(events[1].detail["Summoned"], true);
+        assert_eq!(events[3].detail["Summoned"], true);
     }
 
     #[test]
     fn own_tweets_produce_no_message_received() {
         let config = AclConfig {
             bot_user_id: Some("7".into()),
-            include_retweets: false,
+            ..Default::default()
         };
         let events = events_for_delivery(&delivery(vec![tweeted(post("100", "7"))]), &config);
         assert_eq!(

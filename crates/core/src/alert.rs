@@ -147,6 +147,7 @@ mod tests {
                     tweet_id: "1461823445431828482".into(),
                     user_id: "7".into(),
                     in_reply_to_tweet_id: None,
+                    ..Default::default()
                 },
                 ..Default::default()
             },

@@ -26,7 +26,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use starling_contracts::{
-    ErrorKind, OutgoingEvent, SendTweet, TweetFailed, TweetSent, detail_type, source,
+    ErrorKind, OutgoingEvent, ReplySuppressed, SendTweet, SuppressReason, TweetFailed, TweetSent,
+    detail_type, source,
 };
 use starling_x::api::{XApi, XApiError};
 use starling_x::oauth::Credentials;
@@ -50,6 +51,9 @@ pub struct EgressConfig {
     pub max_rate_limit_wait: Duration,
     /// How long a claim protects a key before another delivery may take it over.
     pub lease: Duration,
+    /// Dry run: the poster given is not X (the outbox locally, [`DryRunPoster`] on AWS), and a
+    /// reply it took is published as REPLY_SUPPRESSED `dry-run` with its text, not TWEET_SENT.
+    pub dry_run: bool,
 }
 
 impl Default for EgressConfig {
@@ -57,6 +61,7 @@ impl Default for EgressConfig {
         Self {
             max_rate_limit_wait: Duration::from_secs(10),
             lease: Duration::from_secs(300),
+            dry_run: false,
         }
     }
 }
@@ -306,6 +311,22 @@ impl Egress {
 
     fn event(&self, send: &SendTweet, done: &Completion) -> Result<OutgoingEvent, EgressError> {
         let event = match done {
+            Completion::Sent { tweet_id } if self.config.dry_run => OutgoingEvent::new(
+                source::EGRESS,
+                detail_type::REPLY_SUPPRESSED,
+                ReplySuppressed {
+                    reason: SuppressReason::DryRun,
+                    tweet_id: send.reply_to_tweet_id.clone(),
+                    user_id: send.reply_to_user_id.clone(),
+                    author: send
+                        .reply_to_username
+                        .clone()
+                        .unwrap_or_else(|| send.reply_to_user_id.clone()),
+                    detail: format!("dry run: recorded as {tweet_id}, not posted on X"),
+                    text: Some(fit_reply(&send.text, send.reply_to_username.as_deref())),
+                },
+            )
+            .map(|e| e.with_resources([send.reply_to_tweet_id.clone()])),
             Completion::Sent { tweet_id } => OutgoingEvent::new(
                 source::EGRESS,
                 detail_type::TWEET_SENT,
@@ -437,6 +458,40 @@ impl<S: Secrets> XPoster for XApiPoster<S> {
             .post_reply(&creds, text, in_reply_to, media_ids)
             .await
             .map_err(from_api)
+    }
+}
+
+/// The poster of a dry run on AWS: logs each reply instead of posting it and answers a made-up
+/// id (`dry-run-<n>`), so egress runs every step but X is never called.
+#[derive(Debug, Default)]
+pub struct DryRunPoster {
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl DryRunPoster {
+    fn id(&self) -> String {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("dry-run-{n}")
+    }
+}
+
+#[async_trait]
+impl XPoster for DryRunPoster {
+    async fn upload_media(&self, bytes: Vec<u8>, mime: &str) -> Result<String, XError> {
+        let id = self.id();
+        tracing::info!(media_id = %id, bytes = bytes.len(), mime, "dry run: media not uploaded");
+        Ok(id)
+    }
+
+    async fn post_reply(
+        &self,
+        text: &str,
+        in_reply_to: &str,
+        media_ids: &[String],
+    ) -> Result<String, XError> {
+        let id = self.id();
+        tracing::info!(tweet_id = %id, in_reply_to, media = media_ids.len(), text, "dry run: reply not posted");
+        Ok(id)
     }
 }
 

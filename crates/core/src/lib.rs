@@ -9,6 +9,7 @@ pub mod handler;
 pub mod ingress;
 pub mod lake;
 pub mod memory;
+pub mod policy;
 pub mod ports;
 pub mod publish;
 pub mod responding;

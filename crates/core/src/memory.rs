@@ -13,7 +13,7 @@ use starling_contracts::OutgoingEvent;
 
 use crate::ports::{
     BlobError, BlobStore, Claim, Completion, EventPublisher, IdempotencyError, IdempotencyStore,
-    PublishError, PutOutcome,
+    PolicyRecord, PolicyStore, PolicyStoreError, PolicyWrite, PublishError, PutOutcome,
 };
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -180,6 +180,58 @@ impl EventPublisher for MemoryPublisher {
         }
         lock(&self.events).extend_from_slice(events);
         Ok(PutOutcome::default())
+    }
+}
+
+/// One stored policy record: value, version, expiry.
+type StoredRecord = (serde_json::Value, u64, Option<DateTime<Utc>>);
+
+/// A [`PolicyStore`] in memory: versioned records with expiry, compare-and-set under one lock.
+#[derive(Debug, Default)]
+pub struct MemoryPolicyStore {
+    records: Mutex<HashMap<String, StoredRecord>>,
+}
+
+impl MemoryPolicyStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl PolicyStore for MemoryPolicyStore {
+    async fn read(
+        &self,
+        keys: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<PolicyRecord>, PolicyStoreError> {
+        let records = lock(&self.records);
+        Ok(keys
+            .iter()
+            .map(|k| match records.get(k) {
+                Some((value, version, expires)) => PolicyRecord {
+                    value: expires.is_none_or(|e| e > now).then(|| value.clone()),
+                    version: *version,
+                },
+                None => PolicyRecord::default(),
+            })
+            .collect())
+    }
+
+    async fn write_all(&self, writes: &[PolicyWrite]) -> Result<bool, PolicyStoreError> {
+        let mut records = lock(&self.records);
+        let current = |k: &str| records.get(k).map_or(0, |r| r.1);
+        if writes.iter().any(|w| current(&w.key) != w.expected_version) {
+            return Ok(false);
+        }
+        for w in writes {
+            records.insert(
+                w.key.clone(),
+                (w.value.clone(), w.expected_version + 1, w.expires_at),
+            );
+        }
+        Ok(true)
     }
 }
 

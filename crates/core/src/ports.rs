@@ -393,6 +393,51 @@ pub trait IdempotencyStore: Send + Sync {
     async fn release(&self, key: &str) -> Result<(), IdempotencyError>;
 }
 
+/// One record of the reply policy's state (an author, a conversation, the budget, a post): its
+/// JSON value and its version, for compare-and-set. Version 0 is a key never written.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PolicyRecord {
+    /// The value; `None` when absent or past its expiry.
+    pub value: Option<serde_json::Value>,
+    /// The version a write must name to replace it (0: never written).
+    pub version: u64,
+}
+
+/// One write of an all-or-nothing batch: applies only while `key` is still at `expected_version`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyWrite {
+    /// The record's key.
+    pub key: String,
+    /// The version read before deciding (0: the key was never written).
+    pub expected_version: u64,
+    /// The new value.
+    pub value: serde_json::Value,
+    /// When the record may be forgotten (`None`: kept, e.g. an opt-out).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Why the policy store failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("reply policy store unavailable: {0}")]
+pub struct PolicyStoreError(pub String);
+
+/// Keeps the reply policy's state (opt-outs, cooldowns, counters): DynamoDB (conditional
+/// transactions, TTL) on AWS, SQLite locally. Versioned records make every decision one
+/// compare-and-set, so two deliveries deciding at once cannot both spend the last reply.
+#[async_trait]
+pub trait PolicyStore: Send + Sync {
+    /// The records at `keys`, in order; a record past its expiry at `now` reads as no value
+    /// (keeping its version, which the next write must name).
+    async fn read(
+        &self,
+        keys: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<PolicyRecord>, PolicyStoreError>;
+    /// Applies every write or none. `Ok(false)`: some key moved past its expected version
+    /// (another decision won); read again and decide again.
+    async fn write_all(&self, writes: &[PolicyWrite]) -> Result<bool, PolicyStoreError>;
+}
+
 /// Why the chat bot could not answer. `Throttled` and `Unavailable` are worth retrying.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ChatBotError {

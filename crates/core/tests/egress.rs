@@ -291,6 +291,7 @@ async fn rig_with(token_secret: &str) -> Rig {
         EgressConfig {
             max_rate_limit_wait: Duration::from_secs(3),
             lease: Duration::from_secs(300),
+            ..EgressConfig::default()
         },
     );
     Rig {
@@ -573,8 +574,44 @@ async fn an_absurd_lease_does_not_overflow_the_clock() {
         EgressConfig {
             max_rate_limit_wait: Duration::MAX,
             lease: Duration::MAX,
+            ..EgressConfig::default()
         },
     );
     let event = egress.handle(&send("k-lease")).await.unwrap();
     assert_eq!(event.detail_type, detail_type::TWEET_SENT);
+}
+
+#[tokio::test]
+async fn a_dry_run_posts_nothing_and_records_the_reply_as_suppressed_once() {
+    let egress = Egress::new(
+        Arc::new(starling_core::egress::DryRunPoster::default()),
+        Arc::new(MemoryBlobStore::default()),
+        Arc::new(MemoryIdempotency::default()),
+        Arc::new(SystemClock),
+        EgressConfig {
+            dry_run: true,
+            ..EgressConfig::default()
+        },
+    );
+    let first = egress.handle(&send("k-dry")).await.unwrap();
+    assert_eq!(first.detail_type, "REPLY_SUPPRESSED");
+    assert_eq!(first.source, "starling.egress");
+    assert_eq!(first.detail["Reason"], "dry-run");
+    assert!(
+        first.detail["Text"]
+            .as_str()
+            .unwrap()
+            .contains("Here is a joke for you.")
+    );
+    assert!(
+        first.detail["Detail"]
+            .as_str()
+            .unwrap()
+            .contains("dry-run-0"),
+        "{}",
+        first.detail
+    );
+    // A redelivered SEND_TWEET republishes the recorded outcome: still no post, same event.
+    let again = egress.handle(&send("k-dry")).await.unwrap();
+    assert_eq!(again.detail, first.detail);
 }

@@ -289,6 +289,7 @@ async fn a_retweet_and_the_bots_own_post_produce_no_message_received() {
         acl: starling_core::acl::AclConfig {
             bot_user_id: Some(author),
             include_retweets: false,
+            bot_username: None,
         },
         ..Default::default()
     };

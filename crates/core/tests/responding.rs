@@ -181,6 +181,7 @@ fn analysed(text: &str, images: &[&str]) -> MessageAnalysed {
                 tweet_id: "1461823445431828482".into(),
                 user_id: "7".into(),
                 in_reply_to_tweet_id: None,
+                ..Default::default()
             },
             ..Default::default()
         },

@@ -6,6 +6,7 @@
 //!   bus.sqlite, bus.lock   the event log (owned by starling-bus, which names its own files)
 //!   consumer-secret        a generated consumer secret (0600)
 //!   idempotency.sqlite     egress claims
+//!   policy.sqlite          the reply policy's opt-outs, cooldowns and counters
 //!   media/                 downloaded media and annotated copies (the media bucket)
 //!   outbox/                replies written instead of posted (no X credentials)
 //!   alerts.jsonl           alerts for ops
@@ -47,6 +48,11 @@ impl DataDir {
         self.root.join("idempotency.sqlite")
     }
 
+    /// The reply policy's state.
+    pub fn policy_db(&self) -> PathBuf {
+        self.root.join("policy.sqlite")
+    }
+
     /// The media store (download-media writes here, reply-image reads and writes here).
     pub fn media(&self) -> PathBuf {
         self.root.join("media")
@@ -83,6 +89,7 @@ mod tests {
         let places = [
             dir.consumer_secret(),
             dir.idempotency_db(),
+            dir.policy_db(),
             dir.media(),
             dir.outbox(),
             dir.alerts(),

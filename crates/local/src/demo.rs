@@ -132,6 +132,8 @@ pub async fn run(data_dir: &DataDir, idle_timeout: Duration) -> anyhow::Result<D
         alert_webhook: None,
         unknown_faces: UnknownFaces::Box,
         fetcher: Some(Arc::new(DemoFetcher)),
+        bot_user_id: Some(DEMO_BOT_USER_ID.into()),
+        ..LocalOptions::default()
     };
     let targets = local_targets(data_dir, bus.clone(), &creds, options)?;
     let started = bus.start(&targets).await?;
@@ -145,6 +147,7 @@ pub async fn run(data_dir: &DataDir, idle_timeout: Duration) -> anyhow::Result<D
             acl: AclConfig {
                 bot_user_id: Some(DEMO_BOT_USER_ID.into()),
                 include_retweets: false,
+                bot_username: None,
             },
             ..IngressConfig::default()
         },

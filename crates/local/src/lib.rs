@@ -1,5 +1,6 @@
 //! Starling on one machine: the local runtime (which handler each route's target runs, the
-//! analyse-message tasks), the local adapters (blob store, notifier, outbox, idempotency), the
+//! analyse-message tasks), the local adapters (blob store, notifier, outbox, idempotency, the
+//! reply policy's store), the
 //! webhook server, settings, the demo and the `starling` CLI.
 //!
 //! The engines it wires are crates of their own: `starling-bus` (the durable event log),
@@ -15,6 +16,7 @@ pub mod functions;
 pub mod idempotency;
 pub mod notifier;
 pub mod outbox;
+pub mod policy_store;
 pub mod runtime;
 pub mod send;
 pub mod server;

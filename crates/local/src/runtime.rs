@@ -10,6 +10,7 @@ use starling_bus::{TargetRegistry, target_fn};
 use starling_core::alert::{AlertConfig, AlertHandler};
 use starling_core::analysis::media::HttpFetcher;
 use starling_core::egress::{Egress, EgressConfig, XApiPoster};
+use starling_core::policy::{PolicyConfig, PolicyGate, ReplyPolicy};
 use starling_core::ports::{EventPublisher, SystemClock, XCredentials, XPoster};
 use starling_core::responding::annotate::UnknownFaces;
 use starling_core::responding::reply_image::{ReplyImage, ReplyImageConfig};
@@ -25,6 +26,7 @@ use crate::data_dir::DataDir;
 use crate::idempotency::SqliteIdempotency;
 use crate::notifier::FileNotifier;
 use crate::outbox::OutboxPoster;
+use crate::policy_store::SqlitePolicyStore;
 use crate::targets::{HandlerTarget, LakeTarget, StateMachineTarget};
 
 /// The analyse-message definition, the same file CDK deploys.
@@ -57,9 +59,14 @@ pub fn local_substitutions(data_dir: &DataDir) -> HashMap<String, String> {
 /// How long a local egress claim protects its key (see `local_egress`).
 pub const LOCAL_EGRESS_LEASE: Duration = Duration::from_secs(15);
 
-/// Egress on one machine: X API v2 when the bot's user credentials are set, else the outbox.
-pub fn local_egress(data_dir: &DataDir, creds: &XCredentials) -> anyhow::Result<Egress> {
-    let x: Arc<dyn XPoster> = if creds.can_post() {
+/// Egress on one machine: X API v2 when the bot's user credentials are set, else the outbox;
+/// always the outbox in a dry run (whose replies are published as REPLY_SUPPRESSED `dry-run`).
+pub fn local_egress(
+    data_dir: &DataDir,
+    creds: &XCredentials,
+    dry_run: bool,
+) -> anyhow::Result<Egress> {
+    let x: Arc<dyn XPoster> = if creds.can_post() && !dry_run {
         Arc::new(XApiPoster::new(
             XApi::new(XApiConfig::default()),
             StaticSecrets(creds.clone()),
@@ -79,6 +86,7 @@ pub fn local_egress(data_dir: &DataDir, creds: &XCredentials) -> anyhow::Result<
         // waiting out the Lambda-sized default.
         EgressConfig {
             lease: LOCAL_EGRESS_LEASE,
+            dry_run,
             ..EgressConfig::default()
         },
     ))
@@ -93,29 +101,50 @@ pub struct LocalOptions {
     pub unknown_faces: UnknownFaces,
     /// How download-media fetches; the network (reqwest) when `None`.
     pub fetcher: Option<Arc<dyn HttpFetcher>>,
+    /// The reply policy (`starling up --policy`, `--dry-run`).
+    pub policy: PolicyConfig,
+    /// The bot's X user id: its own posts are never answered.
+    pub bot_user_id: Option<String>,
 }
 
 /// Every route's target: the catch-all log, analyse-message with the offline providers, alerts
-/// (a file, and a webhook when given), reply-text with the local intent matcher, reply-image over
-/// the media directory, egress (X, or the outbox without credentials), and the lake.
+/// (a file, and a webhook when given), reply-text with the local intent matcher and reply-image
+/// over the media directory (both behind the reply policy), egress (X, or the outbox without
+/// credentials or in a dry run), and the lake.
 pub fn local_targets(
     data_dir: &DataDir,
     bus: Arc<dyn EventPublisher>,
     creds: &XCredentials,
     options: LocalOptions,
 ) -> anyhow::Result<TargetRegistry> {
-    let egress = HandlerTarget::new(local_egress(data_dir, creds)?, bus.clone());
+    let egress = HandlerTarget::new(
+        local_egress(data_dir, creds, options.policy.dry_run)?,
+        bus.clone(),
+    );
+    std::fs::create_dir_all(data_dir.root())?;
+    let policy = Arc::new(ReplyPolicy::new(
+        options.policy.clone(),
+        options.bot_user_id.clone(),
+        Arc::new(SqlitePolicyStore::open(&data_dir.policy_db())?),
+        Arc::new(SystemClock),
+    ));
     let reply_text = HandlerTarget::new(
-        ReplyText::new(Arc::new(LocalIntentMatcher::shipped()?)),
+        PolicyGate::new(
+            ReplyText::new(Arc::new(LocalIntentMatcher::shipped()?)),
+            policy.clone(),
+        ),
         bus.clone(),
     );
     let reply_image = HandlerTarget::new(
-        ReplyImage::new(
-            Arc::new(DiskBlobStore::new(data_dir.media())),
-            ReplyImageConfig {
-                unknown_faces: options.unknown_faces,
-                ..ReplyImageConfig::default()
-            },
+        PolicyGate::new(
+            ReplyImage::new(
+                Arc::new(DiskBlobStore::new(data_dir.media())),
+                ReplyImageConfig {
+                    unknown_faces: options.unknown_faces,
+                    ..ReplyImageConfig::default()
+                },
+            ),
+            policy,
         ),
         bus.clone(),
     );

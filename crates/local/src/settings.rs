@@ -16,6 +16,8 @@ pub const ACCESS_TOKEN: &str = "STARLING_X_ACCESS_TOKEN";
 pub const ACCESS_TOKEN_SECRET: &str = "STARLING_X_ACCESS_TOKEN_SECRET";
 /// Environment variable: the bot's X user id.
 pub const BOT_USER_ID: &str = "STARLING_BOT_USER_ID";
+/// Environment variable: the bot's handle (optional).
+pub const BOT_USERNAME: &str = "STARLING_BOT_USERNAME";
 
 /// The X app's and the bot's settings. Prefer the environment for the secrets: flags show in `ps`.
 /// Values are never printed (`hide_env_values`), and an empty value counts as unset.
@@ -36,6 +38,9 @@ pub struct XSettings {
     /// The bot's X user id (its own posts are never answered).
     #[arg(long, env = BOT_USER_ID, value_name = "ID")]
     pub bot_user_id: Option<String>,
+    /// The bot's handle, to recognise @mentions X delivered without a user id (optional).
+    #[arg(long, env = BOT_USERNAME, value_name = "HANDLE")]
+    pub bot_username: Option<String>,
 }
 
 fn given(v: &Option<String>) -> Option<String> {
@@ -46,6 +51,11 @@ impl XSettings {
     /// The bot's user id, when set.
     pub fn bot_user_id(&self) -> Option<String> {
         given(&self.bot_user_id)
+    }
+
+    /// The bot's handle, when set.
+    pub fn bot_username(&self) -> Option<String> {
+        given(&self.bot_username)
     }
 
     /// The X credentials: the consumer secret as given or from the data directory (generated on

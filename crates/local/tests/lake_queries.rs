@@ -238,6 +238,15 @@ impl ImageAnalyzer for KnownPhotos {
     }
 }
 
+/// A stable user id per author (each author is a different account, as the policy's cooldown
+/// and caps see them).
+fn user_id(author: &str) -> String {
+    let id = author
+        .bytes()
+        .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    (id % 1_000_000_000).to_string()
+}
+
 fn delivery(m: &Message) -> Vec<u8> {
     let media: Vec<Value> = m
         .images
@@ -250,7 +259,7 @@ fn delivery(m: &Message) -> Vec<u8> {
         "id_str": m.id,
         "text": m.text,
         "lang": m.lang,
-        "user": {"id_str": format!("7{}", m.author.len()), "screen_name": m.author},
+        "user": {"id_str": user_id(m.author), "screen_name": m.author},
         "entities": {"hashtags": [], "urls": [], "user_mentions": [{"screen_name": "starling_bot", "id_str": BOT, "indices": [0, 13]}]}
     });
     if !media.is_empty() {
@@ -333,6 +342,26 @@ async fn fill_lake(dir: &Path) -> Vec<Envelope> {
             .await;
         assert_eq!(response.status, 200, "{}", response.body);
     }
+    // A reply the policy held back, as the reply gate publishes it (an author who said stop).
+    let stopped = starling_contracts::MessageReceived {
+        author: "gus".into(),
+        twitter: starling_contracts::TwitterRef {
+            tweet_id: "1900000000000000099".into(),
+            user_id: user_id("gus"),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let suppressed = starling_core::policy::suppressed(
+        &stopped,
+        starling_contracts::SuppressReason::OptedOut,
+        "the author said stop".into(),
+        None,
+    )
+    .unwrap();
+    starling_core::ports::EventPublisher::put(bus.as_ref(), &[suppressed])
+        .await
+        .unwrap();
     // The failing message's download is retried by the state machine (seconds of backoff).
     bus.wait_idle(Duration::from_secs(240)).await.unwrap();
     assert!(bus.dead_letters(None).await.unwrap().is_empty());
@@ -730,6 +759,43 @@ async fn every_athena_query_answers_from_a_lake_filled_by_the_handlers() {
     );
     assert_eq!(of_type(&log, "MESSAGE_ANALYSIS_FAILED").len(), 1);
 
+    // replies-and-suppressions-by-day: every answered message once as `replied`, the held-back
+    // one under its reason, on the day the lake partitions them by.
+    let outcomes = rows(dir.path(), "replies-and-suppressions-by-day.sql");
+    let mut expected: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for e in &log {
+        let (outcome, id) = match e.detail_type.as_str() {
+            "TWEET_SENT" => ("replied".to_string(), &e.detail["ReplyToTweetId"]),
+            "REPLY_SUPPRESSED" => (
+                e.detail["Reason"].as_str().unwrap().to_string(),
+                &e.detail["TweetId"],
+            ),
+            _ => continue,
+        };
+        expected
+            .entry((e.time.format("%Y-%m-%d").to_string(), outcome))
+            .or_default()
+            .insert(id.as_str().unwrap().to_string());
+    }
+    let got: BTreeMap<(String, String), i64> = outcomes
+        .iter()
+        .map(|r| {
+            (
+                (
+                    r["day"].as_str().unwrap().to_string(),
+                    r["outcome"].as_str().unwrap().to_string(),
+                ),
+                r["messages"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let want: BTreeMap<(String, String), i64> = expected
+        .into_iter()
+        .map(|(k, ids)| (k, ids.len() as i64))
+        .collect();
+    assert_eq!(got, want);
+    assert!(want.keys().any(|(_, o)| o == "opted-out") && want.keys().any(|(_, o)| o == "replied"));
+
     // Every file in athena/ was checked above.
     let checked = [
         "all-celebrities.sql",
@@ -742,6 +808,7 @@ async fn every_athena_query_answers_from_a_lake_filled_by_the_handlers() {
         "images-with-text.sql",
         "reply-latency.sql",
         "failed-analyses-by-stage.sql",
+        "replies-and-suppressions-by-day.sql",
     ];
     let on_disk: BTreeSet<String> =
         std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../athena"))

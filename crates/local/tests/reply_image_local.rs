@@ -250,7 +250,7 @@ fn message_analysed(key: &str, faces: &[BoundingBox]) -> OutgoingEvent {
         json!({
             "Text": "@starling who are they?", "Author": "ada",
             "ImageUrls": ["https://pbs.twimg.com/media/two.jpg"],
-            "Twitter": {"TweetId": TWEET, "UserId": "7"},
+            "Twitter": {"TweetId": TWEET, "UserId": "7"}, "Summoned": true,
             "Analysis": {"Provider": "starling-offline/vader", "Images": [
                 {"Key": key, "Url": "https://pbs.twimg.com/media/two.jpg", "Analysis": {
                     "Provider": "starling-offline/seetaface",

@@ -13,8 +13,17 @@ const BIN: &str = env!("CARGO_BIN_EXE_starling");
 const SECRET: &str = "crash-test-consumer-secret";
 
 fn up(dir: &std::path::Path, port: u16) -> Child {
+    // This test is about durability, not the reply policy: every delivery gets its reply.
+    let policy = dir.join("policy.json");
+    std::fs::write(
+        &policy,
+        r#"{"cooldownSeconds": 0, "authorDailyCap": 100000, "conversationCap": 100000, "budget": 100000}"#,
+    )
+    .unwrap();
     let child = Command::new(BIN)
-        .args(["up", "--port", &port.to_string(), "--data-dir"])
+        .args(["up", "--port", &port.to_string(), "--policy"])
+        .arg(&policy)
+        .arg("--data-dir")
         .arg(dir)
         .env("STARLING_CONSUMER_SECRET", SECRET)
         .env("RUST_LOG", "error")
@@ -34,7 +43,8 @@ fn delivery(n: u64) -> Vec<u8> {
     json!({"for_user_id": "1000", "tweet_create_events": [{
         "created_at": "Mon Nov 23 09:59:58 +0000 2026", "id_str": format!("{}", 9_000_000 + n),
         "text": format!("@starling_bot tell me a joke number {n}"), "lang": "en",
-        "user": {"id_str": "7", "screen_name": "ada"}}]})
+        "entities": {"user_mentions": [{"id_str": "1000", "screen_name": "starling_bot", "indices": [0, 13]}]},
+        "user": {"id_str": format!("{}", 70_000 + n), "screen_name": format!("ada{n}")}}]})
     .to_string()
     .into_bytes()
 }

@@ -1,6 +1,7 @@
 //! AWS SDK set-up every adapter and Lambda test repeats: an `SdkConfig` pointed at a local endpoint
 //! (moto or a fake service), unique names, an SQS queue and its ARN, a bus whose rule routes to a
-//! queue (how a test observes what a Lambda put on EventBridge), reading a queue, an S3 bucket.
+//! queue (how a test observes what a Lambda put on EventBridge), reading a queue, an S3 bucket, a
+//! DynamoDB table.
 //!
 //! Set-up failures panic with what failed: these run only in tests, where that is the report.
 #![allow(clippy::expect_used)]
@@ -167,5 +168,36 @@ pub async fn s3_bucket(config: &SdkConfig, prefix: &str) -> String {
     .send()
     .await
     .expect("CreateBucket");
+    name
+}
+
+/// A new on-demand DynamoDB table named `prefix-<unique>` whose partition key is the string
+/// attribute `key` (as the CDK app creates the idempotency and reply-policy tables).
+pub async fn dynamodb_table(config: &SdkConfig, prefix: &str, key: &str) -> String {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let name = unique(prefix);
+    aws_sdk_dynamodb::Client::new(config)
+        .create_table()
+        .table_name(&name)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(key)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute definition"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name(key)
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("key schema"),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("CreateTable");
     name
 }

@@ -395,7 +395,17 @@ fn an_xaa_mention_is_tweeted_with_a_v2_post() {
             media: vec![],
             is_retweet: false,
             in_reply_to_post_id: None,
+            mentioned_user_ids: vec!["1111111111111111111".into()],
+            mentioned_usernames: vec!["exampleuser".into()],
+            quoted_author_id: None,
+            conversation_id: Some("2080765813578191303".into()),
         })
+    );
+    // X's own sample mention summons the account it was delivered for.
+    assert!(
+        item.post
+            .as_ref()
+            .is_some_and(|p| p.summons("1111111111111111111", None))
     );
 }
 

@@ -5,24 +5,15 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use aws_sdk_s3::config::{Credentials, Region, SharedCredentialsProvider};
 use serde_json::{Value, json};
+use starling_testkit::aws::{
+    BusToQueue, bus_to_queue, dynamodb_table, receive_json, sdk_config, unique,
+};
 use starling_testkit::lambda_runtime_api::{Outcome, RuntimeApi};
 
 const PHOTO: &[u8] =
     include_bytes!("../../../crates/offline/tests/fixtures/images/two_faces_composite.jpg");
 const TWEET: &str = "1850000000000000042";
-
-fn sdk(moto: &str) -> aws_config::SdkConfig {
-    aws_config::SdkConfig::builder()
-        .endpoint_url(moto)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "testing", "testing", None, None, "moto",
-        )))
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .build()
-}
 
 fn s3(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(
@@ -30,81 +21,6 @@ fn s3(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
             .force_path_style(true)
             .build(),
     )
-}
-
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
-}
-
-/// A bus whose SEND_TWEETs reach a new queue; returns (bus, queue url).
-async fn bus_to_queue(config: &aws_config::SdkConfig) -> (String, String) {
-    let eb = aws_sdk_eventbridge::Client::new(config);
-    let sqs = aws_sdk_sqs::Client::new(config);
-    let bus = unique("Plumbing");
-    eb.create_event_bus().name(&bus).send().await.unwrap();
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(unique("q"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
-    eb.put_rule()
-        .name("egress")
-        .event_bus_name(&bus)
-        .event_pattern(
-            json!({"source": ["starling.responding"], "detail-type": ["SEND_TWEET"]}).to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
-    eb.put_targets()
-        .rule("egress")
-        .event_bus_name(&bus)
-        .targets(
-            aws_sdk_eventbridge::types::Target::builder()
-                .id("q")
-                .arn(arn)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    (bus, queue_url)
-}
-
-async fn receive(config: &aws_config::SdkConfig, queue_url: &str) -> Vec<Value> {
-    let sqs = aws_sdk_sqs::Client::new(config);
-    for _ in 0..30 {
-        let out = sqs
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .unwrap();
-        if !out.messages().is_empty() {
-            return out
-                .messages()
-                .iter()
-                .map(|m| serde_json::from_str(m.body().unwrap()).unwrap())
-                .collect();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Vec::new()
 }
 
 fn spawn_lambda(api: &RuntimeApi, moto: &str, vars: &[(&str, &str)]) -> Child {
@@ -142,7 +58,7 @@ fn event(key: &str) -> Value {
         "resources": [TWEET],
         "detail": {
             "Text": "@starling who are they?", "Author": "ada", "ImageUrls": ["https://pbs.twimg.com/media/a.jpg"],
-            "Twitter": {"TweetId": TWEET, "UserId": "42"},
+            "Twitter": {"TweetId": TWEET, "UserId": "42"}, "Summoned": true,
             "Analysis": {"Provider": "amazon-comprehend", "Images": [
                 {"Key": key, "Url": "https://pbs.twimg.com/media/a.jpg", "Analysis": {
                     "Provider": "amazon-rekognition",
@@ -158,10 +74,23 @@ fn event(key: &str) -> Value {
     })
 }
 
-#[tokio::test]
-async fn a_photo_with_two_celebrities_is_annotated_in_s3_and_a_send_tweet_reaches_the_bus() {
+/// The bot's own user id (not the author's, 42).
+const BOT_USER_ID: &str = "1603419180975409153";
+
+/// A media bucket holding the photo at `key`, a bus routed to a queue, a reply-policy table, and
+/// the Lambda serving `api` over them.
+struct World {
+    config: aws_config::SdkConfig,
+    bucket: String,
+    key: String,
+    queue: String,
+    api: RuntimeApi,
+    child: Child,
+}
+
+async fn world() -> World {
     let moto = starling_testkit::moto::endpoint();
-    let config = sdk(&moto);
+    let config = sdk_config(&moto);
     let bucket = unique("media");
     s3(&config)
         .create_bucket()
@@ -178,14 +107,44 @@ async fn a_photo_with_two_celebrities_is_annotated_in_s3_and_a_send_tweet_reache
         .send()
         .await
         .unwrap();
-    let (bus, queue) = bus_to_queue(&config).await;
-
+    // Every Starling event the Lambda puts reaches the queue: SEND_TWEET or REPLY_SUPPRESSED.
+    let BusToQueue {
+        bus,
+        queue_url: queue,
+        ..
+    } = bus_to_queue(&config, &json!({"source": [{"prefix": "starling."}]})).await;
+    let policy_table = dynamodb_table(&config, "starling-reply-policy", "Key").await;
     let api = RuntimeApi::start().await.unwrap();
-    let mut child = spawn_lambda(
+    let child = spawn_lambda(
         &api,
         &moto,
-        &[("MEDIA_BUCKET", &bucket), ("EVENT_BUS_NAME", &bus)],
+        &[
+            ("MEDIA_BUCKET", &bucket),
+            ("EVENT_BUS_NAME", &bus),
+            ("POLICY_TABLE", &policy_table),
+            ("BOT_USER_ID", BOT_USER_ID),
+        ],
     );
+    World {
+        config,
+        bucket,
+        key,
+        queue,
+        api,
+        child,
+    }
+}
+
+#[tokio::test]
+async fn a_photo_with_two_celebrities_is_annotated_in_s3_and_a_send_tweet_reaches_the_bus() {
+    let World {
+        config,
+        bucket,
+        key,
+        queue,
+        api,
+        mut child,
+    } = world().await;
     let outcome = tokio::time::timeout(Duration::from_secs(60), api.invoke(event(&key)))
         .await
         .expect("the Lambda answered");
@@ -195,7 +154,7 @@ async fn a_photo_with_two_celebrities_is_annotated_in_s3_and_a_send_tweet_reache
         Outcome::Response(json!({"Replied": true, "ImageKeys": [annotated]}))
     );
 
-    let sent = receive(&config, &queue).await;
+    let sent = receive_json(&config, &queue, 2).await;
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0]["source"], "starling.responding");
     assert_eq!(sent[0]["detail-type"], "SEND_TWEET");
@@ -237,6 +196,33 @@ async fn a_photo_with_two_celebrities_is_annotated_in_s3_and_a_send_tweet_reache
 
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+#[tokio::test]
+async fn a_photo_that_does_not_summon_the_bot_is_not_drawn_on_and_is_recorded_as_suppressed() {
+    let mut w = world().await;
+    let mut not_summoned = event(&w.key);
+    not_summoned["detail"]["Summoned"] = json!(false);
+    let outcome = tokio::time::timeout(Duration::from_secs(60), w.api.invoke(not_summoned))
+        .await
+        .expect("the Lambda answered");
+    assert_eq!(outcome, Outcome::Response(json!({"Replied": false})));
+    let sent = receive_json(&w.config, &w.queue, 2).await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["detail-type"], "REPLY_SUPPRESSED");
+    assert_eq!(sent[0]["detail"]["Reason"], "not-summoned");
+    let annotated = s3(&w.config)
+        .head_object()
+        .bucket(&w.bucket)
+        .key(format!("annotated/{TWEET}/0.jpg"))
+        .send()
+        .await;
+    assert!(
+        annotated.is_err(),
+        "nothing was drawn for a post the bot may not answer"
+    );
+    w.child.kill().unwrap();
+    w.child.wait().unwrap();
 }
 
 #[tokio::test]

@@ -1,10 +1,10 @@
 //! The built reply-text binary, driven through a local Lambda Runtime API with EventBridge events:
 //! Lex runtime V2 on a local REST-JSON endpoint, the bus on moto routed to an SQS queue where the
-//! SEND_TWEET is observed.
+//! SEND_TWEET is observed, the reply policy's table on moto's DynamoDB.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use serde_json::{Value, json};
-use starling_testkit::aws::{BusToQueue, bus_to_queue, moto_config, receive_json};
+use starling_testkit::aws::{BusToQueue, bus_to_queue, dynamodb_table, moto_config, receive_json};
 use starling_testkit::aws_rest::{
     AwsRestJsonEndpoint, RestRequest, RestResponse, lex_recognize_text_answer,
 };
@@ -49,6 +49,7 @@ async fn world(without: &[&str]) -> World {
     let moto = starling_testkit::moto::endpoint();
     let config = moto_config();
     let bus = bus_to_queue(&config, &json!({"source": [{"prefix": "starling."}]})).await;
+    let policy_table = dynamodb_table(&config, "starling-reply-policy", "Key").await;
     let lex = AwsRestJsonEndpoint::start(fake_lex).await.unwrap();
     let api = RuntimeApi::start().await.unwrap();
     let mut cmd = lambda_command(env!("CARGO_BIN_EXE_reply-text"), "reply-text", &api);
@@ -58,7 +59,9 @@ async fn world(without: &[&str]) -> World {
         .env("BOT_ID", "ABCDE12345")
         .env("BOT_ALIAS_ID", "TSTALIASID")
         .env("BOT_LOCALE_ID", "en_US")
-        .env("EVENT_BUS_NAME", &bus.bus);
+        .env("EVENT_BUS_NAME", &bus.bus)
+        .env("POLICY_TABLE", &policy_table)
+        .env("BOT_USER_ID", "1603419180975409153");
     for k in without {
         cmd.env_remove(k);
     }
@@ -183,4 +186,24 @@ async fn a_missing_bot_alias_fails_at_init_with_the_variable_named() {
     let (status, stderr) = w.lambda.exit().await;
     assert!(!status.success());
     assert!(stderr.contains("BOT_ALIAS_ID"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_post_that_does_not_summon_the_bot_costs_no_lex_call_and_is_recorded_as_suppressed() {
+    let w = world(&[]).await;
+    let mut event = text_only("talking about @starling_bot", "ada", "3001");
+    event["detail"]["Summoned"] = json!(false);
+    let Outcome::Response(out) = invoke(&w.api, event).await else {
+        panic!("expected a response; logged:\n{}", w.lambda.stderr())
+    };
+    assert_eq!(out["Replied"], false);
+    assert!(
+        w.lex.requests().is_empty(),
+        "no Lex call for a post X would not let us answer"
+    );
+    let events = receive_json(&w.config, &w.bus.queue_url, 1).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["detail-type"], "REPLY_SUPPRESSED");
+    assert_eq!(events[0]["detail"]["Reason"], "not-summoned");
+    assert_eq!(events[0]["detail"]["TweetId"], "3001");
 }

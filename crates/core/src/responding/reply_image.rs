@@ -133,7 +133,11 @@ impl DetailHandler for ReplyImage {
 
     /// `{"Replied": true, "ImageKeys": [...]}`, or `{"Replied": false}`.
     fn summary(&self, published: &[OutgoingEvent]) -> serde_json::Value {
-        match published.first() {
+        // The reply policy may publish a REPLY_SUPPRESSED instead: only a SEND_TWEET is a reply.
+        match published
+            .iter()
+            .find(|e| e.detail_type == detail_type::SEND_TWEET)
+        {
             Some(reply) => {
                 serde_json::json!({ "Replied": true, "ImageKeys": reply.detail["ImageKeys"] })
             }

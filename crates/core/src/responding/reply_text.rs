@@ -162,12 +162,15 @@ impl DetailHandler for ReplyText {
 
     /// `{"Replied": bool, "IdempotencyKey": key or null}`.
     fn summary(&self, published: &[OutgoingEvent]) -> Value {
-        let key = published
-            .first()
+        // The reply policy may publish a REPLY_SUPPRESSED instead: only a SEND_TWEET is a reply.
+        let reply = published
+            .iter()
+            .find(|e| e.detail_type == detail_type::SEND_TWEET);
+        let key = reply
             .and_then(|e| e.detail.get("IdempotencyKey"))
             .cloned()
             .unwrap_or(Value::Null);
-        json!({ "Replied": !published.is_empty(), "IdempotencyKey": key })
+        json!({ "Replied": reply.is_some(), "IdempotencyKey": key })
     }
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use starling_core::acl::AclConfig;
 use starling_core::ingress::{DEFAULT_MAX_BODY_BYTES, Ingress, IngressConfig};
+use starling_core::policy::PolicyConfig;
 use starling_core::publish::RetryPolicy;
 use starling_core::secrets::StaticSecrets;
 
@@ -42,9 +43,30 @@ pub struct Args {
         value_name = "HOW"
     )]
     pub unknown_faces: UnknownFaces,
+    /// The reply policy: a JSON file (README, "Reply policy"); unset keys take the defaults.
+    #[arg(long = "policy", env = "STARLING_REPLY_POLICY", value_name = "FILE")]
+    pub policy_file: Option<std::path::PathBuf>,
+    /// Dry run: everything runs, nothing is posted on X; replies go to the outbox and are
+    /// recorded as REPLY_SUPPRESSED `dry-run`.
+    #[arg(long, env = "STARLING_DRY_RUN")]
+    pub dry_run: bool,
     /// The X app and the bot.
     #[command(flatten)]
     pub x: XSettings,
+}
+
+/// The reply policy from `--policy` (defaults without one), `--dry-run` on top.
+fn policy(args: &Args) -> anyhow::Result<PolicyConfig> {
+    let mut policy = match &args.policy_file {
+        Some(path) => {
+            let json = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the reply policy {}", path.display()))?;
+            PolicyConfig::from_json(&json, &path.display().to_string())?
+        }
+        None => PolicyConfig::default(),
+    };
+    policy.dry_run |= args.dry_run;
+    Ok(policy)
 }
 
 /// Serves until Ctrl-C or SIGTERM, then drains requests and stops the bus cleanly.
@@ -69,15 +91,37 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
             creds.api_secret
         ),
     }
+    let policy = policy(&args)?;
+    for warning in policy.warnings() {
+        println!("Reply policy: {warning}");
+    }
+    let bot_user_id = args.x.bot_user_id();
+    if creds.can_post() && bot_user_id.is_none() && !policy.dry_run {
+        anyhow::bail!(
+            "X user credentials are set, so replies would be posted on X, but the bot's user id is not: set {} (or --bot-user-id) so the bot never answers itself",
+            settings::BOT_USER_ID
+        );
+    }
     let bus = Arc::new(global.open_bus()?);
+    let dry_run = policy.dry_run;
     let options = LocalOptions {
-        alert_webhook: args.alert_webhook_url.filter(|u| !u.trim().is_empty()),
+        alert_webhook: args
+            .alert_webhook_url
+            .clone()
+            .filter(|u| !u.trim().is_empty()),
         unknown_faces: args.unknown_faces,
         fetcher: None,
+        policy,
+        bot_user_id: bot_user_id.clone(),
     };
     let targets = crate::runtime::local_targets(&data_dir, bus.clone(), &creds, options)?;
     let report = bus.start(&targets).await?;
-    if !creds.can_post() {
+    if dry_run {
+        println!(
+            "Dry run: nothing is posted on X; replies are written to {} and recorded as REPLY_SUPPRESSED",
+            data_dir.outbox().display()
+        );
+    } else if !creds.can_post() {
         println!(
             "No X user credentials ({}, {}, {}): replies are written to {}",
             settings::API_KEY,
@@ -94,8 +138,9 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
     }
     let config = IngressConfig {
         acl: AclConfig {
-            bot_user_id: args.x.bot_user_id(),
+            bot_user_id,
             include_retweets: args.include_retweets,
+            bot_username: args.x.bot_username(),
         },
         max_body_bytes: args.max_body_bytes,
         retry: RetryPolicy::default(),

@@ -11,6 +11,14 @@ use starling_core::ports::XCredentials;
 /// The bus in `dir` with every local target started, as `starling up` wires it (no X user
 /// credentials, so replies go to the outbox). Keep the registry alive while the bus delivers.
 pub async fn start_local_runtime(dir: &Path) -> (Arc<SqliteBus>, TargetRegistry) {
+    start_local_runtime_with(dir, Default::default()).await
+}
+
+/// [`start_local_runtime`] with the given options (a reply policy, a dry run, …).
+pub async fn start_local_runtime_with(
+    dir: &Path,
+    options: starling_local::runtime::LocalOptions,
+) -> (Arc<SqliteBus>, TargetRegistry) {
     let table = RoutingTable::embedded().unwrap();
     let bus = Arc::new(SqliteBus::open(dir, &table, BusConfig::default()).unwrap());
     let creds = XCredentials {
@@ -21,7 +29,7 @@ pub async fn start_local_runtime(dir: &Path) -> (Arc<SqliteBus>, TargetRegistry)
         &starling_local::DataDir::new(dir),
         bus.clone(),
         &creds,
-        Default::default(),
+        options,
     )
     .unwrap();
     bus.start(&targets).await.unwrap();

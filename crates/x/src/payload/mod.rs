@@ -174,6 +174,56 @@ pub struct Post {
     pub is_retweet: bool,
     /// The post this one replies to.
     pub in_reply_to_post_id: Option<String>,
+    /// Users @mentioned in the body, by id, in order: X's mention entities minus the leading
+    /// reply-to prefix (mentions before `display_text_range`), which X adds to every reply and
+    /// does not count as the author summoning anyone.
+    pub mentioned_user_ids: Vec<String>,
+    /// The same mentions by handle, lower-cased, without `@` (for entities X gave no id for).
+    pub mentioned_usernames: Vec<String>,
+    /// The author of the post this one quotes, when X included the quoted post.
+    pub quoted_author_id: Option<String>,
+    /// The conversation (thread root) id, when X gives one (v2 `conversation_id`).
+    pub conversation_id: Option<String>,
+}
+
+impl Post {
+    /// Whether the author summoned `bot` — @mentioned it in the body or quoted one of its posts —
+    /// the one case in which X accepts a programmatic reply (X API changelog, 2026-02-23).
+    /// `bot_username` matches mentions X gave no id for, case-insensitively.
+    pub fn summons(&self, bot_user_id: &str, bot_username: Option<&str>) -> bool {
+        let by_id = self.mentioned_user_ids.iter().any(|id| id == bot_user_id);
+        let by_name = bot_username.is_some_and(|name| {
+            let name = name.trim_start_matches('@').to_lowercase();
+            self.mentioned_usernames.contains(&name)
+        });
+        let quoted = self.quoted_author_id.as_deref() == Some(bot_user_id);
+        by_id || by_name || quoted
+    }
+}
+
+/// Mention entities outside the reply prefix: `(ids, lower-cased handles)`. `start_of` reads an
+/// entity's first code point; `display_start` is where `display_text_range` begins (0 if absent).
+pub(crate) fn body_mentions(
+    entities: Option<&Value>,
+    display_start: usize,
+    start_of: impl Fn(&Value) -> Option<usize>,
+    id_key: &str,
+    name_key: &str,
+) -> (Vec<String>, Vec<String>) {
+    let mut ids = Vec::new();
+    let mut names = Vec::new();
+    for mention in entities.and_then(Value::as_array).into_iter().flatten() {
+        if start_of(mention).is_some_and(|start| start < display_start) {
+            continue;
+        }
+        if let Some(id) = text::non_empty_string(mention, id_key) {
+            ids.push(id);
+        }
+        if let Some(name) = text::non_empty_string(mention, name_key) {
+            names.push(name.to_lowercase());
+        }
+    }
+    (ids, names)
 }
 
 /// One media attachment of a post.

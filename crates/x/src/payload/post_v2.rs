@@ -9,7 +9,7 @@
 use serde_json::Value;
 
 use super::text::{display_text, non_empty_string, normalise_rfc3339, range, str_field};
-use super::{Media, MediaKind, Post};
+use super::{Media, MediaKind, Post, body_mentions};
 
 /// Normalises a v2 post, resolving its author's username and its media against `includes`.
 /// `None` when the post lacks a string `id`, a string `text` (or `note_tweet.text`) or a string `author_id`.
@@ -17,6 +17,7 @@ pub fn post_from_v2(post: &Value, includes: Option<&Value>) -> Option<Post> {
     let id = non_empty_string(post, "id")?;
     let author_id = non_empty_string(post, "author_id")?;
     let text = post_text(post)?;
+    let mentions = body_mentions_v2(post);
     Some(Post {
         author_username: username(includes, &author_id),
         id,
@@ -28,7 +29,39 @@ pub fn post_from_v2(post: &Value, includes: Option<&Value>) -> Option<Post> {
         is_retweet: referenced(post, "retweeted").is_some(),
         in_reply_to_post_id: referenced(post, "replied_to")
             .or_else(|| non_empty_string(post, "in_reply_to_tweet_id")),
+        mentioned_user_ids: mentions.0,
+        mentioned_usernames: mentions.1,
+        quoted_author_id: referenced(post, "quoted")
+            .and_then(|quoted| included_post_author(includes, &quoted)),
+        conversation_id: non_empty_string(post, "conversation_id"),
     })
+}
+
+/// `entities.mentions` (`start`, `username`, `id`) outside the reply prefix.
+fn body_mentions_v2(post: &Value) -> (Vec<String>, Vec<String>) {
+    let display_start = range(post.get("display_text_range")).map_or(0, |(start, _)| start);
+    body_mentions(
+        post.get("entities").and_then(|e| e.get("mentions")),
+        display_start,
+        |m| {
+            m.get("start")
+                .and_then(Value::as_u64)
+                .and_then(|s| usize::try_from(s).ok())
+        },
+        "id",
+        "username",
+    )
+}
+
+/// The author of the post `id` in `includes.tweets` (the expansion `referenced_tweets.id`).
+fn included_post_author(includes: Option<&Value>, id: &str) -> Option<String> {
+    includes?
+        .get("tweets")?
+        .as_array()?
+        .iter()
+        .map(|t| t.get("data").filter(|d| d.is_object()).unwrap_or(t))
+        .find(|t| str_field(t, "id") == Some(id))
+        .and_then(|t| non_empty_string(t, "author_id"))
 }
 
 /// `note_tweet.text` (the whole of a long post) when present, else `text` with its
@@ -159,5 +192,40 @@ mod tests {
         .unwrap();
         assert_eq!(post.media.len(), 1);
         assert_eq!(post.media[0].url, "https://pbs.twimg.com/media/a.jpg");
+    }
+
+    #[test]
+    fn mentions_conversation_and_quoted_author_come_from_entities_and_includes() {
+        let post = json!({
+            "id": "100", "author_id": "7", "conversation_id": "90",
+            "text": "@starling_bot hi @other and @starling_bot",
+            "display_text_range": [14, 41],
+            "entities": {"mentions": [
+                {"start": 0, "end": 13, "username": "starling_bot", "id": "42"},
+                {"start": 17, "end": 23, "username": "other", "id": "8"},
+                {"start": 28, "end": 41, "username": "starling_bot", "id": "42"}
+            ]},
+            "referenced_tweets": [{"type": "quoted", "id": "55"}]
+        });
+        let includes = json!({"tweets": [{"id": "55", "author_id": "42", "text": "q"}]});
+        let p = post_from_v2(&post, Some(&includes)).unwrap();
+        assert_eq!(p.mentioned_user_ids, ["8", "42"]);
+        assert_eq!(p.mentioned_usernames, ["other", "starling_bot"]);
+        assert_eq!(p.conversation_id.as_deref(), Some("90"));
+        assert_eq!(p.quoted_author_id.as_deref(), Some("42"));
+        assert!(p.summons("42", None));
+    }
+
+    #[test]
+    fn a_reply_whose_only_bot_mention_is_the_prefix_does_not_summon() {
+        let post = json!({
+            "id": "100", "author_id": "7", "text": "@starling_bot thanks",
+            "display_text_range": [14, 20],
+            "entities": {"mentions": [{"start": 0, "end": 13, "username": "starling_bot", "id": "42"}]},
+            "referenced_tweets": [{"type": "replied_to", "id": "99"}]
+        });
+        let p = post_from_v2(&post, None).unwrap();
+        assert!(p.mentioned_user_ids.is_empty());
+        assert!(!p.summons("42", Some("starling_bot")));
     }
 }

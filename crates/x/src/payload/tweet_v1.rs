@@ -9,7 +9,7 @@
 use serde_json::Value;
 
 use super::text::{display_text, non_empty_string, range, str_field, v1_date_to_rfc3339};
-use super::{Media, MediaKind, Post};
+use super::{Media, MediaKind, Post, body_mentions};
 
 /// Normalises a v1.1 tweet object. `None` when it lacks what a post needs: a string `id_str`, text,
 /// and an author with a string `id_str`.
@@ -18,6 +18,7 @@ pub fn post_from_tweet_v1(tweet: &Value) -> Option<Post> {
     let user = tweet.get("user")?;
     let author_id = non_empty_string(user, "id_str")?;
     let text = tweet_text(tweet)?;
+    let mentions = body_mentions_v1(tweet);
     Some(Post {
         id,
         text,
@@ -28,7 +29,32 @@ pub fn post_from_tweet_v1(tweet: &Value) -> Option<Post> {
         media: tweet_media(tweet),
         is_retweet: tweet.get("retweeted_status").is_some_and(Value::is_object),
         in_reply_to_post_id: non_empty_string(tweet, "in_reply_to_status_id_str"),
+        mentioned_user_ids: mentions.0,
+        mentioned_usernames: mentions.1,
+        quoted_author_id: tweet
+            .get("quoted_status")
+            .and_then(|q| q.get("user"))
+            .and_then(|u| non_empty_string(u, "id_str")),
+        // v1.1 tweet objects carry no conversation id.
+        conversation_id: None,
     })
+}
+
+/// `entities.user_mentions` outside the reply prefix, from the longform copy when there is one
+/// (its indices and display range describe `full_text`).
+fn body_mentions_v1(tweet: &Value) -> (Vec<String>, Vec<String>) {
+    let holder = tweet
+        .get("extended_tweet")
+        .filter(|e| e.is_object())
+        .unwrap_or(tweet);
+    let display_start = range(holder.get("display_text_range")).map_or(0, |(start, _)| start);
+    body_mentions(
+        holder.get("entities").and_then(|e| e.get("user_mentions")),
+        display_start,
+        |m| range(m.get("indices")).map(|(start, _)| start),
+        "id_str",
+        "screen_name",
+    )
 }
 
 /// The full text: `extended_tweet.full_text` for a longform tweet (X sets `truncated: true` and
@@ -171,5 +197,75 @@ mod tests {
     fn a_bad_date_is_dropped_not_fatal() {
         let post = post_from_tweet_v1(&tweet(json!({"created_at": "soon"}))).unwrap();
         assert_eq!(post.created_at, None);
+    }
+
+    /// A reply to the bot: X puts `@starling_bot` before `display_text_range`, so it is the reply
+    /// prefix, not a summons; `@friend` in the body is a real mention.
+    fn reply_with_prefix(body_mentions_bot: bool) -> Value {
+        let text = if body_mentions_bot {
+            "@starling_bot thanks @friend and @Starling_Bot"
+        } else {
+            "@starling_bot thanks @friend"
+        };
+        let mut mentions = vec![
+            json!({"id_str": "42", "screen_name": "starling_bot", "indices": [0, 13]}),
+            json!({"id_str": "7", "screen_name": "friend", "indices": [21, 28]}),
+        ];
+        if body_mentions_bot {
+            mentions
+                .push(json!({"id_str": "42", "screen_name": "Starling_Bot", "indices": [33, 46]}));
+        }
+        tweet(json!({
+            "text": text,
+            "display_text_range": [14, text.chars().count()],
+            "in_reply_to_status_id_str": "1",
+            "entities": {"user_mentions": mentions}
+        }))
+    }
+
+    #[test]
+    fn a_mention_only_in_the_reply_prefix_does_not_summon() {
+        let post = post_from_tweet_v1(&reply_with_prefix(false)).unwrap();
+        assert_eq!(post.mentioned_user_ids, ["7"]);
+        assert_eq!(post.mentioned_usernames, ["friend"]);
+        assert!(!post.summons("42", Some("starling_bot")));
+    }
+
+    #[test]
+    fn a_mention_in_the_body_summons_by_id_or_by_handle() {
+        let post = post_from_tweet_v1(&reply_with_prefix(true)).unwrap();
+        assert_eq!(post.mentioned_user_ids, ["7", "42"]);
+        assert!(post.summons("42", None));
+        let mut by_name = post.clone();
+        by_name.mentioned_user_ids.clear();
+        assert!(by_name.summons("nope", Some("@STARLING_bot")));
+        assert!(!by_name.summons("nope", None));
+    }
+
+    #[test]
+    fn a_longform_tweet_reads_its_mentions_from_extended_tweet() {
+        let t = tweet(json!({
+            "truncated": true,
+            "text": "long…",
+            "entities": {"user_mentions": []},
+            "extended_tweet": {
+                "full_text": "hey @starling_bot look",
+                "display_text_range": [0, 22],
+                "entities": {"user_mentions": [{"id_str": "42", "screen_name": "starling_bot", "indices": [4, 17]}]}
+            }
+        }));
+        assert!(post_from_tweet_v1(&t).unwrap().summons("42", None));
+    }
+
+    #[test]
+    fn quoting_the_bots_post_summons_it() {
+        let t = tweet(json!({
+            "is_quote_status": true,
+            "quoted_status": {"id_str": "5", "text": "a joke", "user": {"id_str": "42"}}
+        }));
+        let post = post_from_tweet_v1(&t).unwrap();
+        assert_eq!(post.quoted_author_id.as_deref(), Some("42"));
+        assert!(post.summons("42", None));
+        assert!(!post.summons("43", None));
     }
 }
