@@ -25,6 +25,8 @@ export interface Wiring {
   readonly botLocaleId?: string;
   readonly idempotencyTableName?: string;
   readonly policyTableName?: string;
+  /** The ingress's redelivery table (key `IdempotencyKey`). */
+  readonly dedupTableName?: string;
   /** The reply policy document (JSON), from context `replyPolicy`. */
   readonly replyPolicy?: string;
   /** `true` or `false`, from context `dryRun`. */
@@ -55,7 +57,7 @@ const s = Duration.seconds;
 export const FUNCTIONS: readonly FunctionSpec[] = [
   {
     name: 'ingress', crate: 'ingress', binary: 'ingress', memoryMb: 256, timeout: s(10), reservedConcurrency: 20,
-    env: { SECRET_ARN: 'secretArn', EVENT_BUS_NAME: 'eventBusName', BOT_USER_ID: 'botUserId' },
+    env: { SECRET_ARN: 'secretArn', EVENT_BUS_NAME: 'eventBusName', BOT_USER_ID: 'botUserId', DEDUP_TABLE: 'dedupTableName' },
     fixedEnv: { MAX_BODY_BYTES: '1048576', SECRET_TTL_SECONDS: '300' },
   },
   {

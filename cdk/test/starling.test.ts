@@ -327,6 +327,22 @@ describe('the complete workspace', () => {
     });
   });
 
+  test('Ingress: redeliveries are claimed in their own table, which only the ingress Lambda writes', () => {
+    const t = complete.templates.Ingress;
+    t.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'starling-ingress-redeliveries',
+      KeySchema: [{ AttributeName: 'IdempotencyKey', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'ExpiresAt', Enabled: true },
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'starling-ingress',
+      Environment: { Variables: Match.objectLike({ DEDUP_TABLE: Match.anyValue() }) },
+    });
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['dynamodb:PutItem']) })]) },
+    });
+  });
+
   test('Responding: the reply policy table, read and written only by the two reply Lambdas, which know the bot', () => {
     const t = complete.templates.Responding;
     t.hasResourceProperties('AWS::DynamoDB::Table', {

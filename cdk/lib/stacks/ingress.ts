@@ -1,6 +1,7 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -26,6 +27,8 @@ export const WEBHOOK_PATH = '/twitter';
  * see cdk/README.md ("Why API Gateway").
  */
 export class IngressStack extends Stack {
+  /** Redeliveries: each activity item is claimed here before it is published (key `IdempotencyKey`, TTL `ExpiresAt`). */
+  readonly dedupTable: dynamodb.Table;
   readonly ingress?: StarlingFunction;
   readonly api?: apigwv2.HttpApi;
 
@@ -33,17 +36,32 @@ export class IngressStack extends Stack {
     super(scope, id, props);
     const { config, bus } = props;
     const secret = secretsmanager.Secret.fromSecretNameV2(this, 'TwitterSecret', config.twitterSecretName);
+    this.dedupTable = new dynamodb.Table(this, 'Redeliveries', {
+      tableName: 'starling-ingress-redeliveries',
+      partitionKey: { name: 'IdempotencyKey', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'ExpiresAt',
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
 
     this.ingress = maybeFunction(this, 'Ingress', {
       config,
       spec: functionSpec('ingress'),
-      wiring: { secretArn: secret.secretArn, eventBusName: bus.eventBusName, botUserId: config.twitterAccountId },
+      wiring: {
+        secretArn: secret.secretArn,
+        eventBusName: bus.eventBusName,
+        botUserId: config.twitterAccountId,
+        dedupTableName: this.dedupTable.tableName,
+      },
       observed: props.observed,
     });
     if (this.ingress === undefined) return;
     const fn = this.ingress.fn;
     secret.grantRead(fn);
     bus.grantPutEventsTo(fn);
+    this.dedupTable.grantReadWriteData(fn);
 
     const accessLog = new logs.LogGroup(this, 'AccessLog', {
       logGroupName: '/starling/webhook-access',

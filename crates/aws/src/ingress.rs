@@ -23,6 +23,9 @@ pub struct IngressSettings {
     pub secret_ttl: Duration,
     /// Everything else the handler needs.
     pub ingress: IngressConfig,
+    /// `DEDUP_TABLE` (optional, set by the CDK app): the DynamoDB table (key `IdempotencyKey`)
+    /// in which each activity item is claimed, so a redelivered webhook is published once.
+    pub dedup_table: Option<String>,
 }
 
 impl IngressSettings {
@@ -49,6 +52,10 @@ impl IngressSettings {
                 max_body_bytes: env.parsed("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?,
                 retry: RetryPolicy::default(),
             },
+            dedup_table: env
+                .get("DEDUP_TABLE")
+                .filter(|t| !t.trim().is_empty())
+                .map(str::to_string),
         })
     }
 
@@ -59,7 +66,11 @@ impl IngressSettings {
             SecretsManagerSecrets::new(sdk, &self.secret_arn),
             self.secret_ttl,
         );
-        Ingress::new(Arc::new(publisher), Arc::new(secrets), self.ingress)
+        let ingress = Ingress::new(Arc::new(publisher), Arc::new(secrets), self.ingress);
+        match self.dedup_table {
+            Some(table) => ingress.with_dedup(Arc::new(crate::DynamoIdempotency::new(sdk, table))),
+            None => ingress,
+        }
     }
 }
 

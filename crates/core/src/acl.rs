@@ -24,24 +24,64 @@ pub struct AclConfig {
     pub bot_username: Option<String>,
 }
 
-/// Maps a parsed delivery onto the bus's events, in delivery order.
-pub fn events_for_delivery(delivery: &Delivery, config: &AclConfig) -> Vec<OutgoingEvent> {
+/// One activity item's events and the key that identifies the item across redeliveries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MappedItem {
+    /// `post:<id>` for a created post (the same post by webhook, stream or poll is one post);
+    /// `item:<sha256>` of the kind and raw item otherwise (a redelivery repeats it byte for byte).
+    pub key: String,
+    /// Its raw `TWITTER_*` event, then its MESSAGE_RECEIVED when there is one.
+    pub events: Vec<OutgoingEvent>,
+}
+
+/// Maps a parsed delivery onto the bus's events, item by item, in delivery order.
+pub fn map_delivery(delivery: &Delivery, config: &AclConfig) -> Vec<MappedItem> {
     let bot = config
         .bot_user_id
         .as_deref()
         .or(delivery.for_user_id.as_deref());
-    let mut events = Vec::with_capacity(delivery.items.len() * 2);
-    for item in &delivery.items {
-        events.push(raw_event(item));
-        if let Some(post) = &item.post
-            && item.kind == ActivityKind::Tweeted
-            && wants_message(post, bot, config.include_retweets)
-        {
-            let summoned = bot.is_some_and(|b| post.summons(b, config.bot_username.as_deref()));
-            events.push(message_received(post, summoned));
+    delivery
+        .items
+        .iter()
+        .map(|item| {
+            let mut events = vec![raw_event(item)];
+            if let Some(post) = &item.post
+                && item.kind == ActivityKind::Tweeted
+                && wants_message(post, bot, config.include_retweets)
+            {
+                let summoned = bot.is_some_and(|b| post.summons(b, config.bot_username.as_deref()));
+                events.push(message_received(post, summoned));
+            }
+            MappedItem {
+                key: item_key(item),
+                events,
+            }
+        })
+        .collect()
+}
+
+/// Maps a parsed delivery onto the bus's events, in delivery order.
+pub fn events_for_delivery(delivery: &Delivery, config: &AclConfig) -> Vec<OutgoingEvent> {
+    map_delivery(delivery, config)
+        .into_iter()
+        .flat_map(|m| m.events)
+        .collect()
+}
+
+fn item_key(item: &ActivityItem) -> String {
+    use sha2::{Digest, Sha256};
+    match &item.post {
+        Some(post) if item.kind == ActivityKind::Tweeted => format!("post:{}", post.id),
+        _ => {
+            let mut hash = Sha256::new();
+            hash.update(format!("{:?}", item.kind).as_bytes());
+            hash.update(b"\n");
+            hash.update(item.raw.to_string().as_bytes());
+            let digest = hash.finalize();
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            format!("item:{hex}")
         }
     }
-    events
 }
 
 fn wants_message(post: &Post, bot: Option<&str>, include_retweets: bool) -> bool {

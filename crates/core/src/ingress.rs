@@ -2,17 +2,26 @@
 //!
 //! Adapters (the Lambda, `starling up`) translate their HTTP types into an [`IngressRequest`] and
 //! the [`IngressResponse`] back; everything that decides a status code is here.
+//!
+//! Redeliveries: with a claim store ([`Ingress::with_dedup`]) each activity item is claimed by
+//! its key (`post:<id>`, or a hash of the raw item) before its events are published, completed
+//! once the bus took them, released when it did not (then 503, and X redelivers). An item already
+//! done, or being published by a concurrent request, is answered 200 without publishing again: a
+//! redelivered webhook gives one MESSAGE_RECEIVED, one analysis, one alert, one reply and one lake
+//! row per post. Claims are leased, so a process that dies mid-delivery frees them.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use chrono::{TimeDelta, Utc};
 use http::{HeaderMap, Method};
 use serde_json::json;
 use starling_contracts::OutgoingEvent;
 use starling_x::payload::parse_delivery;
 use starling_x::webhook::{self, CrcError, SignatureError};
 
-use crate::acl::{AclConfig, events_for_delivery};
-use crate::ports::{EventPublisher, Secrets};
+use crate::acl::{AclConfig, MappedItem, map_delivery};
+use crate::ports::{Claim, Completion, EventPublisher, IdempotencyStore, Secrets};
 use crate::publish::{PublishReport, RetryPolicy, publish_all};
 
 /// The default largest body accepted: X's deliveries are a few KB; 1 MiB leaves room for big DMs.
@@ -111,6 +120,19 @@ pub fn accept_delivery(
     body: &[u8],
     config: &IngressConfig,
 ) -> Result<Vec<OutgoingEvent>, Rejection> {
+    Ok(accept_items(consumer_secret, signature, body, config)?
+        .into_iter()
+        .flat_map(|m| m.events)
+        .collect())
+}
+
+/// [`accept_delivery`], item by item with each item's redelivery key.
+pub fn accept_items(
+    consumer_secret: &[u8],
+    signature: Option<&[u8]>,
+    body: &[u8],
+    config: &IngressConfig,
+) -> Result<Vec<MappedItem>, Rejection> {
     if body.len() > config.max_body_bytes {
         return Err(Rejection::TooLarge {
             size: body.len(),
@@ -119,14 +141,18 @@ pub fn accept_delivery(
     }
     webhook::verify_signature(consumer_secret, signature, body)?;
     let delivery = parse_delivery(body)?;
-    Ok(events_for_delivery(&delivery, &config.acl))
+    Ok(map_delivery(&delivery, &config.acl))
 }
+
+/// How long an ingress claim protects an item while its events are published.
+pub const DEDUP_LEASE: Duration = Duration::from_secs(60);
 
 /// The ingress handler: the same code behind the Lambda and `starling up`.
 pub struct Ingress {
     publisher: Arc<dyn EventPublisher>,
     secrets: Arc<dyn Secrets>,
     config: IngressConfig,
+    dedup: Option<Arc<dyn IdempotencyStore>>,
 }
 
 impl Ingress {
@@ -140,7 +166,14 @@ impl Ingress {
             publisher,
             secrets,
             config,
+            dedup: None,
         }
+    }
+
+    /// Publishes each activity item at most once, remembered in `store` (keys `ingress:…`).
+    pub fn with_dedup(mut self, store: Arc<dyn IdempotencyStore>) -> Self {
+        self.dedup = Some(store);
+        self
     }
 
     /// The configuration in force.
@@ -189,18 +222,27 @@ impl Ingress {
             .headers
             .get(webhook::SIGNATURE_HEADER)
             .map(|v| v.as_bytes());
-        let events = match accept_delivery(
+        let items = match accept_items(
             creds.api_secret.as_bytes(),
             signature,
             req.body,
             &self.config,
         ) {
-            Ok(events) => events,
+            Ok(items) => items,
             Err(r) => {
                 tracing::warn!(status = r.status(), error = %r, "delivery refused");
                 return IngressResponse::error(r.status(), r);
             }
         };
+        let (claimed, duplicates) = match self.claim(items).await {
+            Ok(split) => split,
+            Err(e) => {
+                tracing::error!(error = %e, "redelivery store unavailable; X will redeliver");
+                return IngressResponse::error(503, "redelivery store unavailable; retry later");
+            }
+        };
+        let keys: Vec<String> = claimed.iter().map(|m| m.key.clone()).collect();
+        let events: Vec<OutgoingEvent> = claimed.into_iter().flat_map(|m| m.events).collect();
         let count = events.len();
         match publish_all(self.publisher.as_ref(), events, self.config.retry).await {
             Ok(PublishReport {
@@ -208,12 +250,75 @@ impl Ingress {
                 requests,
                 slimmed,
             }) => {
-                tracing::info!(published, requests, slimmed, "delivery accepted");
-                IngressResponse::json(200, json!({ "accepted": published }))
+                self.settle(&keys, true).await;
+                tracing::info!(
+                    published,
+                    requests,
+                    slimmed,
+                    duplicates,
+                    "delivery accepted"
+                );
+                IngressResponse::json(
+                    200,
+                    json!({ "accepted": published, "duplicates": duplicates }),
+                )
             }
             Err(e) => {
+                self.settle(&keys, false).await;
                 tracing::error!(error = %e, events = count, "delivery not fully published; X will redeliver");
                 IngressResponse::error(503, format!("{e}; retry later"))
+            }
+        }
+    }
+
+    /// The items this request publishes (claimed now) and how many were redeliveries.
+    async fn claim(
+        &self,
+        items: Vec<MappedItem>,
+    ) -> Result<(Vec<MappedItem>, usize), crate::ports::IdempotencyError> {
+        let Some(store) = &self.dedup else {
+            return Ok((items, 0));
+        };
+        let now = Utc::now();
+        let lease = now + TimeDelta::from_std(DEDUP_LEASE).unwrap_or(TimeDelta::MAX);
+        let mut claimed = Vec::with_capacity(items.len());
+        let mut duplicates = 0;
+        for item in items {
+            match store
+                .claim(&format!("ingress:{}", item.key), now, lease)
+                .await
+            {
+                Ok(Claim::Claimed) => claimed.push(item),
+                Ok(Claim::Done(_) | Claim::InProgress) => duplicates += 1,
+                Err(e) => {
+                    // Give back what this request claimed: X redelivers the whole delivery.
+                    let keys: Vec<String> = claimed.iter().map(|m| m.key.clone()).collect();
+                    self.settle(&keys, false).await;
+                    return Err(e);
+                }
+            }
+        }
+        Ok((claimed, duplicates))
+    }
+
+    /// Completes (published) or releases (not published) the claims of `keys`.
+    async fn settle(&self, keys: &[String], published: bool) {
+        let Some(store) = &self.dedup else { return };
+        for key in keys {
+            let key = format!("ingress:{key}");
+            let result = if published {
+                let done = Completion::Sent {
+                    tweet_id: key.clone(),
+                };
+                store.complete(&key, &done).await
+            } else {
+                store.release(&key).await
+            };
+            if let Err(e) = result {
+                // Published but not recorded: a redelivery within the lease is still skipped,
+                // after it the item may be published again. Not published and not released:
+                // the lease frees it.
+                tracing::warn!(%key, error = %e, "redelivery claim not settled");
             }
         }
     }

@@ -7,7 +7,7 @@ use http::{HeaderMap, HeaderValue, Method};
 use proptest::prelude::*;
 use starling_contracts::OutgoingEvent;
 use starling_core::ingress::{Ingress, IngressConfig, IngressRequest, IngressResponse};
-use starling_core::memory::MemoryPublisher;
+use starling_core::memory::{MemoryIdempotency, MemoryPublisher};
 use starling_core::ports::{EventPublisher, XCredentials};
 use starling_core::secrets::StaticSecrets;
 use starling_x::webhook::sign;
@@ -336,4 +336,71 @@ async fn an_extended_post_with_photos_maps_every_message_received_field() {
         msg.resources,
         vec![tweet["id_str"].as_str().unwrap().to_string()]
     );
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/../x/tests/fixtures/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+fn deduplicating(publisher: Arc<MemoryPublisher>) -> (Ingress, Arc<MemoryIdempotency>) {
+    let store = Arc::new(MemoryIdempotency::default());
+    let ingress = ingress_with(publisher, IngressConfig::default()).with_dedup(store.clone());
+    (ingress, store)
+}
+
+#[tokio::test]
+async fn a_redelivered_webhook_publishes_nothing_twice() {
+    let bus = Arc::new(MemoryPublisher::new());
+    let (ingress, _) = deduplicating(bus.clone());
+    let body = fixture("account_activity_all_kinds");
+    let first = signed(&ingress, &body).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let published = bus.events().len();
+    assert!(published > 2);
+    let again = signed(&ingress, &body).await;
+    assert_eq!(again.status, 200, "a redelivery is still a success for X");
+    assert_eq!(bus.events().len(), published, "nothing published twice");
+    let answer: serde_json::Value = serde_json::from_str(&again.body).unwrap();
+    assert_eq!(answer["accepted"], 0);
+    assert!(answer["duplicates"].as_u64().unwrap() > 0, "{answer}");
+}
+
+#[tokio::test]
+async fn the_same_post_by_another_kind_of_delivery_is_one_post() {
+    let bus = Arc::new(MemoryPublisher::new());
+    let (ingress, _) = deduplicating(bus.clone());
+    // One post, delivered twice under different envelopes (for_user_id differs): the post id
+    // is the key, not the bytes.
+    let post = serde_json::json!({"id_str": "77", "text": "@bot hi", "user": {"id_str": "5", "screen_name": "x"}});
+    for user in ["1", "2"] {
+        let body = serde_json::to_vec(
+            &serde_json::json!({"for_user_id": user, "tweet_create_events": [post.clone()]}),
+        )
+        .unwrap();
+        assert_eq!(signed(&ingress, &body).await.status, 200);
+    }
+    let received = bus
+        .events()
+        .iter()
+        .filter(|e| e.detail_type == "MESSAGE_RECEIVED")
+        .count();
+    assert_eq!(received, 1);
+}
+
+#[tokio::test]
+async fn a_delivery_the_bus_refused_is_published_when_x_redelivers_it() {
+    let bus = Arc::new(MemoryPublisher::new());
+    let (ingress, _) = deduplicating(bus.clone());
+    let body = fixture("account_activity_favorite");
+    bus.set_down(true);
+    assert_eq!(signed(&ingress, &body).await.status, 503);
+    bus.set_down(false);
+    // The failed attempt released its claims: the redelivery publishes.
+    let retry = signed(&ingress, &body).await;
+    assert_eq!(retry.status, 200, "{}", retry.body);
+    assert_eq!(bus.events().len(), 1);
 }

@@ -27,6 +27,7 @@ use starling_bus::{BusConfig, RoutingTable, SqliteBus};
 use starling_lake::{Format, LakeEngine, QueryResult, embedded_tables};
 
 use crate::data_dir::DataDir;
+use crate::idempotency::SqliteIdempotency;
 use crate::runtime::{LocalOptions, local_targets};
 use crate::send::send_delivery;
 
@@ -140,18 +141,23 @@ pub async fn run(data_dir: &DataDir, idle_timeout: Duration) -> anyhow::Result<D
     if !started.waiting.is_empty() {
         bail!("routes without a handler: {}", started.waiting.join(", "));
     }
-    let ingress = Arc::new(Ingress::new(
-        bus.clone(),
-        Arc::new(StaticSecrets(creds.clone())),
-        IngressConfig {
-            acl: AclConfig {
-                bot_user_id: Some(DEMO_BOT_USER_ID.into()),
-                include_retweets: false,
-                bot_username: None,
+    let ingress = Arc::new(
+        Ingress::new(
+            bus.clone(),
+            Arc::new(StaticSecrets(creds.clone())),
+            IngressConfig {
+                acl: AclConfig {
+                    bot_user_id: Some(DEMO_BOT_USER_ID.into()),
+                    include_retweets: false,
+                    bot_username: None,
+                },
+                ..IngressConfig::default()
             },
-            ..IngressConfig::default()
-        },
-    ));
+        )
+        .with_dedup(Arc::new(SqliteIdempotency::open(
+            &data_dir.idempotency_db(),
+        )?)),
+    );
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let url = format!("http://{}/twitter", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -172,3 +172,97 @@ fn every_delivery_answered_200_is_fully_processed_after_a_kill_9() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+/// The same signed delivery POSTed 8 times, 4 at once, as X redelivers when answers are slow:
+/// one post's worth of everything — one MESSAGE_RECEIVED, one analysis, one alert (the post is
+/// negative), one reply, and one lake row per event of the post.
+#[test]
+fn the_same_delivery_posted_eight_times_four_at_once_is_processed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = up(dir.path(), port);
+    let url = format!("http://127.0.0.1:{port}/twitter");
+    let body = json!({"for_user_id": "1000", "tweet_create_events": [{
+        "created_at": "Mon Nov 23 09:59:58 +0000 2026", "id_str": "9777000",
+        "text": "@starling_bot this is terrible, awful service, I hate it", "lang": "en",
+        "entities": {"user_mentions": [{"id_str": "1000", "screen_name": "starling_bot", "indices": [0, 13]}]},
+        "user": {"id_str": "31337", "screen_name": "grumpy"}}]})
+    .to_string()
+    .into_bytes();
+    let sig = starling_x::webhook::sign(SECRET.as_bytes(), &body);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let statuses: Vec<u16> = rt.block_on(async {
+        let client = reqwest::Client::new();
+        let mut all = Vec::new();
+        for _round in 0..2 {
+            let posts: Vec<_> = (0..4)
+                .map(|_| {
+                    let request = client
+                        .post(&url)
+                        .header(starling_x::webhook::SIGNATURE_HEADER, &sig)
+                        .body(body.clone());
+                    tokio::spawn(request.send())
+                })
+                .collect();
+            for p in posts {
+                all.push(p.await.unwrap().unwrap().status().as_u16());
+            }
+        }
+        all
+    });
+    assert_eq!(statuses, vec![200; 8], "every copy is a success for X");
+
+    // Wait for the one reply, then stop cleanly so the lake's parts are finalised.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !processed(dir.path()).2.contains("9777000") {
+        assert!(Instant::now() < deadline, "the reply was not sent");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_millis(500)); // let the other routes finish too
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    server.wait().unwrap();
+
+    let count = |detail_type: &str| {
+        rt.block_on(async {
+            let table = starling_bus::RoutingTable::embedded().unwrap();
+            let bus =
+                starling_bus::SqliteBus::open(dir.path(), &table, Default::default()).unwrap();
+            bus.events(Some(detail_type), 1000).await.unwrap().len()
+        })
+    };
+    for (detail_type, n) in [
+        ("TWITTER_TWEETED", 1),
+        ("MESSAGE_RECEIVED", 1),
+        ("MESSAGE_ANALYSED", 1),
+        ("SEND_TWEET", 1),
+        ("TWEET_SENT", 1),
+    ] {
+        assert_eq!(count(detail_type), n, "{detail_type}");
+    }
+    let alerts = std::fs::read_to_string(dir.path().join("alerts.jsonl")).unwrap();
+    assert_eq!(alerts.lines().count(), 1, "one alert: {alerts}");
+    // The lake: one line per event of the post, whatever the copies.
+    let mut lake_lines = 0;
+    let mut stack = vec![dir.path().join("lake")];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let text = std::fs::read_to_string(&path).unwrap();
+                lake_lines += text.lines().filter(|l| l.contains("9777000")).count();
+            }
+        }
+    }
+    assert_eq!(
+        lake_lines, 5,
+        "TWITTER_TWEETED, MESSAGE_RECEIVED, MESSAGE_ANALYSED, SEND_TWEET, TWEET_SENT"
+    );
+}

@@ -139,6 +139,32 @@ async fn crc_and_a_signed_delivery_through_the_runtime_api() {
 }
 
 #[tokio::test]
+async fn a_redelivered_webhook_is_published_once_with_claims_in_dynamodb() {
+    let w = world().await;
+    let table =
+        starling_testkit::aws::dynamodb_table(&moto_config(), "redeliveries", "IdempotencyKey")
+            .await;
+    let api = RuntimeApi::start().await.unwrap();
+    let _lambda = spawn_lambda(&api, &w, &[("DEDUP_TABLE", table.as_str())], &[]);
+    let delivery = fixture("delivery_mention.json");
+    let signature = starling_x::webhook::sign(CONSUMER_SECRET.as_bytes(), delivery.as_bytes());
+    let mut event: Value =
+        serde_json::from_str(&fixture("apigw_rest_post.json").replace("SIGNATURE", &signature))
+            .unwrap();
+    event["body"] = Value::String(delivery);
+    for attempt in 0..3 {
+        let answer = invoke(&api, event.clone()).await;
+        assert_eq!(answer["statusCode"], 200, "attempt {attempt}: {answer}");
+    }
+    let events = queued(&w, 3).await;
+    assert_eq!(
+        events.len(),
+        2,
+        "TWITTER_TWEETED and MESSAGE_RECEIVED once: {events:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_body_over_max_body_bytes_is_413() {
     let w = world().await;
     let api = RuntimeApi::start().await.unwrap();

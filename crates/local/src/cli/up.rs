@@ -145,11 +145,13 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
         max_body_bytes: args.max_body_bytes,
         retry: RetryPolicy::default(),
     };
-    let ingress = Arc::new(Ingress::new(
-        bus.clone(),
-        Arc::new(StaticSecrets(creds)),
-        config,
-    ));
+    // Redeliveries: each post (or activity item) is published once, remembered beside egress's
+    // claims in the same SQLite file.
+    let seen = crate::idempotency::SqliteIdempotency::open(&data_dir.idempotency_db())?;
+    let ingress = Arc::new(
+        Ingress::new(bus.clone(), Arc::new(StaticSecrets(creds)), config)
+            .with_dedup(Arc::new(seen)),
+    );
     let listener = tokio::net::TcpListener::bind((args.bind, args.port))
         .await
         .with_context(|| format!("listening on {}:{}", args.bind, args.port))?;
