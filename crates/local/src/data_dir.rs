@@ -33,6 +33,19 @@ impl DataDir {
         &self.root
     }
 
+    /// Creates the directory if needed and makes it private to its owner (0700 on Unix): it
+    /// holds DMs in the lake, alerts, the outbox and the event log, which no other user should
+    /// read, whatever mode the files inside get.
+    pub fn create(&self) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.root)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&self.root, std::fs::Permissions::from_mode(0o700))?;
+        }
+        Ok(())
+    }
+
     /// Where the bus keeps its event log (`bus.sqlite`) and lock file.
     pub fn bus(&self) -> &Path {
         &self.root
@@ -82,6 +95,25 @@ impl DataDir {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_directory_is_created_private_and_an_open_one_is_tightened() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let dir = DataDir::new(tmp.path().join("data"));
+        let mode = |p: &Path| {
+            std::fs::metadata(p)
+                .map(|m| m.permissions().mode() & 0o777)
+                .ok()
+        };
+        dir.create().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(mode(dir.root()), Some(0o700));
+        std::fs::set_permissions(dir.root(), std::fs::Permissions::from_mode(0o755))
+            .unwrap_or_else(|e| panic!("{e}"));
+        dir.create().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(mode(dir.root()), Some(0o700));
+    }
 
     #[test]
     fn every_place_is_under_the_root_and_no_two_coincide() {

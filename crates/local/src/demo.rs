@@ -117,7 +117,9 @@ pub async fn run(data_dir: &DataDir, idle_timeout: Duration) -> anyhow::Result<D
     if dir.exists() {
         std::fs::remove_dir_all(dir).with_context(|| format!("emptying {}", dir.display()))?;
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    DataDir::new(dir)
+        .create()
+        .with_context(|| format!("creating {}", dir.display()))?;
     let creds = XCredentials {
         api_key: String::new(),
         api_secret: format!("demo-{}", uuid::Uuid::new_v4().simple()),

@@ -65,14 +65,22 @@ impl Notifier for FileNotifier {
             .await
             .map_err(|e| NotifyError(format!("{}: {e}", self.path.display())))?;
         if let Some(url) = &self.webhook {
-            let text = format!("*{}*\n{}", alert.subject, alert.message);
+            let text = format!(
+                "*{}*\n{}",
+                slack_escape(&alert.subject),
+                slack_escape(&alert.message)
+            );
+            // The webhook URL is a credential (anyone holding it can post to the channel): it is
+            // never put in an error, which reaches logs and dead letters.
             let resp = self
                 .client
                 .post(url)
                 .json(&json!({ "text": text }))
                 .send()
                 .await
-                .map_err(|e| NotifyError(format!("alert webhook unreachable: {e}")))?;
+                .map_err(|e| {
+                    NotifyError(format!("alert webhook unreachable: {}", e.without_url()))
+                })?;
             if !resp.status().is_success() {
                 return Err(NotifyError(format!(
                     "alert webhook answered {}",
@@ -81,5 +89,46 @@ impl Notifier for FileNotifier {
             }
         }
         Ok(())
+    }
+}
+
+/// A post's text made inert for Slack's `text`: `&`, `<` and `>` escaped as Slack documents, so a
+/// post cannot ping `<!channel>` or disguise a link as `<https://evil|your bank>`.
+pub fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_and_disguised_links_in_a_post_are_inert() {
+        assert_eq!(
+            slack_escape("hey <!channel> see <https://evil.example|your bank> & more"),
+            "hey &lt;!channel&gt; see &lt;https://evil.example|your bank&gt; &amp; more"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_webhook_is_reported_without_its_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret_path = "/services/T000/B000/s3cr3t-token";
+        let notifier = FileNotifier::new(
+            dir.path().join("alerts.jsonl"),
+            Some(format!("http://127.0.0.1:9{secret_path}")),
+        );
+        let alert = Alert {
+            subject: "s".into(),
+            message: "m".into(),
+            attributes: vec![],
+        };
+        let err = notifier.notify(&alert).await.unwrap_err();
+        assert!(err.0.contains("alert webhook unreachable"), "{err}");
+        assert!(!err.0.contains("s3cr3t"), "{err}");
+        assert!(!err.0.contains("127.0.0.1:9"), "{err}");
     }
 }

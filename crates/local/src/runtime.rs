@@ -121,7 +121,7 @@ pub fn local_targets(
         local_egress(data_dir, creds, options.policy.dry_run)?,
         bus.clone(),
     );
-    std::fs::create_dir_all(data_dir.root())?;
+    data_dir.create()?;
     let policy = Arc::new(ReplyPolicy::new(
         options.policy.clone(),
         options.bot_user_id.clone(),

@@ -66,9 +66,11 @@ impl Global {
         })
     }
 
-    /// Opens the bus in the data directory (without delivering).
+    /// Opens the bus in the data directory (without delivering), creating the directory
+    /// private to its owner.
     pub fn open_bus(&self) -> anyhow::Result<SqliteBus> {
         let table = self.routing_table()?;
+        self.data_dir().create()?;
         Ok(SqliteBus::open(
             self.data_dir().bus(),
             &table,
