@@ -4,12 +4,10 @@
 
 use std::sync::Arc;
 
-use chrono::{TimeDelta, Utc};
-use serde_json::json;
 use starling_aws::DynamoPolicyStore;
 use starling_contracts::{Analysis, MessageAnalysed, MessageReceived, TwitterRef};
 use starling_core::policy::{PolicyConfig, ReplyPolicy, Verdict};
-use starling_core::ports::{PolicyRecord, PolicyStore, PolicyWrite, SystemClock};
+use starling_core::ports::SystemClock;
 use starling_testkit::aws::{dynamodb_table, moto_config};
 
 async fn store() -> DynamoPolicyStore {
@@ -18,67 +16,11 @@ async fn store() -> DynamoPolicyStore {
     DynamoPolicyStore::new(&config, table)
 }
 
-fn write(key: &str, expected_version: u64, value: serde_json::Value) -> PolicyWrite {
-    PolicyWrite {
-        key: key.into(),
-        expected_version,
-        value,
-        expires_at: None,
-    }
-}
-
 #[tokio::test]
-async fn a_batch_applies_whole_or_not_at_all_with_versions_checked() {
-    let store = store().await;
-    let now = Utc::now();
-    assert!(
-        store
-            .write_all(&[write("a", 0, json!(1)), write("b", 0, json!(2))])
-            .await
-            .unwrap()
-    );
-    // A second "create" of b loses; so does the whole batch, a included.
-    assert!(
-        !store
-            .write_all(&[write("a", 1, json!(10)), write("b", 0, json!(20))])
-            .await
-            .unwrap()
-    );
-    let keys = ["a".to_string(), "b".to_string(), "c".to_string()];
-    let read = store.read(&keys, now).await.unwrap();
-    assert_eq!(
-        read[0],
-        PolicyRecord {
-            value: Some(json!(1)),
-            version: 1
-        }
-    );
-    assert_eq!(read[1].value, Some(json!(2)));
-    assert_eq!(read[2], PolicyRecord::default());
-    assert!(
-        store
-            .write_all(&[write("a", 1, json!(10)), write("b", 1, json!(20))])
-            .await
-            .unwrap()
-    );
-    assert_eq!(store.read(&keys, now).await.unwrap()[1].version, 2);
-}
-
-#[tokio::test]
-async fn an_expired_record_reads_empty_before_dynamodbs_ttl_removes_it() {
-    let store = store().await;
-    let now = Utc::now();
-    let mut w = write("cooldown", 0, json!({"Replies": []}));
-    w.expires_at = Some(now + TimeDelta::seconds(60));
-    assert!(store.write_all(&[w]).await.unwrap());
-    let key = ["cooldown".to_string()];
-    assert!(store.read(&key, now).await.unwrap()[0].value.is_some());
-    let later = store
-        .read(&key, now + TimeDelta::seconds(61))
+async fn the_dynamodb_store_keeps_the_policy_store_contract() {
+    starling_core::memory::check_policy_store(&store().await)
         .await
         .unwrap();
-    assert_eq!(later[0].value, None);
-    assert_eq!(later[0].version, 1, "the version stays for the next write");
 }
 
 fn mention(id: &str, user: &str) -> MessageAnalysed {

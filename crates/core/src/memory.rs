@@ -235,6 +235,90 @@ impl PolicyStore for MemoryPolicyStore {
     }
 }
 
+/// What every [`PolicyStore`] must do, checked against a fresh, empty store: a batch applies
+/// whole or not at all, versions count up from 0, an expired record reads empty but keeps its
+/// version. The SQLite and DynamoDB adapters' tests and this module's run it.
+pub async fn check_policy_store(store: &dyn PolicyStore) -> Result<(), String> {
+    use serde_json::json;
+    let write = |key: &str, expected_version: u64, value: serde_json::Value| PolicyWrite {
+        key: key.into(),
+        expected_version,
+        value,
+        expires_at: None,
+    };
+    let e = |e: PolicyStoreError| e.to_string();
+    let now = Utc::now();
+    let keys = ["a".to_string(), "b".to_string(), "c".to_string()];
+    if !store
+        .write_all(&[write("a", 0, json!(1)), write("b", 0, json!(2))])
+        .await
+        .map_err(e)?
+    {
+        return Err("creating two new keys was refused".into());
+    }
+    // "b" is at version 1 now: a batch still expecting 0 for it changes nothing, "a" included.
+    if store
+        .write_all(&[write("a", 1, json!(10)), write("b", 0, json!(20))])
+        .await
+        .map_err(e)?
+    {
+        return Err("a batch with a stale version was applied".into());
+    }
+    let read = store.read(&keys, now).await.map_err(e)?;
+    let want = [
+        PolicyRecord {
+            value: Some(json!(1)),
+            version: 1,
+        },
+        PolicyRecord {
+            value: Some(json!(2)),
+            version: 1,
+        },
+        PolicyRecord::default(),
+    ];
+    if read != want {
+        return Err(format!("after the refused batch: {read:?}, want {want:?}"));
+    }
+    if !store
+        .write_all(&[write("a", 1, json!(10)), write("b", 1, json!(20))])
+        .await
+        .map_err(e)?
+    {
+        return Err("a batch with current versions was refused".into());
+    }
+    let versions: Vec<u64> = store
+        .read(&keys, now)
+        .await
+        .map_err(e)?
+        .iter()
+        .map(|r| r.version)
+        .collect();
+    if versions != [2, 2, 0] {
+        return Err(format!("versions after two batches: {versions:?}"));
+    }
+    let mut expiring = write("ttl", 0, json!({"n": 1}));
+    expiring.expires_at = Some(now + chrono::TimeDelta::seconds(60));
+    if !store.write_all(&[expiring]).await.map_err(e)? {
+        return Err("an expiring record was refused".into());
+    }
+    let ttl = ["ttl".to_string()];
+    let live = store.read(&ttl, now).await.map_err(e)?;
+    let later = store
+        .read(&ttl, now + chrono::TimeDelta::seconds(61))
+        .await
+        .map_err(e)?;
+    if live[0].value.is_none()
+        || later[0]
+            != (PolicyRecord {
+                value: None,
+                version: 1,
+            })
+    {
+        return Err(format!("expiry: before {live:?}, after {later:?}"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -292,5 +376,10 @@ mod tests {
         bus.set_down(true);
         assert!(bus.put(&[event]).await.is_err());
         assert_eq!(bus.events().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_memory_policy_store_keeps_the_policy_store_contract() {
+        check_policy_store(&MemoryPolicyStore::new()).await.unwrap();
     }
 }

@@ -145,7 +145,6 @@ impl PolicyStore for SqlitePolicyStore {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use chrono::TimeDelta;
     use serde_json::json;
 
     fn write(key: &str, expected_version: u64, value: serde_json::Value) -> PolicyWrite {
@@ -158,45 +157,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_batch_applies_whole_or_not_at_all_and_versions_count_up() {
+    async fn the_sqlite_store_keeps_the_policy_store_contract() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqlitePolicyStore::open(&dir.path().join("p.sqlite")).unwrap();
-        let now = Utc::now();
-        assert!(
-            store
-                .write_all(&[write("a", 0, json!(1)), write("b", 0, json!(2))])
-                .await
-                .unwrap()
-        );
-        // "b" is at version 1 now: a batch expecting 0 for it changes nothing, "a" included.
-        assert!(
-            !store
-                .write_all(&[write("a", 1, json!(10)), write("b", 0, json!(20))])
-                .await
-                .unwrap()
-        );
-        let keys = ["a".to_string(), "b".to_string(), "c".to_string()];
-        let read = store.read(&keys, now).await.unwrap();
-        assert_eq!(read[0].value, Some(json!(1)));
-        assert_eq!(read[1].version, 1);
-        assert_eq!(read[2], PolicyRecord::default());
-    }
-
-    #[tokio::test]
-    async fn an_expired_record_reads_empty_but_keeps_its_version() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqlitePolicyStore::open(&dir.path().join("p.sqlite")).unwrap();
-        let now = Utc::now();
-        let mut w = write("a", 0, json!({"n": 1}));
-        w.expires_at = Some(now + TimeDelta::seconds(10));
-        assert!(store.write_all(&[w]).await.unwrap());
-        let later = store
-            .read(&["a".to_string()], now + TimeDelta::seconds(11))
+        starling_core::memory::check_policy_store(&store)
             .await
             .unwrap();
-        assert_eq!(later[0].value, None);
-        assert_eq!(later[0].version, 1);
-        assert!(store.write_all(&[write("a", 1, json!(2))]).await.unwrap());
     }
 
     #[tokio::test]

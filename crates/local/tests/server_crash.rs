@@ -39,6 +39,15 @@ fn up(dir: &std::path::Path, port: u16) -> Child {
     child
 }
 
+/// A loopback port nobody listens on.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 fn delivery(n: u64) -> Vec<u8> {
     json!({"for_user_id": "1000", "tweet_create_events": [{
         "created_at": "Mon Nov 23 09:59:58 +0000 2026", "id_str": format!("{}", 9_000_000 + n),
@@ -91,11 +100,7 @@ fn processed(dir: &std::path::Path) -> (HashSet<String>, HashSet<String>, HashSe
 #[test]
 fn every_delivery_answered_200_is_fully_processed_after_a_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut server = up(dir.path(), port);
     let url = format!("http://127.0.0.1:{port}/twitter");
 
@@ -179,11 +184,7 @@ fn every_delivery_answered_200_is_fully_processed_after_a_kill_9() {
 #[test]
 fn the_same_delivery_posted_eight_times_four_at_once_is_processed_once() {
     let dir = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut server = up(dir.path(), port);
     let url = format!("http://127.0.0.1:{port}/twitter");
     let body = json!({"for_user_id": "1000", "tweet_create_events": [{
