@@ -59,16 +59,18 @@ pub fn local_substitutions(data_dir: &DataDir) -> HashMap<String, String> {
 /// How long a local egress claim protects its key (see `local_egress`).
 pub const LOCAL_EGRESS_LEASE: Duration = Duration::from_secs(15);
 
-/// Egress on one machine: X API v2 when the bot's user credentials are set, else the outbox;
-/// always the outbox in a dry run (whose replies are published as REPLY_SUPPRESSED `dry-run`).
+/// Egress on one machine: X API v2 (at `x_api`) when the bot's user credentials are set, else
+/// the outbox; always the outbox in a dry run (whose replies are published as REPLY_SUPPRESSED
+/// `dry-run`).
 pub fn local_egress(
     data_dir: &DataDir,
     creds: &XCredentials,
+    x_api: XApiConfig,
     dry_run: bool,
 ) -> anyhow::Result<Egress> {
     let x: Arc<dyn XPoster> = if creds.can_post() && !dry_run {
         Arc::new(XApiPoster::new(
-            XApi::new(XApiConfig::default()),
+            XApi::new(x_api),
             StaticSecrets(creds.clone()),
         ))
     } else {
@@ -105,6 +107,8 @@ pub struct LocalOptions {
     pub policy: PolicyConfig,
     /// The bot's X user id: its own posts are never answered.
     pub bot_user_id: Option<String>,
+    /// Where X's API is (`STARLING_X_API_BASE`; X itself by default), so a fake X can stand in.
+    pub x_api: XApiConfig,
 }
 
 /// Every route's target: the catch-all log, analyse-message with the offline providers, alerts
@@ -118,7 +122,12 @@ pub fn local_targets(
     options: LocalOptions,
 ) -> anyhow::Result<TargetRegistry> {
     let egress = HandlerTarget::new(
-        local_egress(data_dir, creds, options.policy.dry_run)?,
+        local_egress(
+            data_dir,
+            creds,
+            options.x_api.clone(),
+            options.policy.dry_run,
+        )?,
         bus.clone(),
     );
     data_dir.create()?;

@@ -50,6 +50,15 @@ pub struct Args {
     /// recorded as REPLY_SUPPRESSED `dry-run`.
     #[arg(long, env = "STARLING_DRY_RUN")]
     pub dry_run: bool,
+    /// Base URL of X's API for every call `starling up` makes (replies, media uploads): a fake X
+    /// can stand in for tests and demos.
+    #[arg(
+        long,
+        env = "STARLING_X_API_BASE",
+        default_value = "https://api.x.com",
+        value_name = "URL"
+    )]
+    pub x_api_base: String,
     /// The X app and the bot.
     #[command(flatten)]
     pub x: XSettings,
@@ -113,6 +122,11 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
         fetcher: None,
         policy,
         bot_user_id: bot_user_id.clone(),
+        x_api: starling_x::api::XApiConfig {
+            api_base: args.x_api_base.trim_end_matches('/').to_string(),
+            upload_base: args.x_api_base.trim_end_matches('/').to_string(),
+            ..Default::default()
+        },
     };
     let targets = crate::runtime::local_targets(&data_dir, bus.clone(), &creds, options)?;
     let report = bus.start(&targets).await?;
