@@ -1,3 +1,29 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as events from 'aws-cdk-lib/aws-events';
+
+/** The `source` each publisher puts events with (crates/contracts `source`). */
+export const EVENT_SOURCES = {
+  twitter: 'starling.twitter',
+  analysis: 'starling.analysis',
+  responding: 'starling.responding',
+  egress: 'starling.egress',
+} as const;
+
+/**
+ * Lets `grantee` put events on `bus` only with `source` (the `events:source` condition key): a
+ * compromised or buggy function cannot forge another service's events — ingress cannot put a
+ * SEND_TWEET, a reply Lambda cannot put a MESSAGE_RECEIVED.
+ */
+export function grantPutEventsAs(bus: events.IEventBus, grantee: iam.IGrantable, source: string): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['events:PutEvents'],
+      resources: [bus.eventBusArn],
+      conditions: { StringEquals: { 'events:source': source } },
+    }),
+  );
+}
+
 /**
  * The only actions allowed on `Resource: "*"` in an identity policy, each with why: the services
  * have no resource-level permissions for them. The tests fail on any other `*` resource, and every

@@ -322,9 +322,30 @@ describe('the complete workspace', () => {
       Environment: { Variables: Match.objectLike({ MEDIA_BUCKET: Match.anyValue(), EVENT_BUS_NAME: Match.anyValue(), UNKNOWN_FACES: 'ignore' }) },
       DeadLetterConfig: { TargetArn: Match.anyValue() },
     });
-    t.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['s3:GetObject', 's3:PutObject'] })]) },
-    });
+    // Reads any media key; writes only its annotated copies.
+    const s3 = resources(complete, 'AWS::IAM::Policy')
+      .filter((p) => p.stack === 'Responding')
+      .flatMap((p) => p.props.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+      .filter((st) => ([] as string[]).concat(st.Action).some((a) => a.startsWith('s3:')));
+    const puts = s3.filter((st) => ([] as string[]).concat(st.Action).includes('s3:PutObject'));
+    expect(puts).toHaveLength(1);
+    expect(JSON.stringify(puts[0].Resource)).toContain('/annotated/*');
+  });
+
+  test('every events:PutEvents is conditioned on the one events:source its principal publishes', () => {
+    const puts = resources(complete, 'AWS::IAM::Policy').flatMap((p) =>
+      (p.props.PolicyDocument.Statement as { Action: string | string[]; Condition?: any }[])
+        .filter((st) => ([] as string[]).concat(st.Action).includes('events:PutEvents'))
+        .map((st) => ({ stack: p.stack, source: st.Condition?.StringEquals?.['events:source'] })),
+    );
+    expect(puts.length).toBeGreaterThanOrEqual(5);
+    const expected: Record<string, string> = {
+      Ingress: 'starling.twitter',
+      Analysis: 'starling.analysis',
+      Responding: 'starling.responding',
+      Egress: 'starling.egress',
+    };
+    for (const p of puts) expect([p.stack, p.source]).toEqual([p.stack, expected[p.stack]]);
   });
 
   test('Ingress: redeliveries are claimed in their own table, which only the ingress Lambda writes', () => {

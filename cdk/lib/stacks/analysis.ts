@@ -15,6 +15,7 @@ import type { Observed } from '../observability';
 import { type RouteTable, route, ruleFor } from '../routes';
 import { DeadLetterQueue, TARGET_RETRY } from '../targets';
 import { OBJECT_KEYS, expectWildcards } from '../nag';
+import { EVENT_SOURCES, grantPutEventsAs } from '../iam';
 
 /** The media bucket as another stack sees it: imported by export name. */
 export interface MediaBucketRef {
@@ -167,7 +168,7 @@ export class AnalysisStack extends Stack {
         resources: [this.downloadMedia!.fn.functionArn, this.analyseImage!.fn.functionArn, this.analyseText!.fn.functionArn],
       }),
     );
-    bus.grantPutEventsTo(role);
+    grantPutEventsAs(bus, role, EVENT_SOURCES.analysis);
     // CDK's own grants for logging and tracing: CloudWatch Logs delivery and X-Ray take no resource.
     expectWildcards(role, {
       finding: /^AwsSolutions-IAM5\[Resource::\*\]$/,

@@ -12,6 +12,7 @@ import { type RouteTable, route, ruleFor } from '../routes';
 import { DeadLetterQueue, TARGET_RETRY } from '../targets';
 import { OBJECT_KEYS, expectWildcards } from '../nag';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { EVENT_SOURCES, grantPutEventsAs } from '../iam';
 
 export interface EgressStackProps extends StackProps {
   readonly config: StarlingConfig;
@@ -63,7 +64,7 @@ export class EgressStack extends Stack {
     if (this.egress !== undefined) {
       const fn = this.egress.fn;
       secret.grantRead(fn);
-      bus.grantPutEventsTo(fn);
+      grantPutEventsAs(bus, fn, EVENT_SOURCES.egress);
       this.egress.role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [`${mediaBucket.arn}/*`] }));
       expectWildcards(this.egress.role, OBJECT_KEYS);
       this.table.grantReadWriteData(fn);

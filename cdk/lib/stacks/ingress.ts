@@ -11,6 +11,7 @@ import type { Construct } from 'constructs';
 import type { StarlingConfig } from '../config';
 import { functionSpec, maybeFunction, type StarlingFunction } from '../functions';
 import type { Observed } from '../observability';
+import { EVENT_SOURCES, grantPutEventsAs } from '../iam';
 
 export interface IngressStackProps extends StackProps {
   readonly config: StarlingConfig;
@@ -60,7 +61,7 @@ export class IngressStack extends Stack {
     if (this.ingress === undefined) return;
     const fn = this.ingress.fn;
     secret.grantRead(fn);
-    bus.grantPutEventsTo(fn);
+    grantPutEventsAs(bus, fn, EVENT_SOURCES.twitter);
     this.dedupTable.grantReadWriteData(fn);
 
     const accessLog = new logs.LogGroup(this, 'AccessLog', {

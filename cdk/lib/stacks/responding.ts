@@ -13,6 +13,7 @@ import type { Observed } from '../observability';
 import { type RouteTable, route, ruleFor } from '../routes';
 import { DeadLetterQueue, TARGET_RETRY } from '../targets';
 import { OBJECT_KEYS, expectWildcards } from '../nag';
+import { EVENT_SOURCES, grantPutEventsAs } from '../iam';
 
 export interface RespondingStackProps extends StackProps {
   readonly config: StarlingConfig;
@@ -141,9 +142,11 @@ export class RespondingStack extends Stack {
       asyncRetryAttempts: 2,
     });
     if (this.replyImage) {
-      this.replyImage.role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [`${mediaBucket.arn}/*`] }));
+      // It reads the photos download-media stored, and writes only its annotated copies.
+      this.replyImage.role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [`${mediaBucket.arn}/*`] }));
+      this.replyImage.role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [`${mediaBucket.arn}/annotated/*`] }));
       expectWildcards(this.replyImage.role, OBJECT_KEYS);
-      bus.grantPutEventsTo(this.replyImage.fn);
+      grantPutEventsAs(bus, this.replyImage.fn, EVENT_SOURCES.responding);
       this.policyTable.grantReadWriteData(this.replyImage.fn);
       ruleFor(this, 'ReplyImageRule', bus, route(routes, 'reply-image')).addTarget(
         new targets.LambdaFunction(this.replyImage.fn, { deadLetterQueue: imageDlq.queue, ...TARGET_RETRY }),
@@ -169,7 +172,7 @@ export class RespondingStack extends Stack {
       this.replyText.role.addToPolicy(
         new iam.PolicyStatement({ actions: ['lex:RecognizeText'], resources: [this.botAlias.attrArn] }),
       );
-      bus.grantPutEventsTo(this.replyText.fn);
+      grantPutEventsAs(bus, this.replyText.fn, EVENT_SOURCES.responding);
       this.policyTable.grantReadWriteData(this.replyText.fn);
       ruleFor(this, 'ReplyTextRule', bus, route(routes, 'reply-text')).addTarget(
         new targets.LambdaFunction(this.replyText.fn, { deadLetterQueue: textDlq.queue, ...TARGET_RETRY }),
