@@ -13,6 +13,10 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
 /// The widest or tallest image accepted, in pixels (Rekognition's own limit is 15 MB of bytes).
 pub const MAX_SIDE: u32 = 16_384;
+/// The most pixels an image may have, checked from its header before any pixel is decoded: 40 MP
+/// (X's photos are at most 4096 × 4096, 16.8 MP). Each full-size copy is then at most 40 MP ×
+/// 8 bytes (16-bit RGBA): decoding plus turning upright peaks at two copies.
+pub const MAX_PIXELS: u64 = 40_000_000;
 /// The most memory a decode may allocate.
 pub const MAX_ALLOC: u64 = 512 * 1024 * 1024;
 
@@ -66,6 +70,15 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, AnalysisError> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits());
     let mut decoder = reader.into_decoder().map_err(|e| invalid(format, &e))?;
+    let (width, height) = decoder.dimensions();
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > MAX_PIXELS {
+        return Err(AnalysisError::InvalidInput(format!(
+            "{format:?} image of {width} × {height} = {:.1} MP exceeds the {} MP limit",
+            pixels as f64 / 1e6,
+            MAX_PIXELS / 1_000_000
+        )));
+    }
     // A missing or unreadable orientation tag means "as stored", as viewers treat it.
     let orientation = decoder
         .orientation()
@@ -165,5 +178,54 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("unsupported image format Bmp"), "{err}");
+    }
+
+    /// A PNG whose header says `width` × `height` (8-bit grey) and whose data is a single empty
+    /// chunk: the header is all a decoder reads before the pixel limit applies.
+    fn png_header_only(width: u32, height: u32) -> Vec<u8> {
+        fn crc32(bytes: &[u8]) -> u32 {
+            let mut crc = 0xffff_ffffu32;
+            for &b in bytes {
+                crc ^= u32::from(b);
+                for _ in 0..8 {
+                    crc = if crc & 1 == 1 {
+                        (crc >> 1) ^ 0xedb8_8320
+                    } else {
+                        crc >> 1
+                    };
+                }
+            }
+            !crc
+        }
+        fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+            out.extend((data.len() as u32).to_be_bytes());
+            let mut body = kind.to_vec();
+            body.extend(data);
+            out.extend(&body);
+            out.extend(crc32(&body).to_be_bytes());
+        }
+        let mut ihdr = Vec::new();
+        ihdr.extend(width.to_be_bytes());
+        ihdr.extend(height.to_be_bytes());
+        ihdr.extend([8, 0, 0, 0, 0]);
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        chunk(&mut png, b"IHDR", &ihdr);
+        chunk(&mut png, b"IDAT", &[]);
+        chunk(&mut png, b"IEND", &[]);
+        png
+    }
+
+    #[test]
+    fn an_image_over_the_pixel_limit_is_refused_before_its_pixels_are_decoded() {
+        // 8000 × 6000 = 48 MP: each side is within MAX_SIDE, the product is not.
+        let err = decode(&png_header_only(8000, 6000))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("48.0 MP exceeds the 40 MP limit"), "{err}");
+        // Just under the limit the header passes and the (empty) data is what fails.
+        let err = decode(&png_header_only(8000, 5000))
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("MP limit"), "{err}");
     }
 }

@@ -289,14 +289,25 @@ fn to_rekognition_format(bytes: Vec<u8>) -> Result<(Vec<u8>, &'static str, &'sta
         Sniffed::Jpeg => Ok((bytes, "jpg", "image/jpeg")),
         Sniffed::Png => Ok((bytes, "png", "image/png")),
         format @ (Sniffed::Gif | Sniffed::WebP) => {
-            // First frame of an animation; PNG keeps transparency and is lossless.
-            let image = image::load_from_memory(&bytes)
-                .map_err(|e| format!("unreadable {format:?}: {e}"))?;
+            // First frame of an animation, through the same bounded decoder as every image (size
+            // and pixel limits before decoding); PNG keeps transparency and is lossless.
+            let image = crate::analysis::decode::decode(&bytes)
+                .map_err(|e| format!("unreadable {format:?}: {e}"))?
+                .image;
             let mut out = Cursor::new(Vec::new());
             image
                 .write_to(&mut out, image::ImageFormat::Png)
                 .map_err(|e| format!("could not convert {format:?} to PNG: {e}"))?;
-            Ok((out.into_inner(), "png", "image/png"))
+            let png = out.into_inner();
+            // Lossless PNG can be larger than the GIF or WebP it came from: check it again.
+            if png.len() > REKOGNITION_MAX_BYTES {
+                return Err(format!(
+                    "{format:?} converted to PNG is {:.1} MB, over Rekognition's {} MB limit",
+                    png.len() as f64 / 1_048_576.0,
+                    REKOGNITION_MAX_BYTES / (1024 * 1024)
+                ));
+            }
+            Ok((png, "png", "image/png"))
         }
     }
 }
