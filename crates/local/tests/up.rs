@@ -108,7 +108,7 @@ fn crc_and_signed_deliveries_land_on_the_bus_and_refusals_get_their_status() {
         String::from_utf8_lossy(&sent.stderr)
     );
     assert!(
-        String::from_utf8_lossy(&sent.stdout).starts_with("200 {\"accepted\":14}"),
+        String::from_utf8_lossy(&sent.stdout).starts_with("200 {\"accepted\":14,\"duplicates\":0}"),
         "{}",
         String::from_utf8_lossy(&sent.stdout)
     );
