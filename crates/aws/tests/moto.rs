@@ -196,60 +196,10 @@ async fn an_alert_reaches_an_sqs_subscriber_with_its_subject_and_attributes() {
 #[tokio::test]
 async fn an_idempotency_key_is_claimed_once_completed_and_taken_over_after_its_lease() {
     use starling_aws::DynamoIdempotency;
-    use starling_core::ports::{Claim, Completion, IdempotencyStore};
     let config = moto_config();
     let table = dynamodb_table(&config, "starling-idempotency", "IdempotencyKey").await;
     let store = DynamoIdempotency::new(&config, &table);
-    let t = |secs: i64| chrono::DateTime::from_timestamp(1_800_000_000 + secs, 0).unwrap();
-
-    assert_eq!(
-        store.claim("reply-image:1", t(0), t(300)).await.unwrap(),
-        Claim::Claimed
-    );
-    assert_eq!(
-        store.claim("reply-image:1", t(10), t(310)).await.unwrap(),
-        Claim::InProgress
-    );
-    // A crashed attempt's lease expires and another delivery takes the key over.
-    assert_eq!(
-        store.claim("reply-image:1", t(301), t(601)).await.unwrap(),
-        Claim::Claimed
-    );
-    let sent = Completion::Sent {
-        tweet_id: "1461823445431829999".into(),
-    };
-    store.complete("reply-image:1", &sent).await.unwrap();
-    assert_eq!(
-        store
-            .claim("reply-image:1", t(10_000), t(10_300))
-            .await
-            .unwrap(),
-        Claim::Done(sent)
-    );
-    // Releasing a completed key changes nothing; releasing a claim frees it.
-    store.release("reply-image:1").await.unwrap();
-    assert!(matches!(
-        store
-            .claim("reply-image:1", t(10_001), t(10_301))
-            .await
-            .unwrap(),
-        Claim::Done(_)
-    ));
-    assert_eq!(
-        store.claim("reply-text:2", t(0), t(300)).await.unwrap(),
-        Claim::Claimed
-    );
-    store.release("reply-text:2").await.unwrap();
-    assert_eq!(
-        store.claim("reply-text:2", t(1), t(301)).await.unwrap(),
-        Claim::Claimed
-    );
-    let failed = Completion::Failed {
-        error: "403 Forbidden: duplicate content".into(),
-    };
-    store.complete("reply-text:2", &failed).await.unwrap();
-    assert_eq!(
-        store.claim("reply-text:2", t(2), t(302)).await.unwrap(),
-        Claim::Done(failed)
-    );
+    starling_core::memory::check_idempotency_store(&store)
+        .await
+        .unwrap();
 }

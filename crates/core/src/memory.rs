@@ -142,7 +142,11 @@ impl IdempotencyStore for MemoryIdempotency {
     }
 
     async fn release(&self, key: &str) -> Result<(), IdempotencyError> {
-        lock(&self.0).remove(key);
+        // Only a claim is given back: a completion is for good, as in SQLite and DynamoDB.
+        let mut records = lock(&self.0);
+        if matches!(records.get(key), Some(Record::Claimed(_))) {
+            records.remove(key);
+        }
         Ok(())
     }
 }
@@ -235,6 +239,73 @@ impl PolicyStore for MemoryPolicyStore {
     }
 }
 
+/// What every [`IdempotencyStore`] must do, checked against a fresh, empty store: a claim holds
+/// until its lease ends and is then taken over, a completion is for good (neither an expired
+/// lease nor a release reopens it), a failure is remembered, a release frees a claim. The SQLite
+/// and DynamoDB adapters' tests and this module's run it.
+pub async fn check_idempotency_store(store: &dyn IdempotencyStore) -> Result<(), String> {
+    let t = |s: i64| DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap_or_default();
+    let e = |e: IdempotencyError| e.to_string();
+    let expect = |step: &str, got: Claim, want: Claim| {
+        if got == want {
+            Ok(())
+        } else {
+            Err(format!("{step}: {got:?}, want {want:?}"))
+        }
+    };
+    expect(
+        "first claim",
+        store.claim("k", t(0), t(300)).await.map_err(e)?,
+        Claim::Claimed,
+    )?;
+    expect(
+        "within the lease",
+        store.claim("k", t(299), t(599)).await.map_err(e)?,
+        Claim::InProgress,
+    )?;
+    expect(
+        "lease over: taken over",
+        store.claim("k", t(300), t(600)).await.map_err(e)?,
+        Claim::Claimed,
+    )?;
+    let sent = Completion::Sent {
+        tweet_id: "1".into(),
+    };
+    store.complete("k", &sent).await.map_err(e)?;
+    expect(
+        "completed",
+        store.claim("k", t(301), t(601)).await.map_err(e)?,
+        Claim::Done(sent.clone()),
+    )?;
+    store.release("k").await.map_err(e)?;
+    expect(
+        "a completion outlives its lease and a release",
+        store.claim("k", t(10_000), t(10_300)).await.map_err(e)?,
+        Claim::Done(sent),
+    )?;
+    expect(
+        "another key",
+        store.claim("r", t(0), t(300)).await.map_err(e)?,
+        Claim::Claimed,
+    )?;
+    store.release("r").await.map_err(e)?;
+    expect(
+        "released",
+        store.claim("r", t(1), t(301)).await.map_err(e)?,
+        Claim::Claimed,
+    )?;
+    let failed = Completion::Failed {
+        error: "403 Forbidden".into(),
+    };
+    store.complete("r", &failed).await.map_err(e)?;
+    expect(
+        "failure remembered",
+        store.claim("r", t(2), t(302)).await.map_err(e)?,
+        Claim::Done(failed),
+    )?;
+    Ok(())
+}
+
 /// What every [`PolicyStore`] must do, checked against a fresh, empty store: a batch applies
 /// whole or not at all, versions count up from 0, an expired record reads empty but keeps its
 /// version. The SQLite and DynamoDB adapters' tests and this module's run it.
@@ -323,7 +394,6 @@ pub async fn check_policy_store(store: &dyn PolicyStore) -> Result<(), String> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
 
     #[tokio::test]
     async fn a_missing_blob_is_not_found_and_a_down_store_is_unavailable() {
@@ -340,26 +410,10 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_claim_holds_until_its_lease_ends_and_a_completion_for_good() {
-        let store = MemoryIdempotency::new();
-        let t = |s| Utc.timestamp_opt(s, 0).unwrap();
-        assert_eq!(store.claim("k", t(0), t(10)).await.unwrap(), Claim::Claimed);
-        assert_eq!(
-            store.claim("k", t(5), t(15)).await.unwrap(),
-            Claim::InProgress
-        );
-        assert_eq!(
-            store.claim("k", t(11), t(20)).await.unwrap(),
-            Claim::Claimed
-        );
-        let sent = Completion::Sent {
-            tweet_id: "1".into(),
-        };
-        store.complete("k", &sent).await.unwrap();
-        assert_eq!(
-            store.claim("k", t(99), t(100)).await.unwrap(),
-            Claim::Done(sent)
-        );
+    async fn the_memory_claim_store_keeps_the_idempotency_store_contract() {
+        check_idempotency_store(&MemoryIdempotency::new())
+            .await
+            .unwrap();
     }
 
     #[tokio::test]

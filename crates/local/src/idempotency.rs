@@ -144,72 +144,13 @@ mod tests {
     use super::*;
     use chrono::TimeDelta;
 
-    fn at(secs: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(1_800_000_000 + secs, 0).unwrap()
-    }
-
     #[tokio::test]
-    async fn a_key_is_claimed_once_then_reports_its_outcome() {
+    async fn the_sqlite_claim_store_keeps_the_idempotency_store_contract() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteIdempotency::open(&dir.path().join("egress.sqlite")).unwrap();
-        assert_eq!(
-            store.claim("k", at(0), at(300)).await.unwrap(),
-            Claim::Claimed
-        );
-        assert_eq!(
-            store.claim("k", at(1), at(301)).await.unwrap(),
-            Claim::InProgress
-        );
-        let sent = Completion::Sent {
-            tweet_id: "99".into(),
-        };
-        store.complete("k", &sent).await.unwrap();
-        assert_eq!(
-            store.claim("k", at(2), at(302)).await.unwrap(),
-            Claim::Done(sent.clone())
-        );
-        // Done is forever: neither an expired lease nor a release reopens it.
-        store.release("k").await.unwrap();
-        assert_eq!(
-            store.claim("k", at(10_000), at(10_300)).await.unwrap(),
-            Claim::Done(sent)
-        );
-    }
-
-    #[tokio::test]
-    async fn failures_are_remembered_and_releases_free_the_key() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteIdempotency::open(&dir.path().join("e.sqlite")).unwrap();
-        store.claim("f", at(0), at(300)).await.unwrap();
-        let failed = Completion::Failed {
-            error: "403 Forbidden".into(),
-        };
-        store.complete("f", &failed).await.unwrap();
-        assert_eq!(
-            store.claim("f", at(1), at(301)).await.unwrap(),
-            Claim::Done(failed)
-        );
-        store.claim("r", at(0), at(300)).await.unwrap();
-        store.release("r").await.unwrap();
-        assert_eq!(
-            store.claim("r", at(1), at(301)).await.unwrap(),
-            Claim::Claimed
-        );
-    }
-
-    #[tokio::test]
-    async fn an_expired_lease_can_be_taken_over() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteIdempotency::open(&dir.path().join("e.sqlite")).unwrap();
-        store.claim("k", at(0), at(300)).await.unwrap();
-        assert_eq!(
-            store.claim("k", at(299), at(599)).await.unwrap(),
-            Claim::InProgress
-        );
-        assert_eq!(
-            store.claim("k", at(300), at(600)).await.unwrap(),
-            Claim::Claimed
-        );
+        starling_core::memory::check_idempotency_store(&store)
+            .await
+            .unwrap();
     }
 
     #[tokio::test]
