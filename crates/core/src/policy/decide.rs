@@ -65,6 +65,16 @@ impl Verdict {
     }
 }
 
+/// What recording an opt-out or opt-in did.
+enum OptChange {
+    /// This post was answered already (a retry): its verdict.
+    Answered(Verdict),
+    /// The author already was in that state.
+    Unchanged,
+    /// The state changed.
+    Changed,
+}
+
 /// An author's record: the opt-out and the times the bot replied to them in the last day.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -213,47 +223,48 @@ impl ReplyPolicy {
     /// A stop: the opt-out is recorded whatever else holds; the confirmation is one reply, only
     /// when the stop summoned the bot (X refuses other replies) and only the first time.
     async fn stop(&self, m: &MessageReceived) -> Result<Verdict, PolicyStoreError> {
-        let key = author_key(&m.twitter.user_id);
-        for _ in 0..MAX_ATTEMPTS {
-            let now = self.clock.now();
-            let [record, post] = self
-                .read_exact([key.clone(), post_key(&m.twitter.tweet_id)], now)
-                .await?;
+        match self.set_opted_out(m, true).await? {
             // This very stop was confirmed already: a retry gets the same confirmation.
-            if let Some(earlier) = memo(&post) {
-                return Ok(earlier);
+            OptChange::Answered(earlier) => Ok(earlier),
+            OptChange::Unchanged => Ok(Verdict::suppress(
+                SuppressReason::OptedOut,
+                "said stop again (already opted out)",
+            )),
+            OptChange::Changed if !m.summoned => Ok(Verdict::suppress(
+                SuppressReason::OptedOut,
+                "said stop without summoning the bot: opted out, no confirmation",
+            )),
+            OptChange::Changed => {
+                let confirm = Verdict::Confirm(self.config.opt_out_confirmation.clone());
+                self.reserve(m, confirm).await
             }
-            let mut author: AuthorState = parse(&record);
-            let was_opted_out = author.opted_out;
-            if !was_opted_out {
-                author.opted_out = true;
-                let write = PolicyWrite {
-                    key: key.clone(),
-                    expected_version: record.version,
-                    value: to_value(&author),
-                    expires_at: None,
-                };
-                if !self.store.write_all(&[write]).await? {
-                    continue;
-                }
-            }
-            if was_opted_out || !m.summoned {
-                let detail = if was_opted_out {
-                    "said stop again (already opted out)"
-                } else {
-                    "said stop without summoning the bot: opted out, no confirmation"
-                };
-                return Ok(Verdict::suppress(SuppressReason::OptedOut, detail));
-            }
-            let confirm = Verdict::Confirm(self.config.opt_out_confirmation.clone());
-            return self.reserve(m, confirm).await;
         }
-        Err(contended())
     }
 
     /// A start: clears an opt-out and welcomes the author back. `None` when the author was not
     /// opted out (then "start" is an ordinary message).
     async fn start(&self, m: &MessageReceived) -> Result<Option<Verdict>, PolicyStoreError> {
+        match self.set_opted_out(m, false).await? {
+            OptChange::Answered(earlier) => Ok(Some(earlier)),
+            OptChange::Unchanged => Ok(None),
+            OptChange::Changed if !m.summoned => Ok(Some(Verdict::suppress(
+                SuppressReason::NotSummoned,
+                "opted back in without summoning the bot: no welcome reply",
+            ))),
+            OptChange::Changed => {
+                let welcome = Verdict::Confirm(self.config.opt_in_confirmation.clone());
+                self.reserve(m, welcome).await.map(Some)
+            }
+        }
+    }
+
+    /// Records the author of `m` as opted out (or back in), one compare-and-set. An opt-out is
+    /// kept for good; an opt-in record expires with the author's reply window.
+    async fn set_opted_out(
+        &self,
+        m: &MessageReceived,
+        opted_out: bool,
+    ) -> Result<OptChange, PolicyStoreError> {
         let key = author_key(&m.twitter.user_id);
         for _ in 0..MAX_ATTEMPTS {
             let now = self.clock.now();
@@ -261,30 +272,22 @@ impl ReplyPolicy {
                 .read_exact([key.clone(), post_key(&m.twitter.tweet_id)], now)
                 .await?;
             if let Some(earlier) = memo(&post) {
-                return Ok(Some(earlier));
+                return Ok(OptChange::Answered(earlier));
             }
             let mut author: AuthorState = parse(&record);
-            if !author.opted_out {
-                return Ok(None);
+            if author.opted_out == opted_out {
+                return Ok(OptChange::Unchanged);
             }
-            author.opted_out = false;
+            author.opted_out = opted_out;
             let write = PolicyWrite {
                 key: key.clone(),
                 expected_version: record.version,
                 value: to_value(&author),
-                expires_at: Some(now + DAY + BUCKET),
+                expires_at: (!opted_out).then_some(now + DAY + BUCKET),
             };
-            if !self.store.write_all(&[write]).await? {
-                continue;
+            if self.store.write_all(&[write]).await? {
+                return Ok(OptChange::Changed);
             }
-            if !m.summoned {
-                return Ok(Some(Verdict::suppress(
-                    SuppressReason::NotSummoned,
-                    "opted back in without summoning the bot: no welcome reply",
-                )));
-            }
-            let welcome = Verdict::Confirm(self.config.opt_in_confirmation.clone());
-            return self.reserve(m, welcome).await.map(Some);
         }
         Err(contended())
     }
