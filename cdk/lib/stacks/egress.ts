@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { MediaBucketRef } from './analysis';
@@ -10,6 +10,7 @@ import { functionSpec, maybeFunction, type StarlingFunction } from '../functions
 import type { Observed } from '../observability';
 import { type RouteTable, route, ruleFor } from '../routes';
 import { DeadLetterQueue, TARGET_RETRY } from '../targets';
+import { keyTable } from '../tables';
 import { OBJECT_KEYS, expectWildcards } from '../nag';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { EVENT_SOURCES, grantPutEventsAs } from '../iam';
@@ -22,8 +23,6 @@ export interface EgressStackProps extends StackProps {
   readonly observed: Observed;
 }
 
-/** The TTL attribute of the idempotency table: epoch seconds after which a key may be reused. */
-export const IDEMPOTENCY_TTL_ATTRIBUTE = 'ExpiresAt';
 
 /** SEND_TWEET → the egress Lambda → X; at most once per IdempotencyKey. */
 export class EgressStack extends Stack {
@@ -34,13 +33,9 @@ export class EgressStack extends Stack {
     super(scope, id, props);
     const { config, routes, bus, mediaBucket, observed } = props;
 
-    this.table = new dynamodb.Table(this, 'Idempotency', {
+    this.table = keyTable(this, 'Idempotency', {
       tableName: 'starling-idempotency',
-      partitionKey: { name: 'IdempotencyKey', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: IDEMPOTENCY_TTL_ATTRIBUTE,
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      partitionKey: 'IdempotencyKey',
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const secret = secretsmanager.Secret.fromSecretNameV2(this, 'TwitterSecret', config.twitterSecretName);

@@ -1,7 +1,7 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -11,6 +11,7 @@ import type { Construct } from 'constructs';
 import type { StarlingConfig } from '../config';
 import { functionSpec, maybeFunction, type StarlingFunction } from '../functions';
 import type { Observed } from '../observability';
+import { keyTable } from '../tables';
 import { EVENT_SOURCES, grantPutEventsAs } from '../iam';
 
 export interface IngressStackProps extends StackProps {
@@ -37,13 +38,9 @@ export class IngressStack extends Stack {
     super(scope, id, props);
     const { config, bus } = props;
     const secret = secretsmanager.Secret.fromSecretNameV2(this, 'TwitterSecret', config.twitterSecretName);
-    this.dedupTable = new dynamodb.Table(this, 'Redeliveries', {
+    this.dedupTable = keyTable(this, 'Redeliveries', {
       tableName: 'starling-ingress-redeliveries',
-      partitionKey: { name: 'IdempotencyKey', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: 'ExpiresAt',
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      partitionKey: 'IdempotencyKey',
       removalPolicy: RemovalPolicy.DESTROY,
     });
 

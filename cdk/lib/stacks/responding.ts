@@ -1,5 +1,5 @@
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -12,6 +12,7 @@ import { functionSpec, maybeFunction, type StarlingFunction } from '../functions
 import type { Observed } from '../observability';
 import { type RouteTable, route, ruleFor } from '../routes';
 import { DeadLetterQueue, TARGET_RETRY } from '../targets';
+import { keyTable } from '../tables';
 import { OBJECT_KEYS, expectWildcards } from '../nag';
 import { EVENT_SOURCES, grantPutEventsAs } from '../iam';
 
@@ -24,8 +25,6 @@ export interface RespondingStackProps extends StackProps {
 }
 
 export const BOT_ALIAS_NAME = 'live';
-/** The TTL attribute of the reply-policy table: epoch seconds after which a counter is forgotten. */
-export const POLICY_TTL_ATTRIBUTE = 'ExpiresAt';
 
 /**
  * The Lex V2 bot (Joke / Fact / Fallback), the two reply Lambdas that turn analyses into
@@ -116,14 +115,10 @@ export class RespondingStack extends Stack {
     }
 
     // One item per record (`Key`): conditional transactions make each decision one compare-and-set.
-    this.policyTable = new dynamodb.Table(this, 'ReplyPolicy', {
+    // Opt-outs must survive a teardown and a mistake: retained, with point-in-time recovery.
+    this.policyTable = keyTable(this, 'ReplyPolicy', {
       tableName: 'starling-reply-policy',
-      partitionKey: { name: 'Key', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: POLICY_TTL_ATTRIBUTE,
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      // Opt-outs must survive a mistake: point-in-time recovery.
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      partitionKey: 'Key',
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const policyWiring = {
