@@ -17,6 +17,9 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// The longest delay between two attempts.
     pub max_delay: Duration,
+    /// The longest one deferral ([`DeliveryError::Deferred`](crate::DeliveryError)) waits: X's
+    /// rate-limit windows are 15 minutes.
+    pub max_defer: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -28,6 +31,7 @@ impl Default for RetryPolicy {
             max_event_age: Duration::from_secs(60 * 60),
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(60),
+            max_defer: Duration::from_secs(15 * 60),
         }
     }
 }
@@ -40,6 +44,19 @@ impl RetryPolicy {
         self.base_delay
             .checked_mul(factor)
             .map_or(self.max_delay, |d| d.min(self.max_delay))
+    }
+
+    /// How long to wait for a deferral until `until`, seen at `now`: at least the base delay (so
+    /// a reset already past does not spin), at most `max_defer`.
+    pub fn defer_until(
+        &self,
+        until: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Duration {
+        (until - now)
+            .to_std()
+            .unwrap_or(Duration::ZERO)
+            .clamp(self.base_delay, self.max_defer.max(self.base_delay))
     }
 }
 
@@ -58,6 +75,10 @@ pub struct BusConfig {
     /// On shutdown, how long an attempt in flight may take to finish before it is abandoned
     /// (an abandoned event is delivered again on the next start).
     pub shutdown_grace: Duration,
+    /// How many times in a row the process may stop while delivering the same event (a crash,
+    /// out of memory) before that event is dead-lettered without another try. Counted in the
+    /// database, so it survives the crashes it counts.
+    pub crash_limit: u32,
 }
 
 impl Default for BusConfig {
@@ -68,6 +89,7 @@ impl Default for BusConfig {
             poll_interval: Duration::from_millis(500),
             batch_size: 256,
             shutdown_grace: Duration::from_secs(10),
+            crash_limit: 3,
         }
     }
 }

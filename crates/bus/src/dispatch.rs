@@ -39,6 +39,9 @@ pub(super) struct Dispatcher {
     shutdown: watch::Receiver<bool>,
     /// The cursor as last committed; read from the database on the first drain.
     cursor: Option<i64>,
+    /// Whether the next delivery is the first since this dispatcher started: it is noted in the
+    /// database before it runs, so an event that keeps stopping the process is found out.
+    guard: bool,
 }
 
 /// Resolves once shutdown is requested (or the bus is gone).
@@ -55,6 +58,7 @@ impl Dispatcher {
             route,
             target,
             cursor: None,
+            guard: true,
         }
     }
 
@@ -128,16 +132,20 @@ impl Dispatcher {
                     serde_json::from_value::<Envelope>(value)
                         .map_err(|e| format!("the stored event is not an envelope: {e}"))
                 }) {
-                    Ok(envelope) => self.deliver(&envelope).await,
+                    Ok(envelope) => self.guarded(&envelope, "event", event.seq).await?,
                     Err(error) => Outcome::Failed { attempts: 0, error },
                 };
                 match outcome {
-                    Outcome::Stopped => return Ok(Flow::Stopped),
+                    Outcome::Stopped => {
+                        self.unguard().await?;
+                        return Ok(Flow::Stopped);
+                    }
                     Outcome::Delivered => self.advance(event.seq).await?,
                     Outcome::Failed { attempts, error } => {
                         self.dead_letter(event.seq, attempts, error).await?;
                     }
                 }
+                self.unguard().await?;
             }
             if let Some(seq) = skipped {
                 self.advance(seq).await?;
@@ -171,10 +179,55 @@ impl Dispatcher {
         Ok(())
     }
 
+    /// Delivers `envelope`; the first delivery since the dispatcher started is noted in the
+    /// database first, and refused (failed without a try) when the process already stopped
+    /// `crash_limit` times in a row while delivering it.
+    async fn guarded(
+        &mut self,
+        envelope: &Envelope,
+        kind: &'static str,
+        item: i64,
+    ) -> Result<Outcome, BusError> {
+        if self.guard {
+            let route = self.name().to_string();
+            let starts =
+                blocking(&self.inner, move |s| s.begin_delivery(&route, kind, item)).await?;
+            let crashes = starts.saturating_sub(1);
+            if crashes >= self.inner.config.crash_limit.max(1) {
+                tracing::error!(
+                    route = self.name(),
+                    event_id = envelope.id,
+                    detail_type = envelope.detail_type,
+                    crashes,
+                    "the process stopped every time it delivered this event: dead-lettered"
+                );
+                return Ok(Outcome::Failed {
+                    attempts: crashes,
+                    error: format!(
+                        "the process stopped {crashes} times in a row while delivering this event \
+                         (a crash? out of memory?); dead-lettered without another try so it \
+                         cannot stop the bus again"
+                    ),
+                });
+            }
+        }
+        Ok(self.deliver(envelope).await)
+    }
+
+    /// The guarded first delivery has ended one way or another: forget it.
+    async fn unguard(&mut self) -> Result<(), BusError> {
+        if self.guard {
+            let route = self.name().to_string();
+            blocking(&self.inner, move |s| s.end_delivery(&route)).await?;
+            self.guard = false;
+        }
+        Ok(())
+    }
+
     /// Delivers one queued replay or redrive.
     async fn redeliver(&mut self, item: &PendingRedelivery) -> Result<Flow, BusError> {
         let outcome = match serde_json::from_str::<Envelope>(&item.envelope) {
-            Ok(envelope) => self.deliver(&envelope).await,
+            Ok(envelope) => self.guarded(&envelope, "redelivery", item.id).await?,
             Err(e) => Outcome::Failed {
                 attempts: 0,
                 error: format!("the stored event is not an envelope: {e}"),
@@ -183,7 +236,10 @@ impl Dispatcher {
         let route = self.name().to_string();
         let item = item.clone();
         match outcome {
-            Outcome::Stopped => return Ok(Flow::Stopped),
+            Outcome::Stopped => {
+                self.unguard().await?;
+                return Ok(Flow::Stopped);
+            }
             Outcome::Delivered => blocking(&self.inner, move |s| s.redelivered(&item)).await?,
             Outcome::Failed { attempts, error } => {
                 let now = Utc::now().timestamp_millis();
@@ -193,15 +249,18 @@ impl Dispatcher {
                 .await?;
             }
         }
+        self.unguard().await?;
         self.inner.progress.send_modify(bump);
         Ok(Flow::Idle)
     }
 
-    /// Delivers one event under the retry policy.
+    /// Delivers one event under the retry policy. A deferral waits as asked and spends no retry;
+    /// the event's age bounds both.
     async fn deliver(&mut self, envelope: &Envelope) -> Outcome {
         let policy = self.inner.config.retry.clone();
         let first = Instant::now();
         let mut attempt: u32 = 0;
+        let mut failures: u32 = 0;
         loop {
             if self.stop_requested() {
                 return Outcome::Stopped;
@@ -212,8 +271,15 @@ impl Dispatcher {
                 Some(Ok(())) => return Outcome::Delivered,
                 Some(Err(error)) => error,
             };
+            let deferred_until = match &error {
+                DeliveryError::Deferred { until, .. } => Some(*until),
+                _ => {
+                    failures = failures.saturating_add(1);
+                    None
+                }
+            };
             let age = first.elapsed();
-            if !error.is_retryable() || attempt > policy.max_retries || age >= policy.max_event_age
+            if !error.is_retryable() || failures > policy.max_retries || age >= policy.max_event_age
             {
                 tracing::warn!(
                     route = self.name(),
@@ -228,17 +294,29 @@ impl Dispatcher {
                     error: error.to_string(),
                 };
             }
-            let delay = policy
-                .delay_after(attempt)
-                .min(policy.max_event_age.saturating_sub(age));
-            tracing::debug!(
-                route = self.name(),
-                event_id = envelope.id,
-                attempt,
-                ?delay,
-                %error,
-                "delivery failed; retrying"
-            );
+            let delay = match deferred_until {
+                Some(until) => policy.defer_until(until, Utc::now()),
+                None => policy.delay_after(failures),
+            }
+            .min(policy.max_event_age.saturating_sub(age));
+            if deferred_until.is_some() {
+                tracing::info!(
+                    route = self.name(),
+                    event_id = envelope.id,
+                    ?delay,
+                    %error,
+                    "delivery deferred"
+                );
+            } else {
+                tracing::debug!(
+                    route = self.name(),
+                    event_id = envelope.id,
+                    attempt,
+                    ?delay,
+                    %error,
+                    "delivery failed; retrying"
+                );
+            }
             tokio::select! {
                 () = stopping(&mut self.shutdown) => return Outcome::Stopped,
                 () = sleep(delay) => {}

@@ -61,6 +61,12 @@ CREATE TABLE IF NOT EXISTS redeliveries (
     enqueued_ms    INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS redeliveries_by_route ON redeliveries(route, id);
+CREATE TABLE IF NOT EXISTS in_flight (
+    route     TEXT PRIMARY KEY,
+    kind      TEXT NOT NULL,
+    item      INTEGER NOT NULL,
+    attempts  INTEGER NOT NULL
+) WITHOUT ROWID;
 ";
 
 /// An accepted entry, ready to append.
@@ -320,6 +326,33 @@ impl Store {
                 })
             })?;
             rows.collect()
+        })
+    }
+
+    /// Notes that `route` starts delivering `item` (of `kind`: a log event's seq or a
+    /// redelivery's id) and returns how many starts in a row it has had without
+    /// [`Store::end_delivery`] — more than one means the process stopped mid-delivery before.
+    pub fn begin_delivery(&self, route: &str, kind: &str, item: i64) -> Result<u32, BusError> {
+        self.state(|conn| {
+            conn.query_row(
+                "INSERT INTO in_flight (route, kind, item, attempts) VALUES (?1, ?2, ?3, 1)
+                 ON CONFLICT (route) DO UPDATE SET
+                   attempts = CASE WHEN kind = excluded.kind AND item = excluded.item
+                                   THEN attempts + 1 ELSE 1 END,
+                   kind = excluded.kind, item = excluded.item
+                 RETURNING attempts",
+                params![route, kind, item],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+        })
+    }
+
+    /// The delivery `begin_delivery` noted ended (delivered, dead-lettered or stopped cleanly).
+    pub fn end_delivery(&self, route: &str) -> Result<(), BusError> {
+        self.state(|conn| {
+            conn.execute("DELETE FROM in_flight WHERE route = ?1", [route])
+                .map(drop)
         })
     }
 

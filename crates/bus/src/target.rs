@@ -27,12 +27,23 @@ pub enum DeliveryError {
     /// A failure retrying cannot fix (a malformed event): the bus dead-letters at once.
     #[error("{0} (not retried)")]
     Permanent(String),
+    /// Not a failure of the event: the target asks to be called again no sooner than `until`
+    /// (a rate-limit window's reset, another delivery's claim). The bus waits — up to
+    /// [`RetryPolicy::max_defer`](crate::RetryPolicy) at a time — without spending one of the
+    /// route's retries; the event's age still bounds how long.
+    #[error("{reason} (deferred)")]
+    Deferred {
+        /// Why.
+        reason: String,
+        /// When to try again.
+        until: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 impl DeliveryError {
     /// Whether the bus should try again.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Retryable(_))
+        matches!(self, Self::Retryable(_) | Self::Deferred { .. })
     }
 }
 

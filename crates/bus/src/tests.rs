@@ -40,6 +40,7 @@ fn fast_config(max_retries: u32) -> BusConfig {
             max_event_age: Duration::from_secs(3600),
             base_delay: Duration::from_millis(1),
             max_delay: Duration::from_millis(5),
+            max_defer: Duration::from_secs(5),
         },
         poll_interval: Duration::from_millis(50),
         ..BusConfig::default()
@@ -291,6 +292,128 @@ async fn a_failed_delivery_is_retried_until_it_succeeds() {
     assert!(attempts.lock().unwrap().values().all(|n| *n == 3));
     assert!(bus.dead_letters(None).await.unwrap().is_empty());
     bus.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_deferral_waits_until_asked_and_spends_no_retry() {
+    let dir = tempfile::tempdir().unwrap();
+    // No retries at all: a failure would dead-letter at once; deferrals must not.
+    let bus = SqliteBus::open(
+        dir.path(),
+        &table(&[("limited", json!({"source": ["test"]}))]),
+        fast_config(0),
+    )
+    .unwrap();
+    let calls: Arc<Mutex<Vec<std::time::Instant>>> = Arc::default();
+    let rec = Recorder::default();
+    let (seen, log) = (calls.clone(), rec.0.clone());
+    let limited = target_fn(move |e| {
+        let (seen, log) = (seen.clone(), log.clone());
+        async move {
+            let mut seen = seen.lock().unwrap();
+            seen.push(std::time::Instant::now());
+            if seen.len() < 4 {
+                return Err(DeliveryError::Deferred {
+                    reason: "rate limited".into(),
+                    until: chrono::Utc::now() + chrono::TimeDelta::milliseconds(150),
+                });
+            }
+            log.lock().unwrap().push(e);
+            Ok(())
+        }
+    });
+    bus.start(&TargetRegistry::new().with_route("limited", limited))
+        .await
+        .unwrap();
+    put_all(&bus, vec![event("test", 7)]).await;
+    bus.wait_idle(PATIENCE).await.unwrap();
+    assert_eq!(rec.ns(), [7]);
+    assert!(bus.dead_letters(None).await.unwrap().is_empty());
+    let calls = calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 4);
+    // Each deferral waited for its `until`, far longer than the 1-5 ms retry backoff.
+    for pair in calls.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= Duration::from_millis(140),
+            "{:?}",
+            pair[1] - pair[0]
+        );
+    }
+    bus.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_event_that_stopped_the_process_crash_limit_times_is_dead_lettered_untried() {
+    let dir = tempfile::tempdir().unwrap();
+    let routes = table(&[("fragile", json!({"source": ["test"]}))]);
+    let config = BusConfig {
+        crash_limit: 2,
+        ..fast_config(3)
+    };
+    // Two runs died while delivering the first event, seq 1 (they noted the start, never the
+    // end).
+    let bus = SqliteBus::open(dir.path(), &routes, config.clone()).unwrap();
+    put_all(&bus, vec![event("test", 0), event("test", 1)]).await;
+    drop(bus);
+    {
+        let store = crate::store::Store::open(dir.path()).unwrap();
+        for expected in 1..=2 {
+            assert_eq!(
+                store.begin_delivery("fragile", "event", 1).unwrap(),
+                expected
+            );
+        }
+    }
+    let bus = SqliteBus::open(dir.path(), &routes, config).unwrap();
+    let rec = Recorder::default();
+    bus.start(&TargetRegistry::new().with_route("fragile", rec.target()))
+        .await
+        .unwrap();
+    put_all(&bus, vec![event("test", 2)]).await;
+    bus.wait_idle(PATIENCE).await.unwrap();
+    // Event 0 is the first after the cursor: refused untried; the rest flow.
+    assert_eq!(rec.ns(), [1, 2]);
+    let dead = bus.dead_letters(None).await.unwrap();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0].event.detail["n"], 0);
+    assert!(
+        dead[0].error.contains("stopped 2 times"),
+        "{}",
+        dead[0].error
+    );
+    bus.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_delivery_start_is_counted_per_item_and_forgotten_when_it_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = crate::store::Store::open(dir.path()).unwrap();
+    assert_eq!(store.begin_delivery("r", "event", 5).unwrap(), 1);
+    assert_eq!(store.begin_delivery("r", "event", 5).unwrap(), 2);
+    // Another item (the cursor moved on), another kind, another route: counted afresh.
+    assert_eq!(store.begin_delivery("r", "event", 6).unwrap(), 1);
+    assert_eq!(store.begin_delivery("r", "redelivery", 6).unwrap(), 1);
+    assert_eq!(store.begin_delivery("s", "event", 6).unwrap(), 1);
+    store.end_delivery("r").unwrap();
+    assert_eq!(store.begin_delivery("r", "redelivery", 6).unwrap(), 1);
+}
+
+#[test]
+fn a_deferral_is_clamped_between_the_base_delay_and_max_defer() {
+    let policy = RetryPolicy::default();
+    let now = chrono::Utc::now();
+    assert_eq!(
+        policy.defer_until(now - chrono::TimeDelta::seconds(5), now),
+        policy.base_delay
+    );
+    assert_eq!(
+        policy.defer_until(now + chrono::TimeDelta::seconds(90), now),
+        Duration::from_secs(90)
+    );
+    assert_eq!(
+        policy.defer_until(now + chrono::TimeDelta::hours(2), now),
+        Duration::from_secs(15 * 60)
+    );
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 //! ([`handle_and_publish`]), not once per handler and transport.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use starling_contracts::{ErrorKind, OutgoingEvent};
@@ -21,6 +22,9 @@ pub struct HandlerError {
     pub kind: ErrorKind,
     /// What happened.
     pub message: String,
+    /// When trying again makes sense (a rate-limit window's reset, another delivery's claim
+    /// ending): the local bus waits until then instead of spending a retry.
+    pub retry_at: Option<DateTime<Utc>>,
 }
 
 impl HandlerError {
@@ -29,7 +33,14 @@ impl HandlerError {
         Self {
             kind,
             message: message.to_string(),
+            retry_at: None,
         }
+    }
+
+    /// The same failure, to be retried no sooner than `at`.
+    pub fn retry_at(mut self, at: Option<DateTime<Utc>>) -> Self {
+        self.retry_at = at;
+        self
     }
 
     /// The input is unusable; retrying cannot help.

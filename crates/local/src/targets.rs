@@ -34,10 +34,15 @@ impl<H: DetailHandler> HandlerTarget<H> {
 
 /// How the bus treats a handler's failure.
 pub fn delivery_error(e: HandlerError) -> DeliveryError {
-    if e.kind.is_retryable() {
-        DeliveryError::Retryable(e.to_string())
-    } else {
-        DeliveryError::Permanent(e.to_string())
+    match e.retry_at {
+        // A handler that knows when to come back (X's rate-limit reset, a claim held by another
+        // delivery) is deferred, not failed: no retry is spent waiting for it.
+        Some(until) if e.kind.is_retryable() => DeliveryError::Deferred {
+            reason: e.to_string(),
+            until,
+        },
+        _ if e.kind.is_retryable() => DeliveryError::Retryable(e.to_string()),
+        _ => DeliveryError::Permanent(e.to_string()),
     }
 }
 
