@@ -98,12 +98,14 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     env: {},
   },
   {
-    name: 'egress', crate: 'egress', binary: 'egress', memoryMb: 256, timeout: s(30), reservedConcurrency: 2,
+    // An attempt is cut off at ATTEMPT_DEADLINE_SECONDS; the timeout sits above it and below the
+    // claim's LEASE_SECONDS, so a claim is never taken over from a live attempt (tested).
+    name: 'egress', crate: 'egress', binary: 'egress', memoryMb: 256, timeout: s(150), reservedConcurrency: 2,
     env: {
       SECRET_ARN: 'secretArn', EVENT_BUS_NAME: 'eventBusName', MEDIA_BUCKET: 'mediaBucketName',
-      IDEMPOTENCY_TABLE: 'idempotencyTableName', DRY_RUN: 'dryRun',
+      IDEMPOTENCY_TABLE: 'idempotencyTableName', DRY_RUN: 'dryRun', BOT_USER_ID: 'botUserId',
     },
-    fixedEnv: { SECRET_TTL_SECONDS: '300' },
+    fixedEnv: { SECRET_TTL_SECONDS: '300', X_TIMEOUT_SECONDS: '10', ATTEMPT_DEADLINE_SECONDS: '120', LEASE_SECONDS: '180' },
   },
   {
     name: 'firehose-transform', crate: 'firehose-transform', binary: 'firehose-transform', memoryMb: 256, timeout: s(60), reservedConcurrency: 5,

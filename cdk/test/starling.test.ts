@@ -315,6 +315,20 @@ describe('the complete workspace', () => {
     t.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'starling-egress', DeadLetterConfig: { TargetArn: Match.anyValue() } });
   });
 
+  test('Egress: the timeout sits above one attempt\'s deadline and below a claim\'s lease; it knows the bot\'s user id', () => {
+    const fns = resources(complete, 'AWS::Lambda::Function').filter((f) => f.props.FunctionName === 'starling-egress');
+    expect(fns).toHaveLength(1);
+    const { Timeout, Environment } = fns[0].props as { Timeout: number; Environment: { Variables: Record<string, string> } };
+    const vars = Environment.Variables;
+    const deadline = Number(vars.ATTEMPT_DEADLINE_SECONDS);
+    const lease = Number(vars.LEASE_SECONDS);
+    // The worst attempt: six X calls (a lookup, four uploads, the post) of X_TIMEOUT_SECONDS each.
+    expect(deadline).toBeGreaterThanOrEqual(6 * Number(vars.X_TIMEOUT_SECONDS));
+    expect(Timeout).toBeGreaterThan(deadline);
+    expect(lease).toBeGreaterThan(Timeout);
+    expect(vars.BOT_USER_ID).toMatch(/^[0-9]+$/);
+  });
+
   test('Responding: reply-image reads and writes the media bucket and is told what to do with unknown faces', () => {
     const t = complete.templates.Responding;
     t.hasResourceProperties('AWS::Lambda::Function', {

@@ -49,6 +49,7 @@ export class EgressStack extends Stack {
         mediaBucketName: mediaBucket.name,
         idempotencyTableName: this.table.tableName,
         dryRun: String(config.dryRun),
+        botUserId: config.twitterAccountId,
       },
       observed,
       deadLetterQueue: dlq.queue,

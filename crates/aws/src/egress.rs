@@ -1,5 +1,9 @@
 //! The egress Lambda's wiring: settings from the environment, the X API with credentials from
 //! Secrets Manager (cached), images from S3, idempotency in DynamoDB, outcomes on EventBridge.
+//!
+//! Time: an attempt is cut off at [`EgressConfig::attempt_deadline`] (120 s), the Lambda's timeout
+//! is 150 s (the CDK app), and a claim's lease 180 s, so a claim is never taken over from a live
+//! attempt.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,10 +26,18 @@ pub struct EgressSettings {
     pub media_bucket: String,
     /// `IDEMPOTENCY_TABLE`: one item per IdempotencyKey.
     pub idempotency_table: String,
+    /// `BOT_USER_ID`: the bot's X user id, whose own posts egress reads after an attempt whose
+    /// answer was lost (to record the reply instead of posting it twice).
+    pub bot_user_id: String,
     /// `X_API_BASE` / `X_UPLOAD_BASE` (default `https://api.x.com`), `X_TIMEOUT_SECONDS` (10).
     pub x_api: XApiConfig,
     /// `SECRET_TTL_SECONDS` (300).
     pub secret_ttl: Duration,
+    /// `ATTEMPT_DEADLINE_SECONDS` (120) and `LEASE_SECONDS` (180): one attempt's cut-off and a
+    /// claim's lease; keep the Lambda timeout between them.
+    pub attempt_deadline: Duration,
+    /// See `attempt_deadline`.
+    pub lease: Duration,
     /// `DRY_RUN` (`false`): log replies instead of posting them, publish REPLY_SUPPRESSED
     /// `dry-run` (with the text, so it reaches the lake) instead of TWEET_SENT.
     pub dry_run: bool,
@@ -35,6 +47,7 @@ impl EgressSettings {
     /// Reads the settings, naming any missing or invalid variable.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let defaults = XApiConfig::default();
+        let defaults_egress = EgressConfig::default();
         Ok(Self {
             secret_arn: env.required(
                 "SECRET_ARN",
@@ -50,6 +63,10 @@ impl EgressSettings {
                 "IDEMPOTENCY_TABLE",
                 "the DynamoDB table keyed by IdempotencyKey",
             )?,
+            bot_user_id: env.required(
+                "BOT_USER_ID",
+                "the bot's X user id (digits), to find its own replies",
+            )?,
             x_api: XApiConfig {
                 api_base: env
                     .get("X_API_BASE")
@@ -62,6 +79,13 @@ impl EgressSettings {
                 timeout: Duration::from_secs(env.parsed("X_TIMEOUT_SECONDS", 10u64)?),
             },
             secret_ttl: Duration::from_secs(env.parsed("SECRET_TTL_SECONDS", 300u64)?),
+            attempt_deadline: Duration::from_secs(env.parsed(
+                "ATTEMPT_DEADLINE_SECONDS",
+                defaults_egress.attempt_deadline.as_secs(),
+            )?),
+            lease: Duration::from_secs(
+                env.parsed("LEASE_SECONDS", defaults_egress.lease.as_secs())?,
+            ),
             dry_run: env.parsed("DRY_RUN", false)?,
         })
     }
@@ -80,7 +104,11 @@ pub fn egress(
     let x: Arc<dyn XPoster> = if settings.dry_run {
         Arc::new(DryRunPoster::default())
     } else {
-        Arc::new(XApiPoster::new(XApi::new(settings.x_api), secrets))
+        Arc::new(XApiPoster::new(
+            XApi::new(settings.x_api),
+            secrets,
+            settings.bot_user_id,
+        ))
     };
     let egress = Egress::new(
         x,
@@ -89,6 +117,8 @@ pub fn egress(
         Arc::new(SystemClock),
         EgressConfig {
             dry_run: settings.dry_run,
+            attempt_deadline: settings.attempt_deadline,
+            lease: settings.lease,
             ..EgressConfig::default()
         },
     );
@@ -113,6 +143,7 @@ mod tests {
             ("EVENT_BUS_NAME", "Plumbing"),
             ("MEDIA_BUCKET", "media"),
             ("IDEMPOTENCY_TABLE", "starling-idempotency"),
+            ("BOT_USER_ID", "1234"),
         ];
         assert!(EgressSettings::from_env(&Env::from_pairs(full)).is_ok());
         crate::config::assert_each_variable_is_required(&full, EgressSettings::from_env);

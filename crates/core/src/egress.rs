@@ -1,23 +1,32 @@
 //! Egress: a SEND_TWEET becomes a reply on X, at most once per `IdempotencyKey`.
 //!
 //! ```text
-//! claim key ─ Done ──────────────► the recorded outcome again (TWEET_SENT / TWEET_FAILED), X untouched
-//!          ├─ InProgress ────────► retryable error (another delivery is posting)
-//!          └─ Claimed ─► read images ─► upload each ─► fit text ─► post reply
-//!                          │                 │                        │
+//! claim key ─ Done ─────────────► the recorded outcome again (TWEET_SENT / TWEET_FAILED), X untouched
+//!   (owner: │ InProgress ───────► wait (another delivery holds it; retried after a pause)
+//!   a token ├ ClaimedUncertain ─► look on X for the bot's reply ─ found ─► complete(Sent) ─► TWEET_SENT
+//!   per     │   (an earlier            │                         └ not yet, within `settle` ─► wait
+//!   attempt)│    attempt's answer      └ not there after `settle` ─┐
+//!           │    was lost)                                         ▼
+//!           └ Claimed ─► read images ─► upload each ─► mark uncertain ─► post reply
+//!                          │                 │                             │
 //!                          │                 └─ 429, reset ≤ max wait: sleep, retry once
 //!                          ├─ permanent (4xx, image missing/too big) ─► complete(Failed) ─► TWEET_FAILED
-//!                          ├─ 429 later / 5xx / network ─────────────► release ─► retryable error
+//!                          ├─ 429 later / 5xx before posting / network ─► release ─► retryable error
+//!                          ├─ answer lost (timeout, dropped, 2xx without id, 5xx) ─► release, mark kept
 //!                          └─ posted ─► complete(Sent) ─► TWEET_SENT
 //! ```
 //!
-//! A duplicate SEND_TWEET publishes its outcome again rather than nothing: if the first delivery
-//! crashed between recording the post and publishing TWEET_SENT, the retry still publishes it.
-//! Consumers of TWEET_SENT/TWEET_FAILED are idempotent on `IdempotencyKey`.
-//!
-//! The one window X gives no way to close: if X posts the reply but its answer is lost (timeout),
-//! the claim is released and a retry posts again. The lease bounds a crashed attempt: a claim not
-//! completed within it can be taken by a later delivery.
+//! - **Duplicates.** A duplicate SEND_TWEET publishes its outcome again rather than nothing: if the
+//!   first delivery crashed between recording the post and publishing TWEET_SENT, the retry still
+//!   publishes it. Consumers of TWEET_SENT/TWEET_FAILED are idempotent on `IdempotencyKey`.
+//! - **A lost answer.** Before the post call the claim is marked uncertain; the mark survives the
+//!   attempt dying and its lease running out. The next claim therefore reads the bot's own recent
+//!   posts on X (an owned read) and records a reply it finds instead of posting twice. X may take
+//!   a moment to show a new post, so a look that finds nothing within `settle` of the lost attempt
+//!   waits and looks again; after that the reply is posted.
+//! - **Time.** One attempt — lookups, uploads, in-process rate-limit waits, the post — is cut off at
+//!   `attempt_deadline`, and the lease outlasts it, so a live attempt's key is never taken over.
+//!   The egress Lambda's timeout sits between the two (the CDK app checks it).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -35,32 +44,50 @@ use starling_x::text::fit_reply;
 
 use crate::handler::{DetailHandler, HandlerError};
 use crate::ports::{
-    BlobError, BlobStore, Claim, Clock, Completion, IdempotencyStore, Secrets, XError, XPoster,
+    BlobError, BlobStore, Claim, Clock, Completion, IdempotencyError, IdempotencyStore, Release,
+    Secrets, XError, XPoster,
 };
 
 /// X attaches at most four images to a post.
 pub const MAX_IMAGES: usize = 4;
 /// X's limit on an image uploaded for a post: 5 MB.
 pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
+/// How long a delivery that finds the key claimed by another waits before trying again.
+pub const BUSY_PAUSE: Duration = Duration::from_secs(5);
+/// How far before an uncertain attempt the lookup starts, for clocks that disagree with X's.
+pub const LOOKUP_SLACK: Duration = Duration::from_secs(60);
 
 /// Egress's tunables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EgressConfig {
     /// The longest a 429 is waited out in-process (then retried once); longer resets are deferred
-    /// to the caller's retry. Keep it well under the Lambda timeout.
+    /// to the caller's retry.
     pub max_rate_limit_wait: Duration,
-    /// How long a claim protects a key before another delivery may take it over.
+    /// The longest one attempt may take, everything included; it is then abandoned (as uncertain
+    /// if it had begun posting). Keep it under the egress Lambda's timeout.
+    pub attempt_deadline: Duration,
+    /// How long a claim protects a key before another delivery may take it over. Longer than
+    /// `attempt_deadline` (and the Lambda timeout), so a live attempt's key is never taken over;
+    /// [`Egress::new`] raises it if not.
     pub lease: Duration,
+    /// How long X is given to show a post whose answer was lost before a lookup that does not
+    /// find it is believed.
+    pub settle: Duration,
     /// Dry run: the poster given is not X (the outbox locally, [`DryRunPoster`] on AWS), and a
     /// reply it took is published as REPLY_SUPPRESSED `dry-run` with its text, not TWEET_SENT.
     pub dry_run: bool,
 }
 
 impl Default for EgressConfig {
+    /// An attempt makes at most six X calls (a lookup, four uploads, the post) of at most 10 s
+    /// each (the X timeout), plus up to 10 s of rate-limit waits per call: 120 s cuts off the
+    /// worst, the egress Lambda's timeout is 150 s and the lease 180 s.
     fn default() -> Self {
         Self {
             max_rate_limit_wait: Duration::from_secs(10),
-            lease: Duration::from_secs(300),
+            attempt_deadline: Duration::from_secs(120),
+            lease: Duration::from_secs(180),
+            settle: Duration::from_secs(60),
             dry_run: false,
         }
     }
@@ -75,8 +102,17 @@ pub enum EgressError {
         /// When X's window resets.
         retry_after: Option<DateTime<Utc>>,
     },
-    /// X, the media store or the idempotency store is unavailable, or another delivery of the same
-    /// key is in progress.
+    /// Not now, and not a failure: another delivery holds the key, or X may not show an
+    /// uncertain attempt's post yet. Try again at `until`.
+    #[error("{reason}: retry after {}", until.to_rfc3339())]
+    Wait {
+        /// Why.
+        reason: String,
+        /// When trying again makes sense.
+        until: DateTime<Utc>,
+    },
+    /// X, the media store or the idempotency store is unavailable, or an attempt's answer from X
+    /// was lost (the next attempt looks on X first).
     #[error("retry later: {0}")]
     Retry(String),
     /// The SEND_TWEET itself is unusable (no idempotency key): retrying will not help.
@@ -94,15 +130,25 @@ impl EgressError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::RateLimited { .. } => ErrorKind::Throttled,
-            Self::Retry(_) => ErrorKind::Unavailable,
+            Self::Wait { .. } | Self::Retry(_) => ErrorKind::Unavailable,
             Self::BadInput(_) => ErrorKind::InvalidInput,
+        }
+    }
+
+    /// When trying again makes sense, when known.
+    pub fn retry_at(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Self::RateLimited { retry_after } => *retry_after,
+            Self::Wait { until, .. } => Some(*until),
+            Self::Retry(_) | Self::BadInput(_) => None,
         }
     }
 }
 
 impl From<EgressError> for HandlerError {
     fn from(e: EgressError) -> Self {
-        HandlerError::new(e.kind(), e)
+        let at = e.retry_at();
+        HandlerError::new(e.kind(), e).retry_at(at)
     }
 }
 
@@ -131,20 +177,60 @@ pub struct Egress {
 
 /// How one attempt ended before the claim is settled.
 enum Attempt {
+    /// The reply is on X (posted now, or found from an earlier attempt).
     Posted(String),
+    /// X refused it for good.
     Refused(String),
-    Later(EgressError),
+    /// Retry later; `maybe_posted` when the post call was made and its answer lost.
+    Later {
+        error: EgressError,
+        maybe_posted: bool,
+    },
+}
+
+impl Attempt {
+    fn later(error: EgressError) -> Self {
+        Self::Later {
+            error,
+            maybe_posted: false,
+        }
+    }
+}
+
+fn after(now: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    TimeDelta::from_std(d)
+        .ok()
+        .and_then(|d| now.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+fn before(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    TimeDelta::from_std(d)
+        .ok()
+        .and_then(|d| t.checked_sub_signed(d))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 impl Egress {
-    /// Egress over its ports.
+    /// Egress over its ports. A lease not longer than the attempt deadline is raised to the
+    /// deadline plus a minute (a shorter one would let a live attempt's key be taken over).
     pub fn new(
         x: Arc<dyn XPoster>,
         blobs: Arc<dyn BlobStore>,
         store: Arc<dyn IdempotencyStore>,
         clock: Arc<dyn Clock>,
-        config: EgressConfig,
+        mut config: EgressConfig,
     ) -> Self {
+        if config.lease <= config.attempt_deadline {
+            let lease = config.attempt_deadline + Duration::from_secs(60);
+            tracing::warn!(
+                lease_s = config.lease.as_secs(),
+                deadline_s = config.attempt_deadline.as_secs(),
+                raised_to_s = lease.as_secs(),
+                "egress lease not longer than the attempt deadline: raised"
+            );
+            config.lease = lease;
+        }
         Self {
             x,
             blobs,
@@ -152,6 +238,11 @@ impl Egress {
             clock,
             config,
         }
+    }
+
+    /// The settings in force (after [`Egress::new`]'s checks).
+    pub fn config(&self) -> &EgressConfig {
+        &self.config
     }
 
     /// Handles one SEND_TWEET and returns the event to publish (TWEET_SENT or TWEET_FAILED).
@@ -167,17 +258,14 @@ impl Egress {
             tracing::warn!(key, reason, "SEND_TWEET refused without calling X");
             return self.event(send, &Completion::Failed { error: reason });
         }
+        let owner = uuid::Uuid::new_v4().simple().to_string();
         let now = self.clock.now();
-        let lease_until = TimeDelta::from_std(self.config.lease)
-            .ok()
-            .and_then(|lease| now.checked_add_signed(lease))
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
         let claim = self
             .store
-            .claim(key, now, lease_until)
+            .claim(key, &owner, now, after(now, self.config.lease))
             .await
             .map_err(|e| EgressError::Retry(e.to_string()))?;
-        match claim {
+        let uncertain_since = match claim {
             Claim::Done(completion) => {
                 tracing::info!(
                     key,
@@ -186,17 +274,37 @@ impl Egress {
                 return self.event(send, &completion);
             }
             Claim::InProgress => {
-                return Err(EgressError::Retry(format!(
-                    "another delivery of {key} is posting"
-                )));
+                return Err(EgressError::Wait {
+                    reason: format!("another delivery of {key} is posting"),
+                    until: after(now, BUSY_PAUSE),
+                });
             }
-            Claim::Claimed => {}
-        }
-        match self.attempt(send).await {
+            Claim::Claimed => None,
+            Claim::ClaimedUncertain { since } => Some(since),
+        };
+        let attempt = match tokio::time::timeout(
+            self.config.attempt_deadline,
+            self.attempt(send, &owner, uncertain_since),
+        )
+        .await
+        {
+            Ok(attempt) => attempt,
+            Err(_) => Attempt::Later {
+                error: EgressError::Retry(format!(
+                    "the attempt took longer than {} s",
+                    self.config.attempt_deadline.as_secs()
+                )),
+                // If it was posting, the mark set before the post call says so; if not, there is
+                // no mark to keep.
+                maybe_posted: true,
+            },
+        };
+        match attempt {
             Attempt::Posted(tweet_id) => {
                 let done = Completion::Sent { tweet_id };
-                if let Err(e) = self.store.complete(key, &done).await {
-                    // The reply is on X: report it. The lease then protects the key for a while.
+                if let Err(e) = self.store.complete(key, &owner, &done).await {
+                    // The reply is on X: report it. The uncertain mark makes any later attempt
+                    // look on X before posting.
                     tracing::error!(key, error = %e, "posted but could not record it");
                 }
                 self.event(send, &done)
@@ -204,21 +312,68 @@ impl Egress {
             Attempt::Refused(error) => {
                 let done = Completion::Failed { error };
                 self.store
-                    .complete(key, &done)
+                    .complete(key, &owner, &done)
                     .await
                     .map_err(|e| EgressError::Retry(e.to_string()))?;
                 self.event(send, &done)
             }
-            Attempt::Later(err) => {
-                if let Err(e) = self.store.release(key).await {
+            Attempt::Later {
+                error,
+                maybe_posted,
+            } => {
+                let how = if maybe_posted || uncertain_since.is_some() {
+                    Release::MaybePosted
+                } else {
+                    Release::NothingPosted
+                };
+                if let Err(e) = self.store.release(key, &owner, how).await {
                     tracing::warn!(key, error = %e, "could not release the claim; the lease will expire");
                 }
-                Err(err)
+                Err(error)
             }
         }
     }
 
-    async fn attempt(&self, send: &SendTweet) -> Attempt {
+    async fn attempt(
+        &self,
+        send: &SendTweet,
+        owner: &str,
+        uncertain_since: Option<DateTime<Utc>>,
+    ) -> Attempt {
+        let key = send.idempotency_key.trim();
+        if let Some(since) = uncertain_since {
+            match self
+                .x
+                .find_reply(&send.reply_to_tweet_id, before(since, LOOKUP_SLACK))
+                .await
+            {
+                Ok(Some(tweet_id)) => {
+                    tracing::info!(
+                        key,
+                        tweet_id,
+                        "an earlier attempt had posted the reply: recorded, not posted again"
+                    );
+                    return Attempt::Posted(tweet_id);
+                }
+                Ok(None) => {
+                    let settled = after(since, self.config.settle);
+                    if self.clock.now() < settled {
+                        return Attempt::later(EgressError::Wait {
+                            reason: format!(
+                                "an earlier attempt at {key} may have posted and X does not show it yet"
+                            ),
+                            until: settled,
+                        });
+                    }
+                    tracing::warn!(
+                        key,
+                        since = %since,
+                        "an earlier attempt's answer was lost and X shows no reply from it: posting"
+                    );
+                }
+                Err(e) => return self.settle(e),
+            }
+        }
         let mut media_ids = Vec::new();
         for (i, image_key) in send.image_keys.iter().enumerate() {
             let bytes = match self.blobs.get(image_key).await {
@@ -231,7 +386,7 @@ impl Egress {
                     ));
                 }
                 Err(e @ BlobError::Unavailable(_)) => {
-                    return Attempt::Later(EgressError::Retry(e.to_string()));
+                    return Attempt::later(EgressError::Retry(e.to_string()));
                 }
             };
             if bytes.len() > MAX_IMAGE_BYTES {
@@ -252,6 +407,19 @@ impl Egress {
             }
         }
         let text = fit_reply(&send.text, send.reply_to_username.as_deref());
+        if let Err(e) = self
+            .store
+            .mark_uncertain(key, owner, self.clock.now())
+            .await
+        {
+            return Attempt::later(match e {
+                IdempotencyError::NotOwner(_) => EgressError::Wait {
+                    reason: e.to_string(),
+                    until: after(self.clock.now(), BUSY_PAUSE),
+                },
+                IdempotencyError::Unavailable(_) => EgressError::Retry(e.to_string()),
+            });
+        }
         match self
             .with_rate_limit(|| {
                 self.x
@@ -261,7 +429,7 @@ impl Egress {
         {
             Ok(tweet_id) => {
                 tracing::info!(
-                    key = send.idempotency_key,
+                    key,
                     tweet_id,
                     reply_to = send.reply_to_tweet_id,
                     "reply posted"
@@ -275,10 +443,19 @@ impl Egress {
     fn settle(&self, error: XError) -> Attempt {
         match error {
             XError::Rejected { .. } => Attempt::Refused(error.to_string()),
-            XError::RateLimited { reset_at } => Attempt::Later(EgressError::RateLimited {
+            XError::RateLimited { reset_at } => Attempt::later(EgressError::RateLimited {
                 retry_after: reset_at,
             }),
-            XError::Unavailable(reason) => Attempt::Later(EgressError::Retry(reason)),
+            XError::Unavailable(reason) => Attempt::later(EgressError::Retry(reason)),
+            XError::Uncertain(reason) => {
+                tracing::warn!(%reason, "X's answer to the post was lost: the next attempt looks on X first");
+                Attempt::Later {
+                    error: EgressError::Retry(format!(
+                        "X's answer was lost ({reason}); the next attempt looks for the reply on X before posting"
+                    )),
+                    maybe_posted: true,
+                }
+            }
         }
     }
 
@@ -388,12 +565,18 @@ pub fn sniff_image_type(bytes: &[u8]) -> &'static str {
 pub struct XApiPoster<S> {
     api: XApi,
     secrets: S,
+    bot_user_id: String,
 }
 
 impl<S: Secrets> XApiPoster<S> {
-    /// A poster over `api`, signing with the credentials `secrets` holds.
-    pub fn new(api: XApi, secrets: S) -> Self {
-        Self { api, secrets }
+    /// A poster over `api`, signing with the credentials `secrets` holds, as the bot whose user
+    /// id is `bot_user_id` (whose own posts [`XPoster::find_reply`] reads).
+    pub fn new(api: XApi, secrets: S, bot_user_id: impl Into<String>) -> Self {
+        Self {
+            api,
+            secrets,
+            bot_user_id: bot_user_id.into(),
+        }
     }
 
     async fn credentials(&self) -> Result<Credentials, XError> {
@@ -434,6 +617,7 @@ fn from_api(e: XApiError) -> XError {
             detail,
         },
         XApiError::Transient(reason) => XError::Unavailable(reason),
+        XApiError::Uncertain(reason) => XError::Uncertain(reason),
     }
 }
 
@@ -456,6 +640,18 @@ impl<S: Secrets> XPoster for XApiPoster<S> {
         let creds = self.credentials().await?;
         self.api
             .post_reply(&creds, text, in_reply_to, media_ids)
+            .await
+            .map_err(from_api)
+    }
+
+    async fn find_reply(
+        &self,
+        in_reply_to: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Option<String>, XError> {
+        let creds = self.credentials().await?;
+        self.api
+            .find_reply(&creds, &self.bot_user_id, in_reply_to, since)
             .await
             .map_err(from_api)
     }
@@ -492,6 +688,15 @@ impl XPoster for DryRunPoster {
         let id = self.id();
         tracing::info!(tweet_id = %id, in_reply_to, media = media_ids.len(), text, "dry run: reply not posted");
         Ok(id)
+    }
+
+    /// Nothing is ever posted in a dry run, so there is nothing to find.
+    async fn find_reply(
+        &self,
+        _in_reply_to: &str,
+        _since: DateTime<Utc>,
+    ) -> Result<Option<String>, XError> {
+        Ok(None)
     }
 }
 

@@ -21,7 +21,7 @@ use starling_x::payload::parse_delivery;
 use starling_x::webhook::{self, CrcError, SignatureError};
 
 use crate::acl::{AclConfig, MappedItem, map_delivery};
-use crate::ports::{Claim, Completion, EventPublisher, IdempotencyStore, Secrets};
+use crate::ports::{Claim, Completion, EventPublisher, IdempotencyStore, Release, Secrets};
 use crate::publish::{PublishReport, RetryPolicy, publish_all};
 
 /// The default largest body accepted: X's deliveries are a few KB; 1 MiB leaves room for big DMs.
@@ -234,7 +234,9 @@ impl Ingress {
                 return IngressResponse::error(r.status(), r);
             }
         };
-        let (claimed, duplicates) = match self.claim(items).await {
+        // This request's claims, told apart from a concurrent redelivery's.
+        let owner = uuid::Uuid::new_v4().simple().to_string();
+        let (claimed, duplicates) = match self.claim(items, &owner).await {
             Ok(split) => split,
             Err(e) => {
                 tracing::error!(error = %e, "redelivery store unavailable; X will redeliver");
@@ -250,7 +252,7 @@ impl Ingress {
                 requests,
                 slimmed,
             }) => {
-                self.settle(&keys, true).await;
+                self.settle(&keys, &owner, true).await;
                 tracing::info!(
                     published,
                     requests,
@@ -264,7 +266,7 @@ impl Ingress {
                 )
             }
             Err(e) => {
-                self.settle(&keys, false).await;
+                self.settle(&keys, &owner, false).await;
                 tracing::error!(error = %e, events = count, "delivery not fully published; X will redeliver");
                 IngressResponse::error(503, format!("{e}; retry later"))
             }
@@ -275,6 +277,7 @@ impl Ingress {
     async fn claim(
         &self,
         items: Vec<MappedItem>,
+        owner: &str,
     ) -> Result<(Vec<MappedItem>, usize), crate::ports::IdempotencyError> {
         let Some(store) = &self.dedup else {
             return Ok((items, 0));
@@ -285,15 +288,15 @@ impl Ingress {
         let mut duplicates = 0;
         for item in items {
             match store
-                .claim(&format!("ingress:{}", item.key), now, lease)
+                .claim(&format!("ingress:{}", item.key), owner, now, lease)
                 .await
             {
-                Ok(Claim::Claimed) => claimed.push(item),
+                Ok(Claim::Claimed | Claim::ClaimedUncertain { .. }) => claimed.push(item),
                 Ok(Claim::Done(_) | Claim::InProgress) => duplicates += 1,
                 Err(e) => {
                     // Give back what this request claimed: X redelivers the whole delivery.
                     let keys: Vec<String> = claimed.iter().map(|m| m.key.clone()).collect();
-                    self.settle(&keys, false).await;
+                    self.settle(&keys, owner, false).await;
                     return Err(e);
                 }
             }
@@ -302,7 +305,7 @@ impl Ingress {
     }
 
     /// Completes (published) or releases (not published) the claims of `keys`.
-    async fn settle(&self, keys: &[String], published: bool) {
+    async fn settle(&self, keys: &[String], owner: &str, published: bool) {
         let Some(store) = &self.dedup else { return };
         for key in keys {
             let key = format!("ingress:{key}");
@@ -310,9 +313,9 @@ impl Ingress {
                 let done = Completion::Sent {
                     tweet_id: key.clone(),
                 };
-                store.complete(&key, &done).await
+                store.complete(&key, owner, &done).await
             } else {
-                store.release(&key).await
+                store.release(&key, owner, Release::NothingPosted).await
             };
             if let Err(e) = result {
                 // Published but not recorded: a redelivery within the lease is still skipped,

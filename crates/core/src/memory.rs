@@ -13,7 +13,7 @@ use starling_contracts::OutgoingEvent;
 
 use crate::ports::{
     BlobError, BlobStore, Claim, Completion, EventPublisher, IdempotencyError, IdempotencyStore,
-    PolicyRecord, PolicyStore, PolicyStoreError, PolicyWrite, PublishError, PutOutcome,
+    PolicyRecord, PolicyStore, PolicyStoreError, PolicyWrite, PublishError, PutOutcome, Release,
 };
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -90,11 +90,16 @@ impl BlobStore for MemoryBlobStore {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Record {
-    Claimed(DateTime<Utc>),
+    Claimed {
+        owner: Option<String>,
+        lease_until: DateTime<Utc>,
+        uncertain_since: Option<DateTime<Utc>>,
+    },
     Done(Completion),
 }
 
-/// An [`IdempotencyStore`] in memory, with the lease semantics of the SQLite and DynamoDB stores.
+/// An [`IdempotencyStore`] in memory, with the lease and owner semantics of the SQLite and
+/// DynamoDB stores.
 #[derive(Debug, Default)]
 pub struct MemoryIdempotency(Mutex<HashMap<String, Record>>);
 
@@ -116,6 +121,20 @@ impl MemoryIdempotency {
             _ => None,
         }
     }
+
+    /// Runs `f` on `key`'s claim if `owner` holds it.
+    fn held<T>(
+        &self,
+        key: &str,
+        owner: &str,
+        f: impl FnOnce(&mut HashMap<String, Record>) -> T,
+    ) -> Result<T, IdempotencyError> {
+        let mut map = lock(&self.0);
+        match map.get(key) {
+            Some(Record::Claimed { owner: Some(o), .. }) if o == owner => Ok(f(&mut map)),
+            _ => Err(IdempotencyError::NotOwner(key.to_string())),
+        }
+    }
 }
 
 #[async_trait]
@@ -123,31 +142,90 @@ impl IdempotencyStore for MemoryIdempotency {
     async fn claim(
         &self,
         key: &str,
+        owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<Claim, IdempotencyError> {
         let mut map = lock(&self.0);
-        match map.get(key) {
+        let uncertain_since = match map.get(key) {
             Some(Record::Done(c)) => return Ok(Claim::Done(c.clone())),
-            Some(Record::Claimed(until)) if *until > now => return Ok(Claim::InProgress),
-            _ => {}
-        }
-        map.insert(key.into(), Record::Claimed(lease_until));
-        Ok(Claim::Claimed)
+            Some(Record::Claimed {
+                owner: Some(_),
+                lease_until: until,
+                ..
+            }) if *until > now => return Ok(Claim::InProgress),
+            Some(Record::Claimed {
+                uncertain_since, ..
+            }) => *uncertain_since,
+            None => None,
+        };
+        map.insert(
+            key.into(),
+            Record::Claimed {
+                owner: Some(owner.into()),
+                lease_until,
+                uncertain_since,
+            },
+        );
+        Ok(match uncertain_since {
+            Some(since) => Claim::ClaimedUncertain { since },
+            None => Claim::Claimed,
+        })
     }
 
-    async fn complete(&self, key: &str, completion: &Completion) -> Result<(), IdempotencyError> {
-        lock(&self.0).insert(key.into(), Record::Done(completion.clone()));
-        Ok(())
+    async fn mark_uncertain(
+        &self,
+        key: &str,
+        owner: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), IdempotencyError> {
+        self.held(key, owner, |map| {
+            if let Some(Record::Claimed {
+                uncertain_since, ..
+            }) = map.get_mut(key)
+            {
+                *uncertain_since = Some(at);
+            }
+        })
     }
 
-    async fn release(&self, key: &str) -> Result<(), IdempotencyError> {
-        // Only a claim is given back: a completion is for good, as in SQLite and DynamoDB.
-        let mut records = lock(&self.0);
-        if matches!(records.get(key), Some(Record::Claimed(_))) {
-            records.remove(key);
-        }
-        Ok(())
+    async fn complete(
+        &self,
+        key: &str,
+        owner: &str,
+        completion: &Completion,
+    ) -> Result<(), IdempotencyError> {
+        self.held(key, owner, |map| {
+            map.insert(key.into(), Record::Done(completion.clone()));
+        })
+    }
+
+    async fn release(&self, key: &str, owner: &str, how: Release) -> Result<(), IdempotencyError> {
+        self.held(key, owner, |map| {
+            let keep = match map.get(key) {
+                Some(Record::Claimed {
+                    uncertain_since: Some(since),
+                    ..
+                }) if how == Release::MaybePosted => Some(*since),
+                _ => None,
+            };
+            match keep {
+                // Free to claim, the mark kept for the next holder.
+                Some(since) => {
+                    map.insert(
+                        key.into(),
+                        Record::Claimed {
+                            owner: None,
+                            lease_until: DateTime::<Utc>::MIN_UTC,
+                            uncertain_since: Some(since),
+                        },
+                    );
+                }
+                None => {
+                    map.remove(key);
+                }
+            }
+        })
     }
 }
 
@@ -240,9 +318,11 @@ impl PolicyStore for MemoryPolicyStore {
 }
 
 /// What every [`IdempotencyStore`] must do, checked against a fresh, empty store: a claim holds
-/// until its lease ends and is then taken over, a completion is for good (neither an expired
-/// lease nor a release reopens it), a failure is remembered, a release frees a claim. The SQLite
-/// and DynamoDB adapters' tests and this module's run it.
+/// until its lease ends and is then taken over; only the claim's owner may mark, complete or
+/// release it; a completion is for good (neither an expired lease nor a release reopens it); a
+/// failure is remembered; a release frees a claim; an uncertain mark survives a lease running
+/// out and a "maybe posted" release, and is cleared by a "nothing posted" one. The SQLite and
+/// DynamoDB adapters' tests and this module's run it.
 pub async fn check_idempotency_store(store: &dyn IdempotencyStore) -> Result<(), String> {
     let t = |s: i64| DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap_or_default();
     let e = |e: IdempotencyError| e.to_string();
@@ -253,55 +333,132 @@ pub async fn check_idempotency_store(store: &dyn IdempotencyStore) -> Result<(),
             Err(format!("{step}: {got:?}, want {want:?}"))
         }
     };
+    let not_owner = |step: &str, got: Result<(), IdempotencyError>| match got {
+        Err(IdempotencyError::NotOwner(_)) => Ok(()),
+        other => Err(format!("{step}: {other:?}, want NotOwner")),
+    };
     expect(
         "first claim",
-        store.claim("k", t(0), t(300)).await.map_err(e)?,
+        store.claim("k", "a", t(0), t(300)).await.map_err(e)?,
         Claim::Claimed,
     )?;
     expect(
         "within the lease",
-        store.claim("k", t(299), t(599)).await.map_err(e)?,
+        store.claim("k", "b", t(299), t(599)).await.map_err(e)?,
         Claim::InProgress,
     )?;
     expect(
         "lease over: taken over",
-        store.claim("k", t(300), t(600)).await.map_err(e)?,
+        store.claim("k", "b", t(300), t(600)).await.map_err(e)?,
         Claim::Claimed,
     )?;
     let sent = Completion::Sent {
         tweet_id: "1".into(),
     };
-    store.complete("k", &sent).await.map_err(e)?;
+    not_owner(
+        "the first owner completes after the takeover",
+        store.complete("k", "a", &sent).await,
+    )?;
+    not_owner(
+        "the first owner releases after the takeover",
+        store.release("k", "a", Release::NothingPosted).await,
+    )?;
+    expect(
+        "the takeover still holds",
+        store.claim("k", "c", t(301), t(601)).await.map_err(e)?,
+        Claim::InProgress,
+    )?;
+    store.complete("k", "b", &sent).await.map_err(e)?;
     expect(
         "completed",
-        store.claim("k", t(301), t(601)).await.map_err(e)?,
+        store.claim("k", "c", t(302), t(602)).await.map_err(e)?,
         Claim::Done(sent.clone()),
     )?;
-    store.release("k").await.map_err(e)?;
+    not_owner(
+        "a release after completion",
+        store.release("k", "b", Release::NothingPosted).await,
+    )?;
     expect(
         "a completion outlives its lease and a release",
-        store.claim("k", t(10_000), t(10_300)).await.map_err(e)?,
+        store
+            .claim("k", "c", t(10_000), t(10_300))
+            .await
+            .map_err(e)?,
         Claim::Done(sent),
     )?;
     expect(
         "another key",
-        store.claim("r", t(0), t(300)).await.map_err(e)?,
+        store.claim("r", "a", t(0), t(300)).await.map_err(e)?,
         Claim::Claimed,
     )?;
-    store.release("r").await.map_err(e)?;
+    store
+        .release("r", "a", Release::NothingPosted)
+        .await
+        .map_err(e)?;
     expect(
         "released",
-        store.claim("r", t(1), t(301)).await.map_err(e)?,
+        store.claim("r", "b", t(1), t(301)).await.map_err(e)?,
         Claim::Claimed,
     )?;
     let failed = Completion::Failed {
         error: "403 Forbidden".into(),
     };
-    store.complete("r", &failed).await.map_err(e)?;
+    store.complete("r", "b", &failed).await.map_err(e)?;
     expect(
         "failure remembered",
-        store.claim("r", t(2), t(302)).await.map_err(e)?,
+        store.claim("r", "c", t(2), t(302)).await.map_err(e)?,
         Claim::Done(failed),
+    )?;
+
+    // An attempt that may have posted.
+    expect(
+        "u: first claim",
+        store.claim("u", "a", t(0), t(300)).await.map_err(e)?,
+        Claim::Claimed,
+    )?;
+    not_owner(
+        "u: another owner marks",
+        store.mark_uncertain("u", "b", t(5)).await,
+    )?;
+    store.mark_uncertain("u", "a", t(10)).await.map_err(e)?;
+    store
+        .release("u", "a", Release::MaybePosted)
+        .await
+        .map_err(e)?;
+    expect(
+        "u: after a maybe-posted release",
+        store.claim("u", "b", t(20), t(320)).await.map_err(e)?,
+        Claim::ClaimedUncertain { since: t(10) },
+    )?;
+    // b dies without a word; its lease runs out.
+    expect(
+        "u: still marked after a lease ran out",
+        store.claim("u", "c", t(320), t(620)).await.map_err(e)?,
+        Claim::ClaimedUncertain { since: t(10) },
+    )?;
+    store
+        .release("u", "c", Release::NothingPosted)
+        .await
+        .map_err(e)?;
+    expect(
+        "u: a nothing-posted release clears the mark",
+        store.claim("u", "d", t(330), t(630)).await.map_err(e)?,
+        Claim::Claimed,
+    )?;
+    store.mark_uncertain("u", "d", t(340)).await.map_err(e)?;
+    expect(
+        "u: a marked claim within its lease",
+        store.claim("u", "e", t(341), t(641)).await.map_err(e)?,
+        Claim::InProgress,
+    )?;
+    let found = Completion::Sent {
+        tweet_id: "9".into(),
+    };
+    store.complete("u", "d", &found).await.map_err(e)?;
+    expect(
+        "u: completion replaces the mark",
+        store.claim("u", "e", t(700), t(1000)).await.map_err(e)?,
+        Claim::Done(found),
     )?;
     Ok(())
 }

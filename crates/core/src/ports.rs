@@ -329,6 +329,11 @@ pub enum XError {
     /// X or the credentials store could not be reached, or failed: retrying later may help.
     #[error("X unavailable: {0}")]
     Unavailable(String),
+    /// The request reached X but its answer did not come back whole (a dropped connection, a
+    /// timeout, a 2xx without the new post's id, a 5xx): X may have acted on it. Egress looks on
+    /// X before posting again.
+    #[error("X's answer was lost; it may have posted: {0}")]
+    Uncertain(String),
 }
 
 /// Posts on X as the bot: the X API v2 with OAuth 1.0a user context on AWS and locally.
@@ -343,6 +348,14 @@ pub trait XPoster: Send + Sync {
         in_reply_to: &str,
         media_ids: &[String],
     ) -> Result<String, XError>;
+    /// The id of a reply the bot posted to `in_reply_to` at or after `since`, if X shows one
+    /// (the bot's own recent posts): egress records it instead of posting twice after an
+    /// uncertain attempt.
+    async fn find_reply(
+        &self,
+        in_reply_to: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Option<String>, XError>;
 }
 
 /// What a key's record says when egress tries to claim it.
@@ -350,6 +363,13 @@ pub trait XPoster: Send + Sync {
 pub enum Claim {
     /// The key was free (or its lease had expired): this delivery posts.
     Claimed,
+    /// This delivery holds the key, but an earlier attempt reached the post call at `since` and
+    /// never learnt whether X took it (its answer was lost, or the attempt died): look on X for
+    /// that reply before posting again.
+    ClaimedUncertain {
+        /// When the earlier attempt started posting.
+        since: DateTime<Utc>,
+    },
     /// Another delivery holds the key and its lease has not expired: try again later.
     InProgress,
     /// Already done: the outcome recorded then.
@@ -371,26 +391,66 @@ pub enum Completion {
     },
 }
 
+/// What a released claim leaves for the next one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release {
+    /// Nothing was posted (the attempt failed before posting, or X said it did not post): the
+    /// next claim starts clean.
+    NothingPosted,
+    /// The attempt may have posted (X's answer was lost): the mark set by
+    /// [`IdempotencyStore::mark_uncertain`] stays, and the next claim is
+    /// [`Claim::ClaimedUncertain`].
+    MaybePosted,
+}
+
 /// Why the idempotency store failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("idempotency store unavailable: {0}")]
-pub struct IdempotencyError(pub String);
+pub enum IdempotencyError {
+    /// The store could not be reached or failed.
+    #[error("idempotency store unavailable: {0}")]
+    Unavailable(String),
+    /// The caller no longer holds the claim on this key: its lease ran out and another delivery
+    /// took the key over, or the key was completed. Nothing was changed.
+    #[error("the claim on {0} is no longer held by this delivery")]
+    NotOwner(String),
+}
 
 /// Remembers which SEND_TWEETs were posted, so a redelivery never posts twice. A conditional
 /// write on DynamoDB on AWS, SQLite locally.
+///
+/// Every claim names its `owner`, a token unique to one attempt: only the holder of a claim may
+/// mark, complete or release it, so an attempt that outlived its lease cannot settle the claim of
+/// the delivery that took the key over ([`IdempotencyError::NotOwner`]).
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
-    /// Claims `key` until `lease_until` unless it is done or held by an unexpired lease.
+    /// Claims `key` for `owner` until `lease_until` unless it is done or held by an unexpired
+    /// lease.
     async fn claim(
         &self,
         key: &str,
+        owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<Claim, IdempotencyError>;
+    /// Notes, just before the call that cannot be taken back (posting), that from `at` the holder
+    /// may leave a post the store does not know of. The mark outlives a lease that runs out (the
+    /// attempt died) and a [`Release::MaybePosted`]; only a completion or a
+    /// [`Release::NothingPosted`] clears it.
+    async fn mark_uncertain(
+        &self,
+        key: &str,
+        owner: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), IdempotencyError>;
     /// Records how a claimed key ended; later claims answer [`Claim::Done`].
-    async fn complete(&self, key: &str, completion: &Completion) -> Result<(), IdempotencyError>;
+    async fn complete(
+        &self,
+        key: &str,
+        owner: &str,
+        completion: &Completion,
+    ) -> Result<(), IdempotencyError>;
     /// Gives a claimed key back (the attempt failed in a way worth retrying).
-    async fn release(&self, key: &str) -> Result<(), IdempotencyError>;
+    async fn release(&self, key: &str, owner: &str, how: Release) -> Result<(), IdempotencyError>;
 }
 
 /// One record of the reply policy's state (an author, a conversation, the budget, a post): its

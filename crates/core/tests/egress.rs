@@ -49,10 +49,33 @@ struct Scripted {
     body: Value,
 }
 
+/// How the fake answers a post it has created (the next one; normally 201 with its id).
+#[derive(Debug, Clone, Copy)]
+enum AfterPosting {
+    /// 201 with an empty body.
+    Empty201,
+    /// 201, part of the body, then the connection drops.
+    Drop,
+    /// Nothing until long after the client's timeout.
+    Hang,
+    /// 503, though the post was created.
+    Error503,
+}
+
+/// A post the fake holds, as X keeps the bot's posts.
+#[derive(Debug, Clone)]
+struct Posted {
+    id: String,
+    in_reply_to: String,
+    at: DateTime<Utc>,
+}
+
 #[derive(Default)]
 struct FakeState {
     seen: Mutex<Vec<Seen>>,
     script: Mutex<HashMap<String, VecDeque<Scripted>>>,
+    after_posting: Mutex<VecDeque<AfterPosting>>,
+    posts: Mutex<Vec<Posted>>,
     nonces: Mutex<HashSet<String>>,
     next_id: Mutex<u64>,
 }
@@ -92,14 +115,27 @@ impl FakeX {
         self.seen().into_iter().filter(|s| s.path == path).collect()
     }
 
+    /// The next post is created, then answered as `how`.
+    fn after_posting(&self, how: AfterPosting) {
+        self.state.after_posting.lock().unwrap().push_back(how);
+    }
+
+    /// The posts that exist on the fake X.
+    fn posts(&self) -> Vec<Posted> {
+        self.state.posts.lock().unwrap().clone()
+    }
+
     fn api(&self) -> XApi {
         XApi::new(XApiConfig {
             api_base: self.base.clone(),
             upload_base: format!("{}/", self.base),
-            timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(2),
         })
     }
 }
+
+const BOT_USER_ID: &str = "1234";
+const TIMELINE: &str = "/2/users/1234/tweets";
 
 fn venv_python() -> PathBuf {
     let venv = std::env::var("STARLING_VENV")
@@ -238,11 +274,79 @@ async fn fake_handler(
             )
                 .into_response()
         }
-        "/2/tweets" => (
-            StatusCode::CREATED,
-            JsonBody(json!({"data": {"id": format!("99{id}"), "text": parsed["text"]}})),
-        )
-            .into_response(),
+        "/2/tweets" => {
+            let post_id = format!("99{id}");
+            state.posts.lock().unwrap().push(Posted {
+                id: post_id.clone(),
+                in_reply_to: parsed["reply"]["in_reply_to_tweet_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                at: Utc::now(),
+            });
+            let answer = json!({"data": {"id": post_id, "text": parsed["text"]}});
+            let how = state.after_posting.lock().unwrap().pop_front();
+            match how {
+                None => (StatusCode::CREATED, JsonBody(answer)).into_response(),
+                Some(AfterPosting::Empty201) => StatusCode::CREATED.into_response(),
+                Some(AfterPosting::Error503) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    JsonBody(json!({"title": "Service Unavailable", "detail": "try later"})),
+                )
+                    .into_response(),
+                Some(AfterPosting::Hang) => {
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                    (StatusCode::CREATED, JsonBody(answer)).into_response()
+                }
+                Some(AfterPosting::Drop) => {
+                    let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
+                        Ok(Bytes::from_static(b"{\"data\":{\"id\":\"")),
+                        Err(std::io::Error::other("connection dropped")),
+                    ];
+                    let mut response = axum::body::Body::from_stream(futures::stream::iter(chunks))
+                        .into_response();
+                    *response.status_mut() = StatusCode::CREATED;
+                    response
+                }
+            }
+        }
+        TIMELINE => {
+            // GET /2/users/:id/tweets: the bot's posts since start_time, newest first.
+            let query: HashMap<String, String> =
+                axum::extract::Query::try_from_uri(&uri).unwrap().0;
+            assert_eq!(
+                query.get("tweet.fields").map(String::as_str),
+                Some("referenced_tweets")
+            );
+            let start = query
+                .get("start_time")
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&Utc))
+                .expect("start_time is set");
+            let mut posts: Vec<Value> = state
+                .posts
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|p| p.at >= start)
+                .map(|p| {
+                    json!({
+                        "id": p.id,
+                        "text": "…",
+                        "edit_history_tweet_ids": [p.id],
+                        "referenced_tweets": [{"type": "replied_to", "id": p.in_reply_to}],
+                    })
+                })
+                .collect();
+            posts.reverse();
+            let count = posts.len();
+            let body = if posts.is_empty() {
+                json!({"meta": {"result_count": 0}})
+            } else {
+                json!({"data": posts, "meta": {"result_count": count}})
+            };
+            (StatusCode::OK, JsonBody(body)).into_response()
+        }
         _ => (
             StatusCode::NOT_FOUND,
             JsonBody(json!({"title": "Not Found", "detail": path})),
@@ -278,21 +382,45 @@ fn credentials(token_secret: &str) -> XCredentials {
     }
 }
 
+fn config() -> EgressConfig {
+    EgressConfig {
+        max_rate_limit_wait: Duration::from_secs(3),
+        lease: Duration::from_secs(300),
+        ..EgressConfig::default()
+    }
+}
+
+/// Egress over `x` and `store`, as a second delivery (another Lambda, a restart) would have it.
+fn egress_over(x: &FakeX, store: Arc<MemoryIdempotency>, config: EgressConfig) -> Egress {
+    let poster = XApiPoster::new(
+        x.api(),
+        StaticSecrets(credentials(TOKEN_SECRET)),
+        BOT_USER_ID,
+    );
+    Egress::new(
+        Arc::new(poster),
+        Arc::new(MemoryBlobStore::default()),
+        store,
+        Arc::new(SystemClock),
+        config,
+    )
+}
+
 async fn rig_with(token_secret: &str) -> Rig {
     let x = FakeX::start().await;
     let blobs = Arc::new(MemoryBlobStore::default());
     let store = Arc::new(MemoryIdempotency::default());
-    let poster = XApiPoster::new(x.api(), StaticSecrets(credentials(token_secret)));
+    let poster = XApiPoster::new(
+        x.api(),
+        StaticSecrets(credentials(token_secret)),
+        BOT_USER_ID,
+    );
     let egress = Egress::new(
         Arc::new(poster),
         blobs.clone(),
         store.clone(),
         Arc::new(SystemClock),
-        EgressConfig {
-            max_rate_limit_wait: Duration::from_secs(3),
-            lease: Duration::from_secs(300),
-            ..EgressConfig::default()
-        },
+        config(),
     );
     Rig {
         x,
@@ -503,7 +631,7 @@ async fn a_403_becomes_tweet_failed_with_x_detail_and_is_not_retried() {
 }
 
 #[tokio::test]
-async fn a_server_error_releases_the_claim_for_a_retry() {
+async fn a_server_error_on_the_post_is_uncertain_x_is_read_and_then_the_reply_posted() {
     let rig = rig().await;
     rig.x.script(
         "/2/tweets",
@@ -518,8 +646,165 @@ async fn a_server_error_releases_the_claim_for_a_retry() {
         matches!(err, EgressError::Retry(ref m) if m.contains("503")),
         "{err}"
     );
-    let event = rig.egress.handle(&send("k-503")).await.unwrap();
+    // Within the settle time, a look that finds nothing waits instead of posting.
+    let err = rig.egress.handle(&send("k-503")).await.unwrap_err();
+    let EgressError::Wait { until, .. } = err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        until > Utc::now() + chrono::TimeDelta::seconds(50),
+        "{until}"
+    );
+    assert!(rig.x.posts().is_empty());
+    // After it, X still shows nothing: posted once.
+    let settled = egress_over(
+        &rig.x,
+        rig.store.clone(),
+        EgressConfig {
+            settle: Duration::ZERO,
+            ..config()
+        },
+    );
+    let event = settled.handle(&send("k-503")).await.unwrap();
     assert_eq!(event.detail_type, detail_type::TWEET_SENT);
+    assert_eq!(rig.x.posts().len(), 1);
+    assert_eq!(rig.x.seen_at(TIMELINE).len(), 2);
+    all_signatures_verified(&rig.x);
+}
+
+/// The issue's test: X takes the post and the answer never arrives whole; however often the
+/// SEND_TWEET is retried, one post exists on X, and TWEET_SENT names it.
+async fn exactly_one_post_after(how: AfterPosting, key: &str) {
+    let rig = rig().await;
+    rig.x.after_posting(how);
+    let err = rig.egress.handle(&send(key)).await.unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    assert!(
+        matches!(err, EgressError::Retry(ref m) if m.contains("looks for the reply")),
+        "{how:?}: {err}"
+    );
+    assert_eq!(rig.x.posts().len(), 1, "{how:?}");
+    // Redeliveries, each as a new process would: the first finds the post on X.
+    let mut sent = Vec::new();
+    for _ in 0..3 {
+        let egress = egress_over(&rig.x, rig.store.clone(), config());
+        let event = egress.handle(&send(key)).await.unwrap();
+        assert_eq!(event.detail_type, detail_type::TWEET_SENT, "{how:?}");
+        sent.push(
+            serde_json::from_value::<TweetSent>(event.detail)
+                .unwrap()
+                .tweet_id,
+        );
+    }
+    let posts = rig.x.posts();
+    assert_eq!(posts.len(), 1, "{how:?}: {posts:?}");
+    assert!(
+        sent.iter().all(|id| *id == posts[0].id),
+        "{sent:?} {posts:?}"
+    );
+    // One look on X; after it the outcome is recorded.
+    assert_eq!(rig.x.seen_at(TIMELINE).len(), 1, "{how:?}");
+    all_signatures_verified(&rig.x);
+}
+
+#[tokio::test]
+async fn a_post_accepted_then_the_connection_dropped_exists_once() {
+    exactly_one_post_after(AfterPosting::Drop, "k-drop").await;
+}
+
+#[tokio::test]
+async fn a_post_answered_201_with_an_empty_body_exists_once() {
+    exactly_one_post_after(AfterPosting::Empty201, "k-empty").await;
+}
+
+#[tokio::test]
+async fn a_post_whose_answer_times_out_exists_once() {
+    exactly_one_post_after(AfterPosting::Hang, "k-hang").await;
+}
+
+#[tokio::test]
+async fn a_post_created_despite_a_503_exists_once() {
+    exactly_one_post_after(AfterPosting::Error503, "k-503-created").await;
+}
+
+#[tokio::test]
+async fn an_attempt_that_died_while_posting_is_found_after_its_lease() {
+    let rig = rig().await;
+    // A delivery claimed the key, marked it and posted, then its process died.
+    let now = Utc::now();
+    let past = now - chrono::TimeDelta::seconds(400);
+    use starling_core::ports::IdempotencyStore;
+    rig.store
+        .claim(
+            "k-dead",
+            "dead",
+            past,
+            past + chrono::TimeDelta::seconds(300),
+        )
+        .await
+        .unwrap();
+    rig.store
+        .mark_uncertain("k-dead", "dead", past)
+        .await
+        .unwrap();
+    rig.x.state.posts.lock().unwrap().push(Posted {
+        id: "9912345".into(),
+        in_reply_to: send("k-dead").reply_to_tweet_id,
+        at: past,
+    });
+    let event = rig.egress.handle(&send("k-dead")).await.unwrap();
+    let sent: TweetSent = serde_json::from_value(event.detail).unwrap();
+    assert_eq!(sent.tweet_id, "9912345");
+    assert_eq!(rig.x.posts().len(), 1);
+    assert!(rig.x.seen_at("/2/tweets").is_empty());
+    all_signatures_verified(&rig.x);
+}
+
+#[tokio::test]
+async fn an_attempt_past_its_deadline_is_abandoned_as_uncertain() {
+    let rig = rig().await;
+    rig.x.after_posting(AfterPosting::Hang);
+    let slow = Egress::new(
+        Arc::new(XApiPoster::new(
+            XApi::new(XApiConfig {
+                api_base: rig.x.base.clone(),
+                upload_base: rig.x.base.clone(),
+                timeout: Duration::from_secs(20),
+            }),
+            StaticSecrets(credentials(TOKEN_SECRET)),
+            BOT_USER_ID,
+        )),
+        Arc::new(MemoryBlobStore::default()),
+        rig.store.clone(),
+        Arc::new(SystemClock),
+        EgressConfig {
+            attempt_deadline: Duration::from_secs(1),
+            ..config()
+        },
+    );
+    let err = slow.handle(&send("k-deadline")).await.unwrap_err();
+    assert!(
+        matches!(err, EgressError::Retry(ref m) if m.contains("longer than 1 s")),
+        "{err}"
+    );
+    let event = rig.egress.handle(&send("k-deadline")).await.unwrap();
+    assert_eq!(event.detail_type, detail_type::TWEET_SENT);
+    assert_eq!(rig.x.posts().len(), 1);
+}
+
+#[tokio::test]
+async fn a_lease_not_longer_than_the_deadline_is_raised() {
+    let x = FakeX::start().await;
+    let egress = egress_over(
+        &x,
+        Arc::new(MemoryIdempotency::default()),
+        EgressConfig {
+            attempt_deadline: Duration::from_secs(120),
+            lease: Duration::from_secs(15),
+            ..EgressConfig::default()
+        },
+    );
+    assert!(egress.config().lease > egress.config().attempt_deadline);
 }
 
 #[tokio::test]
@@ -567,6 +852,7 @@ async fn an_absurd_lease_does_not_overflow_the_clock() {
         Arc::new(XApiPoster::new(
             x.api(),
             StaticSecrets(credentials(TOKEN_SECRET)),
+            BOT_USER_ID,
         )),
         Arc::new(MemoryBlobStore::default()),
         Arc::new(MemoryIdempotency::default()),

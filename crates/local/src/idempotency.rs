@@ -1,8 +1,10 @@
 //! [`IdempotencyStore`] in an SQLite file: egress's "posted at most once" memory on one machine.
 //!
 //! A claim is one conditional upsert — insert the key, or take it over only when its lease has
-//! expired — the same shape as the DynamoDB conditional write on AWS. Several processes may share
-//! the file: SQLite serialises the writes, and exactly one of two racing claims wins.
+//! expired or its holder gave it back — the same shape as the DynamoDB conditional write on AWS.
+//! Marks, completions and releases apply only while the caller's owner token holds the claim.
+//! Several processes may share the file: SQLite serialises the writes, and exactly one of two
+//! racing claims wins.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -11,7 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
-use starling_core::ports::{Claim, Completion, IdempotencyError, IdempotencyStore};
+use starling_core::ports::{Claim, Completion, IdempotencyError, IdempotencyStore, Release};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS egress_idempotency (
@@ -22,6 +24,9 @@ CREATE TABLE IF NOT EXISTS egress_idempotency (
     error        TEXT,
     updated_at   INTEGER NOT NULL
 );";
+
+/// Columns added after the first release, for files made by it.
+const ADDED_COLUMNS: [(&str, &str); 2] = [("owner", "TEXT"), ("uncertain_since", "INTEGER")];
 
 /// Egress's idempotency records in an SQLite file.
 pub struct SqliteIdempotency {
@@ -35,11 +40,11 @@ impl std::fmt::Debug for SqliteIdempotency {
 }
 
 fn err(context: &str, e: impl std::fmt::Display) -> IdempotencyError {
-    IdempotencyError(format!("{context}: {e}"))
+    IdempotencyError::Unavailable(format!("{context}: {e}"))
 }
 
 impl SqliteIdempotency {
-    /// Opens (creating if needed) the store at `path`.
+    /// Opens (creating or upgrading if needed) the store at `path`.
     pub fn open(path: &Path) -> Result<Self, IdempotencyError> {
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
@@ -52,6 +57,21 @@ impl SqliteIdempotency {
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(|e| err("WAL", e))?;
         conn.execute_batch(SCHEMA).map_err(|e| err("schema", e))?;
+        let existing: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_table_info('egress_idempotency')")
+            .and_then(|mut st| {
+                st.query_map([], |r| r.get::<_, String>(0))?
+                    .collect::<Result<_, _>>()
+            })
+            .map_err(|e| err("schema", e))?;
+        for (column, kind) in ADDED_COLUMNS {
+            if !existing.iter().any(|c| c == column) {
+                conn.execute_batch(&format!(
+                    "ALTER TABLE egress_idempotency ADD COLUMN {column} {kind}"
+                ))
+                .map_err(|e| err("schema upgrade", e))?;
+            }
+        }
         Ok(Self {
             conn: Mutex::new(conn),
         })
@@ -64,8 +84,22 @@ impl SqliteIdempotency {
         let conn = self
             .conn
             .lock()
-            .map_err(|_| IdempotencyError("connection lock poisoned".into()))?;
+            .map_err(|_| IdempotencyError::Unavailable("connection lock poisoned".into()))?;
         f(&conn).map_err(|e| err("sqlite", e))
+    }
+
+    /// Runs `sql` (with `?1` the key and `?2` the owner first) and says NotOwner when it changed
+    /// no row: the claim is not the caller's.
+    fn held(
+        &self,
+        key: &str,
+        sql: &str,
+        params: &[&dyn rusqlite::ToSql],
+    ) -> Result<(), IdempotencyError> {
+        match self.with(|conn| conn.execute(sql, params))? {
+            0 => Err(IdempotencyError::NotOwner(key.to_string())),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -74,67 +108,105 @@ impl IdempotencyStore for SqliteIdempotency {
     async fn claim(
         &self,
         key: &str,
+        owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<Claim, IdempotencyError> {
         self.with(|conn| {
             let changed = conn.execute(
-                "INSERT INTO egress_idempotency (key, state, lease_until, updated_at)
-                 VALUES (?1, 'claimed', ?2, ?3)
+                "INSERT INTO egress_idempotency (key, state, lease_until, owner, updated_at)
+                 VALUES (?1, 'claimed', ?2, ?4, ?3)
                  ON CONFLICT (key) DO UPDATE
-                   SET lease_until = excluded.lease_until, updated_at = excluded.updated_at
-                   WHERE state = 'claimed' AND lease_until <= ?3",
-                params![key, lease_until.timestamp_millis(), now.timestamp_millis()],
+                   SET lease_until = excluded.lease_until, owner = excluded.owner,
+                       updated_at = excluded.updated_at
+                   WHERE state = 'claimed' AND (lease_until <= ?3 OR owner IS NULL)",
+                params![
+                    key,
+                    lease_until.timestamp_millis(),
+                    now.timestamp_millis(),
+                    owner
+                ],
             )?;
-            if changed == 1 {
-                return Ok(Claim::Claimed);
-            }
-            let row: Option<(String, Option<String>, Option<String>)> = conn
+            let row: Option<(String, Option<String>, Option<String>, Option<i64>)> = conn
                 .query_row(
-                    "SELECT state, tweet_id, error FROM egress_idempotency WHERE key = ?1",
+                    "SELECT state, tweet_id, error, uncertain_since FROM egress_idempotency
+                     WHERE key = ?1",
                     params![key],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                 )
                 .optional()?;
             Ok(match row {
-                Some((state, tweet_id, _)) if state == "sent" => Claim::Done(Completion::Sent {
+                Some((state, tweet_id, _, _)) if state == "sent" => Claim::Done(Completion::Sent {
                     tweet_id: tweet_id.unwrap_or_default(),
                 }),
-                Some((state, _, error)) if state == "failed" => Claim::Done(Completion::Failed {
-                    error: error.unwrap_or_default(),
-                }),
-                _ => Claim::InProgress,
+                Some((state, _, error, _)) if state == "failed" => {
+                    Claim::Done(Completion::Failed {
+                        error: error.unwrap_or_default(),
+                    })
+                }
+                _ if changed != 1 => Claim::InProgress,
+                Some((_, _, _, Some(since))) => match DateTime::from_timestamp_millis(since) {
+                    Some(since) => Claim::ClaimedUncertain { since },
+                    None => Claim::ClaimedUncertain {
+                        since: DateTime::<Utc>::MIN_UTC,
+                    },
+                },
+                _ => Claim::Claimed,
             })
         })
     }
 
-    async fn complete(&self, key: &str, completion: &Completion) -> Result<(), IdempotencyError> {
+    async fn mark_uncertain(
+        &self,
+        key: &str,
+        owner: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), IdempotencyError> {
+        self.held(
+            key,
+            "UPDATE egress_idempotency SET uncertain_since = ?3, updated_at = ?3
+             WHERE key = ?1 AND owner = ?2 AND state = 'claimed'",
+            &[&key, &owner, &at.timestamp_millis()],
+        )
+    }
+
+    async fn complete(
+        &self,
+        key: &str,
+        owner: &str,
+        completion: &Completion,
+    ) -> Result<(), IdempotencyError> {
         let (state, tweet_id, error) = match completion {
             Completion::Sent { tweet_id } => ("sent", Some(tweet_id.as_str()), None),
             Completion::Failed { error } => ("failed", None, Some(error.as_str())),
         };
         let now = Utc::now().timestamp_millis();
-        self.with(|conn| {
-            conn.execute(
-                "INSERT INTO egress_idempotency (key, state, lease_until, tweet_id, error, updated_at)
-                 VALUES (?1, ?2, NULL, ?3, ?4, ?5)
-                 ON CONFLICT (key) DO UPDATE
-                   SET state = excluded.state, lease_until = NULL, tweet_id = excluded.tweet_id,
-                       error = excluded.error, updated_at = excluded.updated_at",
-                params![key, state, tweet_id, error, now],
-            )
-            .map(|_| ())
-        })
+        self.held(
+            key,
+            "UPDATE egress_idempotency
+             SET state = ?3, lease_until = NULL, owner = NULL, uncertain_since = NULL,
+                 tweet_id = ?4, error = ?5, updated_at = ?6
+             WHERE key = ?1 AND owner = ?2 AND state = 'claimed'",
+            &[&key, &owner, &state, &tweet_id, &error, &now],
+        )
     }
 
-    async fn release(&self, key: &str) -> Result<(), IdempotencyError> {
-        self.with(|conn| {
-            conn.execute(
-                "DELETE FROM egress_idempotency WHERE key = ?1 AND state = 'claimed'",
-                params![key],
-            )
-            .map(|_| ())
-        })
+    async fn release(&self, key: &str, owner: &str, how: Release) -> Result<(), IdempotencyError> {
+        match how {
+            // Keep the mark when there is one; a claim without one is simply gone.
+            Release::MaybePosted => self.held(
+                key,
+                "UPDATE egress_idempotency SET owner = NULL, lease_until = 0
+                 WHERE key = ?1 AND owner = ?2 AND state = 'claimed'",
+                &[&key, &owner],
+            ),
+            Release::NothingPosted => self.held(
+                key,
+                "DELETE FROM egress_idempotency
+                 WHERE key = ?1 AND owner = ?2 AND state = 'claimed'",
+                &[&key, &owner],
+            ),
+        }
     }
 }
 
@@ -161,15 +233,24 @@ mod tests {
         let b = SqliteIdempotency::open(&path).unwrap();
         let now = Utc::now();
         let until = now + TimeDelta::seconds(300);
-        let (x, y) = tokio::join!(a.claim("race", now, until), b.claim("race", now, until));
+        let (x, y) = tokio::join!(
+            a.claim("race", "a", now, until),
+            b.claim("race", "b", now, until)
+        );
         let claims = [x.unwrap(), y.unwrap()];
         assert_eq!(
             claims.iter().filter(|c| **c == Claim::Claimed).count(),
             1,
             "{claims:?}"
         );
+        let winner = if claims[0] == Claim::Claimed {
+            "a"
+        } else {
+            "b"
+        };
         a.complete(
             "race",
+            winner,
             &Completion::Sent {
                 tweet_id: "1".into(),
             },
@@ -179,8 +260,38 @@ mod tests {
         drop((a, b));
         let reopened = SqliteIdempotency::open(&path).unwrap();
         assert!(matches!(
-            reopened.claim("race", now, until).await.unwrap(),
+            reopened.claim("race", "c", now, until).await.unwrap(),
             Claim::Done(Completion::Sent { .. })
         ));
+    }
+
+    #[tokio::test]
+    async fn a_file_from_before_owner_tokens_is_upgraded_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("egress.sqlite");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.execute(
+                "INSERT INTO egress_idempotency (key, state, tweet_id, updated_at)
+                 VALUES ('old', 'sent', '7', 0)",
+                [],
+            )
+            .unwrap();
+        }
+        let store = SqliteIdempotency::open(&path).unwrap();
+        let now = Utc::now();
+        assert_eq!(
+            store
+                .claim("old", "a", now, now + TimeDelta::seconds(60))
+                .await
+                .unwrap(),
+            Claim::Done(Completion::Sent {
+                tweet_id: "7".into()
+            })
+        );
+        starling_core::memory::check_idempotency_store(&store)
+            .await
+            .unwrap();
     }
 }

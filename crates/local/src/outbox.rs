@@ -86,4 +86,40 @@ impl XPoster for OutboxPoster {
         tracing::info!(post = %id, in_reply_to, "reply written to the outbox (no X credentials set)");
         Ok(id)
     }
+
+    /// The outbox's own record: a reply to `in_reply_to` written at or after `since`.
+    async fn find_reply(
+        &self,
+        in_reply_to: &str,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<String>, XError> {
+        let mut entries = match tokio::fs::read_dir(&self.dir).await {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(e)),
+        };
+        while let Some(entry) = entries.next_entry().await.map_err(io)? {
+            let path = entry.path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            // A file cut short by a crash is not a reply.
+            let Ok(bytes) = tokio::fs::read(&path).await else {
+                continue;
+            };
+            let Ok(reply) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+                continue;
+            };
+            let written = reply["WrittenAt"]
+                .as_str()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+            if reply["InReplyToTweetId"] == in_reply_to
+                && written.is_some_and(|t| t >= since)
+                && let Some(id) = reply["PostId"].as_str()
+            {
+                return Ok(Some(id.to_string()));
+            }
+        }
+        Ok(None)
+    }
 }

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use starling_bus::{TargetRegistry, target_fn};
 use starling_core::alert::{AlertConfig, AlertHandler};
@@ -56,22 +55,31 @@ pub fn local_substitutions(data_dir: &DataDir) -> HashMap<String, String> {
     ])
 }
 
-/// How long a local egress claim protects its key (see `local_egress`).
-pub const LOCAL_EGRESS_LEASE: Duration = Duration::from_secs(15);
-
 /// Egress on one machine: X API v2 (at `x_api`) when the bot's user credentials are set, else
 /// the outbox; always the outbox in a dry run (whose replies are published as REPLY_SUPPRESSED
-/// `dry-run`).
+/// `dry-run`). Posting to X needs `bot_user_id`: after an attempt whose answer was lost, egress
+/// reads the bot's own recent posts to find the reply instead of posting it twice.
+///
+/// The claim lease is the Lambda's (180 s, over a 120 s attempt deadline): a claim left by a run
+/// that crashed mid-attempt is taken over after it, and meanwhile the bus waits (a busy claim is
+/// a deferral, not a spent retry), so the reply is neither lost nor sent twice.
 pub fn local_egress(
     data_dir: &DataDir,
     creds: &XCredentials,
     x_api: XApiConfig,
+    bot_user_id: Option<&str>,
     dry_run: bool,
 ) -> anyhow::Result<Egress> {
     let x: Arc<dyn XPoster> = if creds.can_post() && !dry_run {
+        let bot_user_id = bot_user_id.filter(|id| !id.is_empty()).ok_or_else(|| {
+            anyhow::anyhow!(
+                "posting to X needs the bot's user id (STARLING_BOT_USER_ID / --bot-user-id)"
+            )
+        })?;
         Arc::new(XApiPoster::new(
             XApi::new(x_api),
             StaticSecrets(creds.clone()),
+            bot_user_id,
         ))
     } else {
         Arc::new(OutboxPoster::new(data_dir.outbox()))
@@ -82,12 +90,7 @@ pub fn local_egress(
         Arc::new(DiskBlobStore::new(data_dir.media())),
         Arc::new(store),
         Arc::new(SystemClock),
-        // One process delivers from a data directory (the bus's lock file), and a route delivers
-        // one event at a time, so a claim still held when an attempt starts was left by a crashed
-        // run: a short lease lets the restart take it over within the bus's retries instead of
-        // waiting out the Lambda-sized default.
         EgressConfig {
-            lease: LOCAL_EGRESS_LEASE,
             dry_run,
             ..EgressConfig::default()
         },
@@ -126,6 +129,7 @@ pub fn local_targets(
             data_dir,
             creds,
             options.x_api.clone(),
+            options.bot_user_id.as_deref(),
             options.policy.dry_run,
         )?,
         bus.clone(),

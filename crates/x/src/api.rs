@@ -1,7 +1,8 @@
-//! The X API v2 calls egress makes — image upload and reply — each signed with OAuth 1.0a user
-//! context. Errors are sorted by what the caller can do: wait ([`XApiError::RateLimited`]), give up
-//! ([`XApiError::Permanent`], with X's own title and detail) or retry later
-//! ([`XApiError::Transient`]). Credentials go only into the `Authorization` header: never into a
+//! The X API v2 calls egress makes — image upload, reply, and a look at the bot's own recent posts
+//! — each signed with OAuth 1.0a user context. Errors are sorted by what the caller can do: wait
+//! ([`XApiError::RateLimited`]), give up ([`XApiError::Permanent`], with X's own title and
+//! detail), retry later ([`XApiError::Transient`]), or, when a post's answer was lost after the
+//! request reached X, look before posting again ([`XApiError::Uncertain`]). Credentials go only into the `Authorization` header: never into a
 //! URL, an error or a log line.
 
 use std::time::Duration;
@@ -61,7 +62,24 @@ pub enum XApiError {
     /// 5xx, a timeout, a connection failure or an unreadable answer: retrying later may help.
     #[error("X unavailable: {0}")]
     Transient(String),
+    /// A post whose answer was lost after the request may have reached X (a timeout or dropped
+    /// connection after sending, an unreadable body, a 2xx without `data.id`, a 408 or 5xx):
+    /// X may have created the post, so look before posting again.
+    #[error("X's answer to the post was lost; it may have been posted: {0}")]
+    Uncertain(String),
 }
+
+/// What sending a request again could do, which decides how a lost answer is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Effect {
+    /// Nothing anyone sees (an upload or a read): a lost answer is [`XApiError::Transient`].
+    Harmless,
+    /// A second post: a lost answer is [`XApiError::Uncertain`].
+    MayHavePosted,
+}
+
+/// Pages of the bot's recent posts read when looking for an earlier reply (100 posts a page).
+pub const MAX_LOOKUP_PAGES: usize = 5;
 
 /// The X API client. Cheap to clone; one connection pool.
 #[derive(Debug, Clone)]
@@ -103,7 +121,9 @@ impl XApi {
             "media_category": TWEET_IMAGE,
             "media_type": media_type,
         });
-        let answer = self.post_json(credentials, &url, &body).await?;
+        let answer = self
+            .post_json(credentials, &url, &body, Effect::Harmless)
+            .await?;
         string_at(&answer, "/data/id")
             .or_else(|| string_at(&answer, "/data/media_id"))
             .or_else(|| string_at(&answer, "/media_id_string"))
@@ -127,9 +147,69 @@ impl XApi {
         if !media_ids.is_empty() {
             body["media"] = json!({ "media_ids": media_ids });
         }
-        let answer = self.post_json(credentials, &url, &body).await?;
+        let answer = self
+            .post_json(credentials, &url, &body, Effect::MayHavePosted)
+            .await?;
         string_at(&answer, "/data/id")
-            .ok_or_else(|| XApiError::Transient("post answer has no data.id".into()))
+            .ok_or_else(|| XApiError::Uncertain("the post's answer has no data.id".into()))
+    }
+
+    /// The id of the bot's reply to `in_reply_to` among its posts since `since` (`GET
+    /// /2/users/:id/tweets`, newest first, up to [`MAX_LOOKUP_PAGES`] pages of 100), if any. X
+    /// bills each post read as an owned read.
+    pub async fn find_reply(
+        &self,
+        credentials: &Credentials,
+        bot_user_id: &str,
+        in_reply_to: &str,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<String>, XApiError> {
+        if bot_user_id.is_empty() || !bot_user_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(XApiError::Permanent {
+                status: 0,
+                title: "Bad configuration".into(),
+                detail: "the bot's user id must be digits".into(),
+            });
+        }
+        let base = format!(
+            "{}/2/users/{bot_user_id}/tweets",
+            self.config.api_base.trim_end_matches('/')
+        );
+        // X takes start_time to the second (RFC 3339, "Z").
+        let start = since.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let mut token: Option<String> = None;
+        for _ in 0..MAX_LOOKUP_PAGES {
+            let mut url = reqwest::Url::parse(&base)
+                .map_err(|e| XApiError::Transient(format!("bad X API base: {e}")))?;
+            url.query_pairs_mut()
+                .append_pair("max_results", "100")
+                .append_pair("start_time", &start)
+                .append_pair("tweet.fields", "referenced_tweets");
+            if let Some(t) = &token {
+                url.query_pairs_mut().append_pair("pagination_token", t);
+            }
+            let page = self.get_json(credentials, url.as_str()).await?;
+            if let Some(id) = reply_in_page(&page, in_reply_to) {
+                return Ok(Some(id));
+            }
+            token = string_at(&page, "/meta/next_token");
+            if token.is_none() {
+                break;
+            }
+        }
+        Ok(None)
+    }
+
+    async fn get_json(&self, credentials: &Credentials, url: &str) -> Result<Value, XApiError> {
+        let authorization = sign(credentials, "GET", url)?;
+        let response = self
+            .http
+            .get(url)
+            .header("authorization", authorization)
+            .send()
+            .await
+            .map_err(|e| XApiError::Transient(describe(&e)))?;
+        read(response, Effect::Harmless).await
     }
 
     async fn post_json(
@@ -137,19 +217,10 @@ impl XApi {
         credentials: &Credentials,
         url: &str,
         body: &Value,
+        effect: Effect,
     ) -> Result<Value, XApiError> {
         // A JSON body is not part of an OAuth 1.0a signature (RFC 5849 §3.4.1.3.1).
-        let authorization = Signer::new(credentials.clone())
-            .authorization(Request {
-                method: "POST",
-                url,
-                form_body: None,
-            })
-            .map_err(|e| XApiError::Permanent {
-                status: 0,
-                title: "Bad configuration".into(),
-                detail: e.to_string(),
-            })?;
+        let authorization = sign(credentials, "POST", url)?;
         let response = self
             .http
             .post(url)
@@ -158,19 +229,71 @@ impl XApi {
             .body(body.to_string())
             .send()
             .await
-            .map_err(|e| XApiError::Transient(describe(&e)))?;
-        let status = response.status().as_u16();
-        let reset_at = response
-            .headers()
-            .get("x-rate-limit-reset")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<i64>().ok());
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| XApiError::Transient(describe(&e)))?;
-        classify(status, reset_at, &bytes)
+            .map_err(|e| {
+                // Refused before connecting: X never saw it. Otherwise it may have.
+                if e.is_connect() {
+                    XApiError::Transient(describe(&e))
+                } else {
+                    lost(effect, describe(&e))
+                }
+            })?;
+        read(response, effect).await
     }
+}
+
+fn sign(credentials: &Credentials, method: &str, url: &str) -> Result<String, XApiError> {
+    Signer::new(credentials.clone())
+        .authorization(Request {
+            method,
+            url,
+            form_body: None,
+        })
+        .map_err(|e| XApiError::Permanent {
+            status: 0,
+            title: "Bad configuration".into(),
+            detail: e.to_string(),
+        })
+}
+
+/// A lost answer, reported by what sending again could do.
+fn lost(effect: Effect, reason: String) -> XApiError {
+    match effect {
+        Effect::Harmless => XApiError::Transient(reason),
+        Effect::MayHavePosted => XApiError::Uncertain(reason),
+    }
+}
+
+/// Reads and classifies an answer; an answer lost on the way is reported by `effect`.
+async fn read(response: reqwest::Response, effect: Effect) -> Result<Value, XApiError> {
+    let status = response.status().as_u16();
+    let reset_at = response
+        .headers()
+        .get("x-rate-limit-reset")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| lost(effect, describe(&e)))?;
+    classify(status, reset_at, &bytes).map_err(|e| match e {
+        XApiError::Transient(reason) => lost(effect, reason),
+        other => other,
+    })
+}
+
+/// The id of a post in a page of `GET /2/users/:id/tweets` that replies to `in_reply_to`.
+fn reply_in_page(page: &Value, in_reply_to: &str) -> Option<String> {
+    page.get("data")?.as_array()?.iter().find_map(|post| {
+        let replies = post.get("referenced_tweets")?.as_array()?.iter().any(|r| {
+            r.get("type").and_then(Value::as_str) == Some("replied_to")
+                && r.get("id").and_then(Value::as_str) == Some(in_reply_to)
+        });
+        if replies {
+            string_at(post, "/id")
+        } else {
+            None
+        }
+    })
 }
 
 /// Sorts an answer into success (its JSON) or one of [`XApiError`]'s kinds.
@@ -350,6 +473,36 @@ mod tests {
             classify(200, None, v2),
             Err(XApiError::Permanent { .. })
         ));
+    }
+
+    #[test]
+    fn the_reply_is_found_in_a_page_of_the_bots_posts() {
+        let page = serde_json::json!({
+            "data": [
+                {"id": "10", "text": "a post", "edit_history_tweet_ids": ["10"]},
+                {"id": "11", "text": "a quote", "referenced_tweets": [{"type": "quoted", "id": "5"}]},
+                {"id": "12", "text": "@a hi", "referenced_tweets": [{"type": "replied_to", "id": "5"}]},
+            ],
+            "meta": {"result_count": 3, "newest_id": "12", "oldest_id": "10"}
+        });
+        assert_eq!(reply_in_page(&page, "5").as_deref(), Some("12"));
+        assert_eq!(reply_in_page(&page, "6"), None);
+        assert_eq!(
+            reply_in_page(&serde_json::json!({"meta": {"result_count": 0}}), "5"),
+            None
+        );
+    }
+
+    #[test]
+    fn a_lost_answer_is_uncertain_only_where_it_may_have_posted() {
+        assert_eq!(
+            lost(Effect::MayHavePosted, "timed out".into()),
+            XApiError::Uncertain("timed out".into())
+        );
+        assert_eq!(
+            lost(Effect::Harmless, "timed out".into()),
+            XApiError::Transient("timed out".into())
+        );
     }
 
     #[test]
