@@ -286,6 +286,50 @@ describe('the complete workspace', () => {
     t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
   });
 
+  test('Alerting: the alert Lambda is the target of both alert routes, negative messages and moderation flags', () => {
+    const rules = resources(complete, 'AWS::Events::Rule').filter((r) => r.stack === 'Alerting');
+    expect(rules.map((r) => r.props.Name).sort()).toEqual(['alert-moderation', 'alert-negative']);
+    const targetsOf = (name: string) => JSON.stringify(rules.find((r) => r.props.Name === name)!.props.Targets[0].Arn);
+    expect(targetsOf('alert-moderation')).toEqual(targetsOf('alert-negative'));
+    expect(rules.find((r) => r.props.Name === 'alert-moderation')!.props.EventPattern).toEqual({
+      source: ['starling.responding'],
+      'detail-type': ['MODERATION_FLAGGED'],
+      detail: { Alert: [true] },
+    });
+    // Both rules may invoke it.
+    const permissions = resources(complete, 'AWS::Lambda::Permission').filter(
+      (p) => p.stack === 'Alerting' && p.props.Principal === 'events.amazonaws.com',
+    );
+    expect(permissions).toHaveLength(2);
+  });
+
+  test('Responding: the moderation gate — reply-image may call DetectModerationLabels and reply-text DetectToxicContent, each only its own', () => {
+    /** Every action in the identity policies of the role of function `name`, with its resources. */
+    const grants = (name: string): { action: string; resource: string }[] => {
+      const fn = resources(complete, 'AWS::Lambda::Function').find((f) => f.props.FunctionName === `starling-${name}`)!;
+      const role = fn.props.Role['Fn::GetAtt'][0] as string;
+      return resources(complete, 'AWS::IAM::Policy')
+        .filter((p) => p.stack === fn.stack && (p.props.Roles as { Ref: string }[]).some((r) => r.Ref === role))
+        .flatMap((p) => p.props.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+        .flatMap((st) => ([] as string[]).concat(st.Action).map((action) => ({ action, resource: JSON.stringify(st.Resource) })));
+    };
+    const image = grants('reply-image');
+    const text = grants('reply-text');
+    expect(image).toContainEqual({ action: 'rekognition:DetectModerationLabels', resource: '"*"' });
+    expect(text).toContainEqual({ action: 'comprehend:DetectToxicContent', resource: '"*"' });
+    expect(image.map((g) => g.action)).not.toContain('comprehend:DetectToxicContent');
+    expect(text.map((g) => g.action)).not.toContain('rekognition:DetectModerationLabels');
+    // Nothing else of either service: the gate does not make them analysers.
+    expect(image.filter((g) => g.action.startsWith('rekognition:')).map((g) => g.action)).toEqual(['rekognition:DetectModerationLabels']);
+    expect(text.filter((g) => g.action.startsWith('comprehend:')).map((g) => g.action)).toEqual(['comprehend:DetectToxicContent']);
+    // The `*` resources carry their cdk-nag acknowledgment with the reason.
+    const acks = Object.values(complete.templates.Responding.toJSON().Resources as Record<string, any>)
+      .flatMap((r) => r.Metadata?.cdk_nag?.rules_to_suppress ?? [])
+      .map((x: { reason: string }) => x.reason);
+    expect(acks.some((r: string) => r.includes('rekognition:DetectModerationLabels'))).toBe(true);
+    expect(acks.some((r: string) => r.includes('comprehend:DetectToxicContent'))).toBe(true);
+  });
+
   test('Responding: the Lex bot from bot/starling-bot.json, a version, an alias with the code hook', () => {
     const t = complete.templates.Responding;
     const def = JSON.parse(fs.readFileSync(path.join(DEFAULT_REPO_ROOT, 'bot', 'starling-bot.json'), 'utf8'));

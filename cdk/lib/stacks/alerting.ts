@@ -20,7 +20,7 @@ export interface AlertingStackProps extends StackProps {
   readonly observed: Observed;
 }
 
-/** The alert topic ops subscribe to, and the alert Lambda on negative messages. */
+/** The alert topic ops subscribe to, and the alert Lambda on negative messages and moderation flags. */
 export class AlertingStack extends Stack {
   readonly topic: sns.Topic;
   readonly alert?: StarlingFunction;
@@ -65,6 +65,10 @@ export class AlertingStack extends Stack {
       this.alert.role.addToPolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [this.topic.topicArn] }));
       this.alert.role.addToPolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }));
       ruleFor(this, 'AlertNegativeRule', bus, route(routes, 'alert-negative')).addTarget(
+        new targets.LambdaFunction(this.alert.fn, { deadLetterQueue: dlq.queue, ...TARGET_RETRY }),
+      );
+      // Content the moderation gate flagged (MODERATION_FLAGGED with Alert: moderation.alertOnFlag).
+      ruleFor(this, 'AlertModerationRule', bus, route(routes, 'alert-moderation')).addTarget(
         new targets.LambdaFunction(this.alert.fn, { deadLetterQueue: dlq.queue, ...TARGET_RETRY }),
       );
     }

@@ -183,6 +183,6 @@ export class AnalysisStack extends Stack {
 }
 
 /** The `Resource::*` finding of a role calling services without resource-level permissions. */
-function starResource(actions: string[], reason: string) {
+export function starResource(actions: string[], reason: string) {
   return { finding: /^AwsSolutions-IAM5\[Resource::\*\]$/, reason: `${reason} (${actions.join(', ')})` };
 }

@@ -4,7 +4,7 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lex from 'aws-cdk-lib/aws-lex';
-import type { MediaBucketRef } from './analysis';
+import { type MediaBucketRef, starResource } from './analysis';
 import type { Construct } from 'constructs';
 import { type BotDefinition, loadBot } from '../bot';
 import type { StarlingConfig } from '../config';
@@ -25,6 +25,10 @@ export interface RespondingStackProps extends StackProps {
 }
 
 export const BOT_ALIAS_NAME = 'live';
+
+/** The moderation gate's calls: neither has resource-level permissions (the IAM reference lists none). */
+export const IMAGE_MODERATION_ACTIONS = ['rekognition:DetectModerationLabels'];
+export const TEXT_MODERATION_ACTIONS = ['comprehend:DetectToxicContent'];
 
 /**
  * The Lex V2 bot (Joke / Fact / Fallback), the two reply Lambdas that turn analyses into
@@ -141,6 +145,9 @@ export class RespondingStack extends Stack {
       this.replyImage.role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [`${mediaBucket.arn}/*`] }));
       this.replyImage.role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [`${mediaBucket.arn}/annotated/*`] }));
       expectWildcards(this.replyImage.role, OBJECT_KEYS);
+      // The moderation gate judges each photo before it is drawn on.
+      this.replyImage.role.addToPolicy(new iam.PolicyStatement({ actions: IMAGE_MODERATION_ACTIONS, resources: ['*'] }));
+      expectWildcards(this.replyImage.role, starResource(IMAGE_MODERATION_ACTIONS, 'Rekognition image operations have no resource-level permissions.'));
       grantPutEventsAs(bus, this.replyImage.fn, EVENT_SOURCES.responding);
       this.policyTable.grantReadWriteData(this.replyImage.fn);
       ruleFor(this, 'ReplyImageRule', bus, route(routes, 'reply-image')).addTarget(
@@ -167,6 +174,9 @@ export class RespondingStack extends Stack {
       this.replyText.role.addToPolicy(
         new iam.PolicyStatement({ actions: ['lex:RecognizeText'], resources: [this.botAlias.attrArn] }),
       );
+      // The moderation gate judges the post and the reply (English) before it is sent.
+      this.replyText.role.addToPolicy(new iam.PolicyStatement({ actions: TEXT_MODERATION_ACTIONS, resources: ['*'] }));
+      expectWildcards(this.replyText.role, starResource(TEXT_MODERATION_ACTIONS, 'Comprehend real-time Detect* calls have no resource-level permissions.'));
       grantPutEventsAs(bus, this.replyText.fn, EVENT_SOURCES.responding);
       this.policyTable.grantReadWriteData(this.replyText.fn);
       ruleFor(this, 'ReplyTextRule', bus, route(routes, 'reply-text')).addTarget(

@@ -1,4 +1,5 @@
-//! The alert Lambda's wiring: settings from the environment, the SNS topic ops subscribe to.
+//! The alert Lambda's wiring (routes `alert-negative` and `alert-moderation`): settings from the
+//! environment, the SNS topic ops subscribe to.
 
 use std::sync::Arc;
 

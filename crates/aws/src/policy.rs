@@ -152,7 +152,7 @@ impl PolicyStore for DynamoPolicyStore {
 }
 
 /// The reply Lambdas' policy settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PolicySettings {
     /// `POLICY_TABLE`: the DynamoDB table of opt-outs and counters.
     pub table: String,

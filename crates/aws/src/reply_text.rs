@@ -1,5 +1,6 @@
-//! The reply-text Lambda's wiring: settings from the environment, Lex V2 as the chat bot behind
-//! the reply policy (state in DynamoDB), the SEND_TWEET or REPLY_SUPPRESSED on EventBridge.
+//! The reply-text Lambda's wiring: settings from the environment, Lex V2 as the chat bot and
+//! Comprehend `DetectToxicContent` as the moderation gate behind the reply policy (state in
+//! DynamoDB), the SEND_TWEET or REPLY_SUPPRESSED (and MODERATION_FLAGGED) on EventBridge.
 
 use std::sync::Arc;
 
@@ -7,10 +8,10 @@ use starling_core::policy::PolicyGate;
 use starling_core::responding::reply_text::ReplyText;
 
 use crate::lex::{LexBotSettings, LexChatBot};
-use crate::{ConfigError, Env, EventBridgePublisher, PolicySettings};
+use crate::{AwsModerator, ConfigError, Env, EventBridgePublisher, PolicySettings};
 
 /// The reply-text Lambda's settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ReplyTextSettings {
     /// `BOT_ID`, `BOT_ALIAS_ID`, `BOT_LOCALE_ID`.
     pub bot: LexBotSettings,
@@ -31,14 +32,20 @@ impl ReplyTextSettings {
     }
 }
 
-/// reply-text asking Lex behind the reply policy, and the bus its events go to.
+/// reply-text asking Lex, its replies moderated by Comprehend, behind the reply policy, and the
+/// bus its events go to.
 pub fn reply_text(
     settings: ReplyTextSettings,
     sdk: &aws_config::SdkConfig,
 ) -> (PolicyGate<ReplyText>, EventBridgePublisher) {
+    let moderation = settings.policy.config.moderation.clone();
     (
         PolicyGate::new(
-            ReplyText::new(Arc::new(LexChatBot::new(sdk, settings.bot))),
+            ReplyText::new(
+                Arc::new(LexChatBot::new(sdk, settings.bot)),
+                Arc::new(AwsModerator::new(sdk)),
+                moderation,
+            ),
             settings.policy.policy(sdk),
         ),
         EventBridgePublisher::new(sdk, settings.event_bus_name),

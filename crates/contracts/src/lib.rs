@@ -45,6 +45,9 @@ pub mod detail_type {
     pub const TWEET_FAILED: &str = "TWEET_FAILED";
     /// A reply the bot did not post, with the reason (reply policy, moderation, dry run).
     pub const REPLY_SUPPRESSED: &str = "REPLY_SUPPRESSED";
+    /// The moderation gate flagged a message or its images (published with the REPLY_SUPPRESSED
+    /// `moderation` it causes; ops are alerted when `Alert` is true).
+    pub const MODERATION_FLAGGED: &str = "MODERATION_FLAGGED";
     /// An activity key X sent that Starling does not know (kept raw, never dropped).
     pub const TWITTER_UNKNOWN: &str = "TWITTER_UNKNOWN";
     /// Every raw X activity kind, in the brief's order.

@@ -1,4 +1,4 @@
-//! SEND_TWEET, TWEET_SENT, TWEET_FAILED and REPLY_SUPPRESSED.
+//! SEND_TWEET, TWEET_SENT, TWEET_FAILED, REPLY_SUPPRESSED and MODERATION_FLAGGED.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -119,4 +119,62 @@ impl std::fmt::Display for SuppressReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// The moderation gate flagged a message or its images, so no reply carries them: published by
+/// reply-image and reply-text beside the REPLY_SUPPRESSED `moderation` it causes. It names the
+/// provider and the labels, never the post's text. The `alert-moderation` route sends it to the
+/// alert handler when `Alert` is true (the reply policy's `moderation.alertOnFlag`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct ModerationFlagged {
+    /// The post that got no reply.
+    pub tweet_id: String,
+    /// Its author's user id.
+    pub user_id: String,
+    /// Its author's handle (the user id when X gave none).
+    pub author: String,
+    /// What was moderated.
+    pub content: ModeratedContent,
+    /// Who judged it (`amazon-rekognition`, `amazon-comprehend`, …).
+    pub provider: String,
+    /// The labels at or over the threshold, most confident first.
+    pub labels: Vec<ModerationLabel>,
+    /// Media-bucket keys of the flagged images (empty for text).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_keys: Vec<String>,
+    /// Whether ops are alerted (`moderation.alertOnFlag`).
+    pub alert: bool,
+}
+
+/// What the moderation gate looked at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModeratedContent {
+    /// The images a reply would attach (Rekognition `DetectModerationLabels`).
+    Image,
+    /// The post's text and the composed reply (Comprehend `DetectToxicContent`).
+    Text,
+}
+
+impl ModeratedContent {
+    /// The wire name (`image`, `text`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Image => "image",
+            Self::Text => "text",
+        }
+    }
+}
+
+/// One moderation label: Rekognition's moderation label (`Explicit Nudity`, `Violence`, …) or
+/// Comprehend's toxic content type (`PROFANITY`, `HATE_SPEECH`, …, and `TOXICITY` for the
+/// overall score).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct ModerationLabel {
+    /// The label's name, as the provider spells it.
+    pub name: String,
+    /// Confidence in percent, 0–100 (Rekognition's `Confidence`; Comprehend's `Score` × 100).
+    pub confidence: f64,
 }

@@ -4,8 +4,8 @@ use schemars::{JsonSchema, schema_for};
 use serde_json::{Value, json};
 
 use crate::{
-    Envelope, MessageAnalysed, MessageAnalysisFailed, MessageReceived, ReplySuppressed, SendTweet,
-    TweetFailed, TweetSent, UnknownActivity, detail_type,
+    Envelope, MessageAnalysed, MessageAnalysisFailed, MessageReceived, ModerationFlagged,
+    ReplySuppressed, SendTweet, TweetFailed, TweetSent, UnknownActivity, detail_type,
 };
 
 /// Every schema file Starling publishes: `(file name, schema)`, in a stable order.
@@ -22,6 +22,7 @@ pub fn all() -> Vec<(String, Value)> {
         file::<TweetSent>(detail_type::TWEET_SENT),
         file::<TweetFailed>(detail_type::TWEET_FAILED),
         file::<ReplySuppressed>(detail_type::REPLY_SUPPRESSED),
+        file::<ModerationFlagged>(detail_type::MODERATION_FLAGGED),
         file::<UnknownActivity>(detail_type::TWITTER_UNKNOWN),
     ];
     for kind in detail_type::TWITTER_KINDS {

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 use starling_contracts::{
-    Envelope, MessageAnalysed, MessageAnalysisFailed, MessageReceived, ReplySuppressed, SendTweet,
-    TweetFailed, TweetSent, schema,
+    Envelope, MessageAnalysed, MessageAnalysisFailed, MessageReceived, ModerationFlagged,
+    ReplySuppressed, SendTweet, TweetFailed, TweetSent, schema,
 };
 
 fn schemas_dir() -> PathBuf {
@@ -87,6 +87,7 @@ fn sample_events_validate_against_their_schemas_and_parse_as_the_types() {
         "tweet_sent.json",
         "tweet_failed.json",
         "reply_suppressed.json",
+        "moderation_flagged.json",
     ] {
         let event = fixture(name);
         validate(&event).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -112,6 +113,9 @@ fn sample_events_validate_against_their_schemas_and_parse_as_the_types() {
                 .map(|d| serde_json::to_value(d).unwrap()),
             "REPLY_SUPPRESSED" => env
                 .detail_as::<ReplySuppressed>()
+                .map(|d| serde_json::to_value(d).unwrap()),
+            "MODERATION_FLAGGED" => env
+                .detail_as::<ModerationFlagged>()
                 .map(|d| serde_json::to_value(d).unwrap()),
             other => panic!("unexpected {other}"),
         }

@@ -1,10 +1,13 @@
 //! alert: a negative MESSAGE_ANALYSED becomes an alert for ops — a subject naming the author, the
-//! text, the scores and a link to the post, and attributes subscribers can filter on.
+//! text, the scores and a link to the post, and attributes subscribers can filter on. A
+//! MODERATION_FLAGGED with `Alert` (route `alert-moderation`) becomes one too: the provider, the
+//! labels, the flagged images' keys and the link — never the post's text.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use starling_contracts::{MessageAnalysed, OutgoingEvent, Sentiment, detail_type};
+use serde::Deserialize;
+use starling_contracts::{MessageAnalysed, ModerationFlagged, OutgoingEvent, Sentiment};
 
 use crate::handler::{DetailHandler, HandlerError};
 use crate::ports::{Alert, Notifier, NotifyError};
@@ -54,7 +57,7 @@ pub fn alert_for(message: &MessageAnalysed, config: &AlertConfig) -> Option<Aler
         m.text, scores.negative, scores.positive, scores.neutral, scores.mixed, analysis.provider
     );
     Some(Alert {
-        subject: subject(author),
+        subject: subject("negative message from", author),
         message: message_body,
         attributes: vec![
             ("sentiment".into(), "NEGATIVE".into(), false),
@@ -69,6 +72,72 @@ pub fn alert_for(message: &MessageAnalysed, config: &AlertConfig) -> Option<Aler
     })
 }
 
+/// The alert for a moderation flag, or `None` when `moderation.alertOnFlag` was off.
+pub fn moderation_alert_for(flag: &ModerationFlagged) -> Option<Alert> {
+    if !flag.alert {
+        return None;
+    }
+    let author = if flag.author.is_empty() {
+        flag.user_id.as_str()
+    } else {
+        flag.author.as_str()
+    };
+    let link = format!(
+        "https://x.com/{}/status/{}",
+        url_segment(author),
+        url_segment(&flag.tweet_id)
+    );
+    let labels = flag
+        .labels
+        .iter()
+        .map(|l| format!("{} {:.1}%", l.name, l.confidence))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let what = flag.content.as_str();
+    let mut body = format!(
+        "Moderation ({}) flagged the {what} of a post by @{author}; no reply was posted.\n\nLabels: {labels}\n",
+        flag.provider
+    );
+    if !flag.image_keys.is_empty() {
+        body.push_str(&format!("Images: {}\n", flag.image_keys.join(", ")));
+    }
+    body.push_str(&link);
+    Some(Alert {
+        subject: subject("moderation flagged a post by", author),
+        message: body,
+        attributes: vec![
+            ("kind".into(), "moderation".into(), false),
+            ("content".into(), what.to_string(), false),
+            ("provider".into(), flag.provider.clone(), false),
+            ("author".into(), author.to_string(), false),
+        ],
+    })
+}
+
+/// What the alert handler reads: a MESSAGE_ANALYSED (route `alert-negative`) or a
+/// MODERATION_FLAGGED (route `alert-moderation`), told apart by MODERATION_FLAGGED's `Alert`.
+#[derive(Debug, Clone)]
+pub enum AlertInput {
+    /// An analysed message: alerts when negative enough.
+    Analysed(Box<MessageAnalysed>),
+    /// A moderation flag: alerts when its `Alert` is set.
+    Flagged(ModerationFlagged),
+}
+
+impl<'de> Deserialize<'de> for AlertInput {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        let input = if value.get("Alert").is_some() {
+            Self::Flagged(serde_json::from_value(value).map_err(serde::de::Error::custom)?)
+        } else {
+            Self::Analysed(Box::new(
+                serde_json::from_value(value).map_err(serde::de::Error::custom)?,
+            ))
+        };
+        Ok(input)
+    }
+}
+
 /// Alerts when the message calls for it; says whether it did.
 pub async fn handle(
     notifier: &dyn Notifier,
@@ -81,7 +150,8 @@ pub async fn handle(
     }
 }
 
-/// The alert route (`alert-negative`): alerts through a [`Notifier`]; publishes nothing.
+/// The alert routes (`alert-negative`, `alert-moderation`): alerts through a [`Notifier`];
+/// publishes nothing.
 pub struct AlertHandler {
     notifier: Arc<dyn Notifier>,
     config: AlertConfig,
@@ -96,23 +166,37 @@ impl AlertHandler {
 
 #[async_trait]
 impl DetailHandler for AlertHandler {
-    type Detail = MessageAnalysed;
+    type Detail = AlertInput;
 
     fn detail_type(&self) -> &'static str {
-        detail_type::MESSAGE_ANALYSED
+        "MESSAGE_ANALYSED or MODERATION_FLAGGED"
     }
 
     /// A notifier that fails is unavailable: the message is delivered again.
-    async fn handle(&self, message: MessageAnalysed) -> Result<Vec<OutgoingEvent>, HandlerError> {
-        handle(self.notifier.as_ref(), &message, &self.config)
-            .await
-            .map_err(HandlerError::unavailable)?;
+    async fn handle(&self, input: AlertInput) -> Result<Vec<OutgoingEvent>, HandlerError> {
+        match input {
+            AlertInput::Analysed(message) => {
+                handle(self.notifier.as_ref(), &message, &self.config)
+                    .await
+                    .map_err(HandlerError::unavailable)?;
+            }
+            AlertInput::Flagged(flag) => match moderation_alert_for(&flag) {
+                Some(alert) => self
+                    .notifier
+                    .notify(&alert)
+                    .await
+                    .map_err(HandlerError::unavailable)?,
+                None => {
+                    tracing::debug!(tweet_id = %flag.tweet_id, "moderation flag without Alert: no alert");
+                }
+            },
+        }
         Ok(Vec::new())
     }
 }
 
 /// SNS subjects must be printable ASCII without line breaks, under 100 characters.
-fn subject(author: &str) -> String {
+fn subject(what: &str, author: &str) -> String {
     let clean: String = author
         .chars()
         .filter(|c| c.is_ascii_graphic())
@@ -123,7 +207,7 @@ fn subject(author: &str) -> String {
     } else {
         format!("@{clean}")
     };
-    format!("Starling: negative message from {who}")
+    format!("Starling: {what} {who}")
 }
 
 fn url_segment(s: &str) -> String {
@@ -226,5 +310,78 @@ mod tests {
             "{}",
             alert.subject
         );
+    }
+
+    use crate::handler::{NoBus, handle_and_publish};
+    use crate::ports::NotifyError;
+    use starling_contracts::{ModeratedContent, ModerationLabel};
+
+    /// Keeps every alert.
+    #[derive(Default)]
+    struct Kept(std::sync::Mutex<Vec<Alert>>);
+    #[async_trait]
+    impl Notifier for Kept {
+        async fn notify(&self, alert: &Alert) -> Result<(), NotifyError> {
+            self.0.lock().unwrap().push(alert.clone());
+            Ok(())
+        }
+    }
+
+    fn flag(alert: bool) -> ModerationFlagged {
+        ModerationFlagged {
+            tweet_id: "1850000000000000001".into(),
+            user_id: "7".into(),
+            author: "ada".into(),
+            content: ModeratedContent::Image,
+            provider: "amazon-rekognition".into(),
+            labels: vec![ModerationLabel {
+                name: "Explicit Nudity".into(),
+                confidence: 97.25,
+            }],
+            image_keys: vec!["media/a/1.jpg".into()],
+            alert,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_moderation_flag_alerts_with_provider_labels_images_and_link_through_the_same_handler()
+     {
+        let kept = Arc::new(Kept::default());
+        let handler = AlertHandler::new(kept.clone(), AlertConfig::default());
+        let detail = serde_json::to_value(flag(true)).unwrap();
+        handle_and_publish(&handler, detail, &NoBus).await.unwrap();
+        let alerts = kept.0.lock().unwrap().clone();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(
+            alerts[0].subject,
+            "Starling: moderation flagged a post by @ada"
+        );
+        for part in [
+            "amazon-rekognition",
+            "Explicit Nudity 97.2%",
+            "media/a/1.jpg",
+            "https://x.com/ada/status/1850000000000000001",
+        ] {
+            assert!(
+                alerts[0].message.contains(part),
+                "{part}: {}",
+                alerts[0].message
+            );
+        }
+        assert!(
+            alerts[0]
+                .attributes
+                .contains(&("kind".into(), "moderation".into(), false))
+        );
+        // Without Alert (alertOnFlag off) nothing is sent; a negative message still alerts.
+        let quiet = serde_json::to_value(flag(false)).unwrap();
+        handle_and_publish(&handler, quiet, &NoBus).await.unwrap();
+        let negative = serde_json::to_value(analysed(Some(Sentiment::Negative), 0.9)).unwrap();
+        handle_and_publish(&handler, negative, &NoBus)
+            .await
+            .unwrap();
+        let alerts = kept.0.lock().unwrap().clone();
+        assert_eq!(alerts.len(), 2);
+        assert!(alerts[1].subject.contains("negative message"));
     }
 }

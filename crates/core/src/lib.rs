@@ -9,6 +9,7 @@ pub mod handler;
 pub mod ingress;
 pub mod lake;
 pub mod memory;
+pub mod moderation;
 pub mod policy;
 pub mod ports;
 pub mod publish;

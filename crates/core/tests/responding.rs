@@ -192,6 +192,15 @@ fn analysed(text: &str, images: &[&str]) -> MessageAnalysed {
     }
 }
 
+/// reply-text asking `bot`, with the in-memory moderator.
+fn replier(bot: Arc<ScriptedBot>) -> ReplyText {
+    ReplyText::new(
+        bot,
+        Arc::new(starling_core::moderation::MemoryModerator::new()),
+        starling_core::policy::ModerationConfig::default(),
+    )
+}
+
 fn bot(answer: Option<&str>) -> Arc<ScriptedBot> {
     Arc::new(ScriptedBot {
         answer: answer.map(String::from),
@@ -202,10 +211,11 @@ fn bot(answer: Option<&str>) -> Arc<ScriptedBot> {
 #[tokio::test]
 async fn a_text_message_becomes_send_tweet() {
     let b = bot(Some("Why don't eggs tell secrets? They crack up."));
-    let event = ReplyText::new(b.clone())
+    let event = replier(b.clone())
         .handle(&analysed("@starling tell me a joke https://t.co/abc", &[]))
         .await
         .unwrap()
+        .pop()
         .expect("a reply");
     assert_eq!(
         b.calls.lock().unwrap().as_slice(),
@@ -231,14 +241,14 @@ async fn a_text_message_becomes_send_tweet() {
 #[tokio::test]
 async fn no_text_no_images_or_no_answer_means_no_reply() {
     let b = bot(Some("hello"));
-    let h = ReplyText::new(b.clone());
+    let h = replier(b.clone());
     assert!(
         h.handle(&analysed("@starling https://t.co/abc", &[]))
             .await
             .unwrap()
-            .is_none()
+            .is_empty()
     );
-    assert!(h.handle(&analysed("  ", &[])).await.unwrap().is_none());
+    assert!(h.handle(&analysed("  ", &[])).await.unwrap().is_empty());
     assert!(
         h.handle(&analysed(
             "what is this?",
@@ -246,17 +256,17 @@ async fn no_text_no_images_or_no_answer_means_no_reply() {
         ))
         .await
         .unwrap()
-        .is_none()
+        .is_empty()
     );
     assert!(b.calls.lock().unwrap().is_empty(), "the bot was not asked");
 
     let silent = bot(None);
     assert!(
-        ReplyText::new(silent.clone())
+        replier(silent.clone())
             .handle(&analysed("@starling hello there", &[]))
             .await
             .unwrap()
-            .is_none()
+            .is_empty()
     );
     assert_eq!(silent.calls.lock().unwrap().len(), 1);
 }

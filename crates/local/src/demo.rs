@@ -18,6 +18,7 @@ use serde_json::Value;
 use starling_core::acl::AclConfig;
 use starling_core::analysis::media::{FetchError, Fetched, HttpFetcher};
 use starling_core::ingress::{Ingress, IngressConfig};
+use starling_core::policy::{ModerationConfig, PolicyConfig, WhenUnavailable};
 use starling_core::ports::XCredentials;
 use starling_core::responding::annotate::UnknownFaces;
 use starling_core::secrets::StaticSecrets;
@@ -136,6 +137,16 @@ pub async fn run(data_dir: &DataDir, idle_timeout: Duration) -> anyhow::Result<D
         unknown_faces: UnknownFaces::Box,
         fetcher: Some(Arc::new(DemoFetcher)),
         bot_user_id: Some(DEMO_BOT_USER_ID.into()),
+        // The demo's photo is a bundled public-domain portrait, not a stranger's upload, so it is
+        // drawn on and attached although no offline moderation model can check it; `starling up`
+        // keeps the default (photo replies as text only).
+        policy: PolicyConfig {
+            moderation: ModerationConfig {
+                when_unavailable: WhenUnavailable::Allow,
+                ..ModerationConfig::default()
+            },
+            ..PolicyConfig::default()
+        },
         ..LocalOptions::default()
     };
     let targets = local_targets(data_dir, bus.clone(), &creds, options)?;

@@ -9,6 +9,7 @@ use starling_bus::{TargetRegistry, target_fn};
 use starling_core::alert::{AlertConfig, AlertHandler};
 use starling_core::analysis::media::HttpFetcher;
 use starling_core::egress::{Egress, EgressConfig, XApiPoster};
+use starling_core::moderation::{Moderator, UnavailableModerator};
 use starling_core::policy::{PolicyConfig, PolicyGate, ReplyPolicy};
 use starling_core::ports::{EventPublisher, SystemClock, XCredentials, XPoster};
 use starling_core::responding::annotate::UnknownFaces;
@@ -141,9 +142,16 @@ pub fn local_targets(
         Arc::new(SqlitePolicyStore::open(&data_dir.policy_db())?),
         Arc::new(SystemClock),
     ));
+    // No offline moderation model yet: the gate says so, and `moderation.whenUnavailable` decides
+    // (by default, image replies go out as text only).
+    let moderator: Arc<dyn Moderator> = Arc::new(UnavailableModerator::no_offline_model());
     let reply_text = HandlerTarget::new(
         PolicyGate::new(
-            ReplyText::new(Arc::new(LocalIntentMatcher::shipped()?)),
+            ReplyText::new(
+                Arc::new(LocalIntentMatcher::shipped()?),
+                moderator.clone(),
+                options.policy.moderation.clone(),
+            ),
             policy.clone(),
         ),
         bus.clone(),
@@ -152,8 +160,10 @@ pub fn local_targets(
         PolicyGate::new(
             ReplyImage::new(
                 Arc::new(DiskBlobStore::new(data_dir.media())),
+                moderator,
                 ReplyImageConfig {
                     unknown_faces: options.unknown_faces,
+                    moderation: options.policy.moderation.clone(),
                     ..ReplyImageConfig::default()
                 },
             ),

@@ -1,6 +1,8 @@
 //! reply-image on a real photo with two faces (`fixtures/images/two_faces_composite.jpg`, see
 //! `SOURCES.md`): the offline detector finds both faces, the names are drawn where the boxes say,
-//! and through the local bus the reply reaches the outbox with its annotated image.
+//! and through the local bus the reply reaches the outbox: as text only by default (no offline
+//! moderation model can check the photo), with its annotated image when the policy's
+//! `moderation.whenUnavailable` is `allow`.
 //!
 //! Offline analysis recognises nobody, so the two faces SeetaFace finds are handed to reply-image
 //! as the celebrities Rekognition would name: the drawing is exactly what AWS would produce for
@@ -263,8 +265,19 @@ fn message_analysed(key: &str, faces: &[BoundingBox]) -> OutgoingEvent {
     .with_resources([TWEET.to_string()])
 }
 
+/// The outbox's replies.
+fn outbox_replies(dir: &std::path::Path) -> Vec<Value> {
+    std::fs::read_dir(dir.join("outbox"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap())
+        .collect()
+}
+
 #[tokio::test]
-async fn a_photo_reply_goes_through_the_bus_to_the_outbox_with_its_annotated_image() {
+async fn by_default_a_photo_mention_gets_a_text_only_reply_locally_and_nothing_is_drawn() {
     let dir = tempfile::tempdir().unwrap();
     let media = Arc::new(DiskBlobStore::new(dir.path().join("media")));
     let key = format!("media/2026/11/23/{TWEET}/0.jpg");
@@ -276,6 +289,65 @@ async fn a_photo_reply_goes_through_the_bus_to_the_outbox_with_its_annotated_ima
     assert_eq!(faces.len(), 2);
 
     let (bus, _targets) = common::start_local_runtime(dir.path()).await;
+    bus.put(&[message_analysed(&key, &faces)]).await.unwrap();
+    bus.wait_idle(Duration::from_secs(60)).await.unwrap();
+
+    let sends = bus.events(Some("SEND_TWEET"), 10).await.unwrap();
+    assert_eq!(sends.len(), 1);
+    let detail = &sends[0].envelope.detail;
+    assert_eq!(detail["Text"], "I recognised: Eileen Collins, Grace Hopper");
+    assert!(detail.get("ImageKeys").is_none(), "no image keys: {detail}");
+    assert!(
+        !dir.path().join("media/annotated").exists(),
+        "nothing was drawn on a photo no moderation checked"
+    );
+    assert!(
+        bus.events(Some("REPLY_SUPPRESSED"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let replies = outbox_replies(dir.path());
+    assert_eq!(replies.len(), 1);
+    assert_eq!(
+        replies[0]["Text"],
+        "I recognised: Eileen Collins, Grace Hopper"
+    );
+    assert!(
+        replies[0]["Media"]
+            .as_array()
+            .is_none_or(|media| media.is_empty()),
+        "{}",
+        replies[0]
+    );
+}
+
+#[tokio::test]
+async fn with_moderation_when_unavailable_allow_a_photo_reply_reaches_the_outbox_with_its_annotated_image()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let media = Arc::new(DiskBlobStore::new(dir.path().join("media")));
+    let key = format!("media/2026/11/23/{TWEET}/0.jpg");
+    media
+        .put(&key, common::fixture_image(PHOTO), "image/jpeg")
+        .await
+        .unwrap();
+    let faces = detected_faces(media.clone(), &key).await;
+    assert_eq!(faces.len(), 2);
+
+    let policy = starling_core::policy::PolicyConfig::from_json(
+        r#"{"moderation": {"whenUnavailable": "allow"}}"#,
+        "test",
+    )
+    .unwrap();
+    let (bus, _targets) = common::start_local_runtime_with(
+        dir.path(),
+        starling_local::runtime::LocalOptions {
+            policy,
+            ..Default::default()
+        },
+    )
+    .await;
     let outcome = bus.put(&[message_analysed(&key, &faces)]).await.unwrap();
     assert!(outcome.failed.is_empty());
     bus.wait_idle(Duration::from_secs(60)).await.unwrap();

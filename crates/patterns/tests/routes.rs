@@ -126,6 +126,31 @@ fn analysed_message_whose_images_all_failed_gets_no_reply() {
 }
 
 #[test]
+fn a_moderation_flag_alerts_ops_only_when_its_alert_is_set() {
+    let flag = |alert: bool| {
+        envelope(
+            "starling.responding",
+            "MODERATION_FLAGGED",
+            json!({"TweetId": "1", "UserId": "2", "Author": "a", "Content": "image",
+                   "Provider": "amazon-rekognition", "Labels": [{"Name": "Violence", "Confidence": 91.0}],
+                   "Alert": alert}),
+        )
+    };
+    assert_eq!(
+        routed(&flag(true)),
+        ["catch-all-log", "alert-moderation", "lake"]
+    );
+    assert_eq!(routed(&flag(false)), ["catch-all-log", "lake"]);
+    // A REPLY_SUPPRESSED `moderation` is counted in the lake, not alerted.
+    let suppressed = envelope(
+        "starling.responding",
+        "REPLY_SUPPRESSED",
+        json!({"Reason": "moderation", "TweetId": "1", "UserId": "2", "Author": "a", "Detail": "x"}),
+    );
+    assert_eq!(routed(&suppressed), ["catch-all-log", "lake"]);
+}
+
+#[test]
 fn received_message_is_analysed() {
     let event = envelope(
         "starling.twitter",

@@ -19,6 +19,7 @@ pub type Operation = Arc<dyn Fn(&Value) -> (u16, Value) + Send + Sync>;
 struct Inner {
     operations: Arc<HashMap<String, Operation>>,
     requests: Arc<Mutex<Vec<(String, Value)>>>,
+    targets: Arc<Mutex<Vec<String>>>,
 }
 
 /// A running endpoint.
@@ -38,6 +39,7 @@ impl AwsJsonEndpoint {
         let inner = Inner {
             operations: Arc::new(operations),
             requests: Arc::default(),
+            targets: Arc::default(),
         };
         let app = Router::new()
             .route("/", post(handle))
@@ -56,6 +58,15 @@ impl AwsJsonEndpoint {
             .map(|r| r.clone())
             .unwrap_or_default()
     }
+
+    /// Every request's whole `X-Amz-Target` header so far (`Service_Version.Operation`), in order.
+    pub fn targets(&self) -> Vec<String> {
+        self.inner
+            .targets
+            .lock()
+            .map(|t| t.clone())
+            .unwrap_or_default()
+    }
 }
 
 async fn handle(
@@ -71,6 +82,9 @@ async fn handle(
     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     if let Ok(mut r) = inner.requests.lock() {
         r.push((operation.clone(), request.clone()));
+    }
+    if let Ok(mut t) = inner.targets.lock() {
+        t.push(target.to_string());
     }
     let mut out = HeaderMap::new();
     out.insert(

@@ -1,6 +1,6 @@
-//! Lambda: alert — a negative MESSAGE_ANALYSED (route `alert-negative`) published to the alert topic.
-//! Env: `ALERT_TOPIC_ARN` (required), `MIN_NEGATIVE_SCORE` (default 0.5). Wiring only; the logic is
-//! `starling_core::alert`.
+//! Lambda: alert — a negative MESSAGE_ANALYSED (route `alert-negative`) or a MODERATION_FLAGGED
+//! with `Alert` (route `alert-moderation`) published to the alert topic. Env: `ALERT_TOPIC_ARN`
+//! (required), `MIN_NEGATIVE_SCORE` (default 0.5). Wiring only; the logic is `starling_core::alert`.
 
 use std::sync::Arc;
 

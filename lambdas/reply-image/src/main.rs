@@ -1,7 +1,9 @@
-//! Lambda: reply-image — a MESSAGE_ANALYSED with images (route `reply-image`): annotated copies of
-//! the photos in the media bucket, then SEND_TWEET on the bus. Env: `MEDIA_BUCKET`,
-//! `EVENT_BUS_NAME` (required), `UNKNOWN_FACES` (`ignore`, `box` or `blur`; default `ignore`).
-//! Wiring only; the logic is `starling_core::responding::reply_image`.
+//! Lambda: reply-image — a MESSAGE_ANALYSED with images (route `reply-image`): each photo judged by
+//! Rekognition `DetectModerationLabels`, annotated copies in the media bucket, then SEND_TWEET (or
+//! REPLY_SUPPRESSED and MODERATION_FLAGGED) on the bus. Env: `MEDIA_BUCKET`, `EVENT_BUS_NAME`,
+//! `POLICY_TABLE`, `BOT_USER_ID` (required), `UNKNOWN_FACES` (`ignore`, `box` or `blur`; default
+//! `ignore`), `REPLY_POLICY` (its `moderation` section sets the gate). Wiring only; the logic is
+//! `starling_core::responding::reply_image`.
 
 use std::sync::Arc;
 

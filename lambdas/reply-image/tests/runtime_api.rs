@@ -1,14 +1,19 @@
 //! The built reply-image binary, driven through a local Lambda Runtime API with EventBridge events,
 //! against moto: the photo in S3, the SEND_TWEET seen through an EventBridge rule → SQS queue.
+//! Rekognition `DetectModerationLabels` (the moderation gate; moto lacks it) answers from a local
+//! JSON-1.1 endpoint (`AWS_ENDPOINT_URL_REKOGNITION`).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use starling_testkit::aws::{
     BusToQueue, bus_to_queue, dynamodb_table, receive_json, sdk_config, unique,
 };
+use starling_testkit::aws_json::{AwsJsonEndpoint, Operation};
 use starling_testkit::lambda_runtime_api::{Outcome, RuntimeApi};
 
 const PHOTO: &[u8] =
@@ -81,6 +86,7 @@ const BOT_USER_ID: &str = "1603419180975409153";
 /// the Lambda serving `api` over them.
 struct World {
     config: aws_config::SdkConfig,
+    rekognition: AwsJsonEndpoint,
     bucket: String,
     key: String,
     queue: String,
@@ -89,6 +95,22 @@ struct World {
 }
 
 async fn world() -> World {
+    world_moderated(json!([])).await
+}
+
+/// [`world`] with `DetectModerationLabels` answering `labels` (the API reference's
+/// `ModerationLabels`) for every image.
+async fn world_moderated(labels: Value) -> World {
+    let ops: HashMap<String, Operation> = HashMap::from([(
+        "DetectModerationLabels".to_string(),
+        Arc::new(move |_: &Value| -> (u16, Value) {
+            (
+                200,
+                json!({"ModerationLabels": labels.clone(), "ModerationModelVersion": "7.0"}),
+            )
+        }) as Operation,
+    )]);
+    let rekognition = AwsJsonEndpoint::start(ops).await.unwrap();
     let moto = starling_testkit::moto::endpoint();
     let config = sdk_config(&moto);
     let bucket = unique("media");
@@ -123,10 +145,13 @@ async fn world() -> World {
             ("EVENT_BUS_NAME", &bus),
             ("POLICY_TABLE", &policy_table),
             ("BOT_USER_ID", BOT_USER_ID),
+            ("AWS_ENDPOINT_URL_REKOGNITION", &rekognition.url),
+            ("AWS_MAX_ATTEMPTS", "1"),
         ],
     );
     World {
         config,
+        rekognition,
         bucket,
         key,
         queue,
@@ -139,6 +164,7 @@ async fn world() -> World {
 async fn a_photo_with_two_celebrities_is_annotated_in_s3_and_a_send_tweet_reaches_the_bus() {
     let World {
         config,
+        rekognition,
         bucket,
         key,
         queue,
@@ -194,6 +220,16 @@ async fn a_photo_with_two_celebrities_is_annotated_in_s3_and_a_send_tweet_reache
     assert_eq!(copy.height(), photo.height());
     assert_ne!(copy.to_rgb8(), photo.to_rgb8());
 
+    // The photo went to the moderation gate first: its bytes inline, the default minimum.
+    assert_eq!(
+        rekognition.targets(),
+        ["RekognitionService.DetectModerationLabels"]
+    );
+    let moderated = &rekognition.requests()[0].1;
+    assert_eq!(moderated["MinConfidence"], 60.0);
+    let sent_bytes = moderated["Image"]["Bytes"].as_str().unwrap().len();
+    assert_eq!(sent_bytes, PHOTO.len().div_ceil(3) * 4, "the photo, base64");
+
     child.kill().unwrap();
     child.wait().unwrap();
 }
@@ -245,4 +281,41 @@ async fn an_unreadable_unknown_faces_setting_fails_at_init_naming_it() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("UNKNOWN_FACES"), "{stderr}");
     assert!(stderr.contains("ignore, box or blur"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_photo_moderation_flags_is_not_drawn_on_and_is_suppressed_with_an_alertable_flag() {
+    let mut w = world_moderated(json!([
+        {"Confidence": 88.4, "Name": "Graphic Violence", "ParentName": "", "TaxonomyLevel": 1}
+    ]))
+    .await;
+    let outcome = tokio::time::timeout(Duration::from_secs(60), w.api.invoke(event(&w.key)))
+        .await
+        .expect("the Lambda answered");
+    assert_eq!(outcome, Outcome::Response(json!({"Replied": false})));
+    let mut sent = receive_json(&w.config, &w.queue, 2).await;
+    sent.sort_by_key(|e| e["detail-type"].as_str().unwrap_or_default().to_string());
+    let kinds: Vec<&str> = sent
+        .iter()
+        .map(|e| e["detail-type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["MODERATION_FLAGGED", "REPLY_SUPPRESSED"],
+        "{sent:?}"
+    );
+    assert_eq!(sent[0]["detail"]["Provider"], "amazon-rekognition");
+    assert_eq!(sent[0]["detail"]["Labels"][0]["Name"], "Graphic Violence");
+    assert_eq!(sent[0]["detail"]["ImageKeys"], json!([w.key]));
+    assert_eq!(sent[0]["detail"]["Alert"], true);
+    assert_eq!(sent[1]["detail"]["Reason"], "moderation");
+    let annotated = s3(&w.config)
+        .head_object()
+        .bucket(&w.bucket)
+        .key(format!("annotated/{TWEET}/0.jpg"))
+        .send()
+        .await;
+    assert!(annotated.is_err(), "nothing was drawn on a flagged photo");
+    w.child.kill().unwrap();
+    w.child.wait().unwrap();
 }

@@ -1,10 +1,15 @@
 //! The built reply-text binary, driven through a local Lambda Runtime API with EventBridge events:
-//! Lex runtime V2 on a local REST-JSON endpoint, the bus on moto routed to an SQS queue where the
-//! SEND_TWEET is observed, the reply policy's table on moto's DynamoDB.
+//! Lex runtime V2 on a local REST-JSON endpoint, Comprehend `DetectToxicContent` (the moderation
+//! gate; moto lacks it) on a local JSON-1.1 endpoint, the bus on moto routed to an SQS queue where
+//! the SEND_TWEET is observed, the reply policy's table on moto's DynamoDB.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 use starling_testkit::aws::{BusToQueue, bus_to_queue, dynamodb_table, moto_config, receive_json};
+use starling_testkit::aws_json::{AwsJsonEndpoint, Operation};
 use starling_testkit::aws_rest::{
     AwsRestJsonEndpoint, RestRequest, RestResponse, lex_recognize_text_answer,
 };
@@ -37,9 +42,28 @@ fn fake_lex(req: &RestRequest) -> RestResponse {
     }
 }
 
+/// `DetectToxicContent` in its documented shape: a segment mentioning "idiot" is an insult.
+fn fake_comprehend(req: &Value) -> (u16, Value) {
+    let results: Vec<Value> = req["TextSegments"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|s| {
+            if s["Text"].as_str().unwrap_or_default().contains("idiot") {
+                json!({"Labels": [{"Name": "INSULT", "Score": 0.93}], "Toxicity": 0.88})
+            } else {
+                json!({"Labels": [{"Name": "INSULT", "Score": 0.01}], "Toxicity": 0.02})
+            }
+        })
+        .collect();
+    (200, json!({"ResultList": results}))
+}
+
 struct World {
     api: RuntimeApi,
     lex: AwsRestJsonEndpoint,
+    comprehend: AwsJsonEndpoint,
     bus: BusToQueue,
     config: aws_config::SdkConfig,
     lambda: LambdaProcess,
@@ -51,10 +75,16 @@ async fn world(without: &[&str]) -> World {
     let bus = bus_to_queue(&config, &json!({"source": [{"prefix": "starling."}]})).await;
     let policy_table = dynamodb_table(&config, "starling-reply-policy", "Key").await;
     let lex = AwsRestJsonEndpoint::start(fake_lex).await.unwrap();
+    let ops: HashMap<String, Operation> = HashMap::from([(
+        "DetectToxicContent".to_string(),
+        Arc::new(fake_comprehend) as Operation,
+    )]);
+    let comprehend = AwsJsonEndpoint::start(ops).await.unwrap();
     let api = RuntimeApi::start().await.unwrap();
     let mut cmd = lambda_command(env!("CARGO_BIN_EXE_reply-text"), "reply-text", &api);
     cmd.envs(starling_testkit::moto::aws_env(&moto))
         .env("AWS_ENDPOINT_URL_LEX_RUNTIME_V2", &lex.url)
+        .env("AWS_ENDPOINT_URL_COMPREHEND", &comprehend.url)
         .env("AWS_MAX_ATTEMPTS", "1")
         .env("BOT_ID", "ABCDE12345")
         .env("BOT_ALIAS_ID", "TSTALIASID")
@@ -69,6 +99,7 @@ async fn world(without: &[&str]) -> World {
     World {
         api,
         lex,
+        comprehend,
         bus,
         config,
         lambda,
@@ -103,6 +134,15 @@ async fn a_text_only_mention_is_answered_with_the_bots_message_as_send_tweet() {
     );
     assert_eq!(requests[0].body, json!({"text": "tell me a joke"}));
     assert!(requests[0].header("authorization").is_some());
+    // The moderation gate saw the post as the bot did and the reply, in English.
+    assert_eq!(
+        w.comprehend.targets(),
+        ["Comprehend_20171127.DetectToxicContent"]
+    );
+    assert_eq!(
+        w.comprehend.requests()[0].1,
+        json!({"LanguageCode": "en", "TextSegments": [{"Text": "tell me a joke"}, {"Text": JOKE}]})
+    );
 
     let events = receive_json(&w.config, &w.bus.queue_url, 2).await;
     assert_eq!(events.len(), 1, "{events:?}");
@@ -206,4 +246,45 @@ async fn a_post_that_does_not_summon_the_bot_costs_no_lex_call_and_is_recorded_a
     assert_eq!(events[0]["detail-type"], "REPLY_SUPPRESSED");
     assert_eq!(events[0]["detail"]["Reason"], "not-summoned");
     assert_eq!(events[0]["detail"]["TweetId"], "3001");
+}
+
+#[tokio::test]
+async fn a_toxic_mention_gets_no_reply_a_moderation_suppression_and_an_alertable_flag() {
+    let w = world(&[]).await;
+    let event = text_only("@starling_bot tell me a joke you idiot", "ada", "4001");
+    let Outcome::Response(out) = invoke(&w.api, event).await else {
+        panic!("expected a response; logged:\n{}", w.lambda.stderr())
+    };
+    assert_eq!(out["Replied"], false);
+    let mut events = receive_json(&w.config, &w.bus.queue_url, 2).await;
+    events.sort_by_key(|e| e["detail-type"].as_str().unwrap_or_default().to_string());
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["detail-type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["MODERATION_FLAGGED", "REPLY_SUPPRESSED"],
+        "{events:?}"
+    );
+    let flag = &events[0]["detail"];
+    assert_eq!(flag["Provider"], "amazon-comprehend");
+    assert_eq!(flag["Content"], "text");
+    assert_eq!(flag["Alert"], true);
+    let held = &events[1]["detail"];
+    assert_eq!(held["Reason"], "moderation");
+    let detail = held["Detail"].as_str().unwrap();
+    assert!(
+        detail.contains("INSULT") && !detail.contains("idiot"),
+        "{detail}"
+    );
+
+    // A French post is not moderated (Comprehend judges English only) and is answered.
+    let mut french = text_only("@starling_bot une blague, idiot", "ada", "4002");
+    french["detail"]["Analysis"]["Language"] = json!("fr");
+    let Outcome::Response(out) = invoke(&w.api, french).await else {
+        panic!("expected a response; logged:\n{}", w.lambda.stderr())
+    };
+    assert_eq!(out["Replied"], true, "{out}");
+    assert_eq!(w.comprehend.requests().len(), 1, "no call for French");
 }

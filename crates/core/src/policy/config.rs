@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 /// The reply policy's settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct PolicyConfig {
     /// Seconds between two replies to one author (default 60).
@@ -40,6 +40,62 @@ pub struct PolicyConfig {
     /// Everything runs but nothing is posted: egress records the reply as REPLY_SUPPRESSED
     /// `dry-run` (locally it also writes the outbox).
     pub dry_run: bool,
+    /// The moderation gate (README "Moderation gate").
+    pub moderation: ModerationConfig,
+}
+
+/// The moderation gate's settings: the `moderation` object of the policy document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ModerationConfig {
+    /// Rekognition `DetectModerationLabels`' `MinConfidence` (percent, 0–100; default 60): a
+    /// moderation label at least this confident flags an image.
+    pub image_min_confidence: f64,
+    /// Comprehend `DetectToxicContent`'s score (over 0, at most 1; default 0.5) at which a
+    /// segment's `Toxicity` or any of its labels flags the text.
+    pub text_threshold: f64,
+    /// What reply-image does with an image moderation could not check (default `text-only`).
+    pub when_unavailable: WhenUnavailable,
+    /// Whether a flag alerts ops (default true): MODERATION_FLAGGED carries `Alert`, and the
+    /// `alert-moderation` route sends it to the alert handler.
+    pub alert_on_flag: bool,
+}
+
+impl Default for ModerationConfig {
+    fn default() -> Self {
+        Self {
+            image_min_confidence: 60.0,
+            text_threshold: 0.5,
+            when_unavailable: WhenUnavailable::TextOnly,
+            alert_on_flag: true,
+        }
+    }
+}
+
+/// What reply-image does with an image the moderation gate could not check (no provider
+/// configured, a format the provider refuses). Text replies are the bot's own answers: they go
+/// out when text moderation is unavailable, whatever this says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WhenUnavailable {
+    /// Reply without it: only images moderation passed are attached, else text only.
+    #[default]
+    TextOnly,
+    /// Post nothing: REPLY_SUPPRESSED `moderation`.
+    Suppress,
+    /// Attach it unchecked.
+    Allow,
+}
+
+impl WhenUnavailable {
+    /// The wire name (`text-only`, `suppress`, `allow`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TextOnly => "text-only",
+            Self::Suppress => "suppress",
+            Self::Allow => "allow",
+        }
+    }
 }
 
 impl Default for PolicyConfig {
@@ -70,6 +126,7 @@ impl Default for PolicyConfig {
                     .to_string(),
             opt_in_confirmation: "Welcome back! Mention me any time.".to_string(),
             dry_run: false,
+            moderation: ModerationConfig::default(),
         }
     }
 }
@@ -129,6 +186,19 @@ impl PolicyConfig {
         if self.stop_words.iter().any(|w| w.trim().is_empty()) {
             return Err(invalid("stopWords may not contain an empty word"));
         }
+        let m = &self.moderation;
+        if !(0.0..=100.0).contains(&m.image_min_confidence) {
+            return Err(invalid(&format!(
+                "moderation.imageMinConfidence {} is outside 0–100 (percent, Rekognition's MinConfidence)",
+                m.image_min_confidence
+            )));
+        }
+        if !(m.text_threshold > 0.0 && m.text_threshold <= 1.0) {
+            return Err(invalid(&format!(
+                "moderation.textThreshold {} must be over 0 and at most 1 (0 would flag every text)",
+                m.text_threshold
+            )));
+        }
         Ok(())
     }
 
@@ -147,6 +217,12 @@ impl PolicyConfig {
         }
         if self.dry_run {
             out.push("dry run: replies are composed and recorded, never posted on X".into());
+        }
+        if self.moderation.when_unavailable == WhenUnavailable::Allow {
+            out.push(
+                "moderation.whenUnavailable is allow: images moderation could not check are attached unchecked"
+                    .into(),
+            );
         }
         out
     }
@@ -217,6 +293,65 @@ mod tests {
             r#"{"budgetWindowSeconds": 0}"#,
         ] {
             assert!(PolicyConfig::from_json(bad, "t").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn moderation_defaults_and_a_partial_section_keeps_the_rest() {
+        let d = PolicyConfig::default().moderation;
+        assert_eq!(
+            (
+                d.image_min_confidence,
+                d.text_threshold,
+                d.when_unavailable,
+                d.alert_on_flag
+            ),
+            (60.0, 0.5, WhenUnavailable::TextOnly, true)
+        );
+        let c = PolicyConfig::from_json(
+            r#"{"moderation": {"whenUnavailable": "suppress", "imageMinConfidence": 80}}"#,
+            "t",
+        )
+        .unwrap();
+        assert_eq!(c.moderation.when_unavailable, WhenUnavailable::Suppress);
+        assert_eq!(c.moderation.image_min_confidence, 80.0);
+        assert_eq!(c.moderation.text_threshold, 0.5);
+        assert!(c.moderation.alert_on_flag);
+        let allow = PolicyConfig::from_json(r#"{"moderation": {"whenUnavailable": "allow"}}"#, "t")
+            .unwrap();
+        assert!(
+            allow.warnings().iter().any(|w| w.contains("unchecked")),
+            "{:?}",
+            allow.warnings()
+        );
+    }
+
+    #[test]
+    fn moderation_refuses_unknown_keys_values_and_out_of_range_thresholds() {
+        for (bad, names) in [
+            (r#"{"moderation": {"minConfidence": 50}}"#, "minConfidence"),
+            (
+                r#"{"moderation": {"whenUnavailable": "skip"}}"#,
+                "text-only",
+            ),
+            (
+                r#"{"moderation": {"imageMinConfidence": 101}}"#,
+                "imageMinConfidence",
+            ),
+            (
+                r#"{"moderation": {"imageMinConfidence": -1}}"#,
+                "imageMinConfidence",
+            ),
+            (r#"{"moderation": {"textThreshold": 0}}"#, "textThreshold"),
+            (r#"{"moderation": {"textThreshold": 1.5}}"#, "textThreshold"),
+        ] {
+            let msg = PolicyConfig::from_json(bad, "policy.json")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                msg.contains(names) && msg.contains("policy.json"),
+                "{bad}: {msg}"
+            );
         }
     }
 

@@ -8,7 +8,7 @@ mod config;
 mod decide;
 mod gate;
 
-pub use config::{PolicyConfig, PolicyConfigError};
+pub use config::{ModerationConfig, PolicyConfig, PolicyConfigError, WhenUnavailable};
 pub use decide::{ReplyPolicy, Verdict};
 pub use gate::{PolicyGate, suppressed};
 
@@ -380,5 +380,60 @@ mod tests {
         let held = b.post("2", "@bot b", true).await;
         assert_eq!(suppressed_for(&held), "budget");
         assert_eq!(held[0].detail["Text"], "hi");
+    }
+
+    /// A chat bot that always answers "hi".
+    struct SaysHi;
+    #[async_trait]
+    impl crate::ports::ChatBot for SaysHi {
+        async fn recognize_text(
+            &self,
+            _: &str,
+            _: &str,
+        ) -> Result<Option<String>, crate::ports::ChatBotError> {
+            Ok(Some("hi".into()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reply_moderation_holds_back_charges_no_budget_and_no_cooldown() {
+        use crate::moderation::MemoryModerator;
+        use crate::responding::reply_text::ReplyText;
+        let policy = Arc::new(ReplyPolicy::new(
+            PolicyConfig {
+                budget: 1,
+                ..PolicyConfig::default()
+            },
+            Some(BOT.into()),
+            Arc::new(MemoryPolicyStore::new()),
+            Arc::new(TestClock(Mutex::new(
+                "2026-12-07T10:00:00Z".parse().unwrap(),
+            ))),
+        ));
+        let gate = PolicyGate::new(
+            ReplyText::new(
+                Arc::new(SaysHi),
+                Arc::new(MemoryModerator::new()),
+                ModerationConfig::default(),
+            ),
+            policy,
+        );
+        let english = |id: &str, text: &str| {
+            let mut m = message(id, "7", text, true);
+            m.analysis.language = Some("en".into());
+            m
+        };
+        let held = gate
+            .handle(english("1", "@bot you toxic thing"))
+            .await
+            .unwrap();
+        let kinds: Vec<&str> = held.iter().map(|e| e.detail_type.as_str()).collect();
+        assert_eq!(kinds, ["REPLY_SUPPRESSED", "MODERATION_FLAGGED"]);
+        assert_eq!(held[0].detail["Reason"], "moderation");
+        // Same author, same minute, a budget of one: still answered.
+        assert_eq!(
+            outcome(&gate.handle(english("2", "@bot a joke?")).await.unwrap()),
+            ("SEND_TWEET".into(), "hi".into())
+        );
     }
 }

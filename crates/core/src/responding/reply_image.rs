@@ -9,6 +9,14 @@
 //!             └ no ──► a friendly "no celebrities" (top labels) + images only if faces were marked
 //! ```
 //!
+//! - **Moderation.** Each image that would be drawn on and attached is judged by the
+//!   [`Moderator`] first, on its original bytes, before anything is drawn or written. One flagged
+//!   image and there is no image reply at all: REPLY_SUPPRESSED `moderation` (its detail names the
+//!   provider and the labels, never the post's text) plus MODERATION_FLAGGED (ops are alerted when
+//!   `moderation.alertOnFlag`). An image moderation could not check follows
+//!   `moderation.whenUnavailable`: `text-only` leaves it out (the reply names what was recognised
+//!   with the images that passed, or none), `suppress` posts nothing, `allow` attaches it. A
+//!   moderated-away reply has no SEND_TWEET, so the reply policy charges nothing for it.
 //! - **Frame.** Rekognition applies a JPEG's EXIF orientation before it reports boxes (and the offline
 //!   SeetaFace provider decodes through the same [`decode`]), so the image is turned upright before
 //!   anything is drawn and the copy is saved upright, without the tag.
@@ -27,13 +35,16 @@ use image::RgbImage;
 use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
 use starling_contracts::{
-    ErrorKind, ImageResult, MessageAnalysed, OutgoingEvent, SendTweet, detail_type, source,
+    ErrorKind, ImageResult, MessageAnalysed, ModeratedContent, ModerationFlagged, ModerationLabel,
+    OutgoingEvent, SendTweet, SuppressReason, detail_type, source,
 };
 use starling_x::text::fits;
 
 use super::annotate::{Drawn, Mark, UnknownFaces, annotate};
 use crate::analysis::decode;
 use crate::handler::{DetailHandler, HandlerError};
+use crate::moderation::{ModerationError, ModerationVerdict, Moderator, label_names};
+use crate::policy::{ModerationConfig, WhenUnavailable, suppressed};
 use crate::ports::{BlobError, BlobStore};
 
 /// X attaches at most four images to a post.
@@ -47,7 +58,7 @@ pub const MAX_SIDE: u32 = 4096;
 pub const MAX_LABELS_MENTIONED: usize = 3;
 
 /// reply-image's settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ReplyImageConfig {
     /// `UNKNOWN_FACES`: leave, box or blur faces nobody was recognised in.
     pub unknown_faces: UnknownFaces,
@@ -55,6 +66,8 @@ pub struct ReplyImageConfig {
     pub max_bytes: usize,
     /// The longest side of an annotated image.
     pub max_side: u32,
+    /// The moderation gate (the reply policy's `moderation`).
+    pub moderation: ModerationConfig,
 }
 
 impl Default for ReplyImageConfig {
@@ -63,6 +76,7 @@ impl Default for ReplyImageConfig {
             unknown_faces: UnknownFaces::Ignore,
             max_bytes: MAX_IMAGE_BYTES,
             max_side: MAX_SIDE,
+            moderation: ModerationConfig::default(),
         }
     }
 }
@@ -86,13 +100,24 @@ pub enum ReplyImageError {
         /// What went wrong.
         reason: String,
     },
+    /// The moderation service failed (retryable).
+    #[error("moderating image {key}: {source}")]
+    Moderation {
+        /// The source image's key.
+        key: String,
+        /// The moderator's error.
+        source: ModerationError,
+    },
     /// The SEND_TWEET could not be serialised.
     #[error("SEND_TWEET could not be built: {0}")]
     Serialise(#[from] serde_json::Error),
+    /// The REPLY_SUPPRESSED could not be built.
+    #[error("REPLY_SUPPRESSED could not be built: {0}")]
+    Suppressed(String),
 }
 
 impl ReplyImageError {
-    /// Whether retrying may help: only when the store was unavailable.
+    /// Whether retrying may help: only when the store or the moderator was unavailable.
     pub fn is_retryable(&self) -> bool {
         self.kind().is_retryable()
     }
@@ -104,6 +129,7 @@ impl ReplyImageError {
                 source: BlobError::Unavailable(_),
                 ..
             } => ErrorKind::Unavailable,
+            Self::Moderation { source, .. } => source.kind(),
             _ => ErrorKind::InvalidInput,
         }
     }
@@ -125,10 +151,7 @@ impl DetailHandler for ReplyImage {
     }
 
     async fn handle(&self, message: MessageAnalysed) -> Result<Vec<OutgoingEvent>, HandlerError> {
-        Ok(ReplyImage::handle(self, &message)
-            .await?
-            .into_iter()
-            .collect())
+        Ok(ReplyImage::handle(self, &message).await?)
     }
 
     /// `{"Replied": true, "ImageKeys": [...]}`, or `{"Replied": false}`.
@@ -158,7 +181,15 @@ pub fn annotated_key(tweet_id: &str, n: usize) -> String {
 /// The handler.
 pub struct ReplyImage {
     blobs: Arc<dyn BlobStore>,
+    moderator: Arc<dyn Moderator>,
     config: ReplyImageConfig,
+}
+
+/// An image that would be drawn on and attached.
+struct Planned<'a> {
+    key: &'a str,
+    target: String,
+    marks: Vec<Mark>,
 }
 
 /// An annotated image, encoded.
@@ -184,17 +215,27 @@ pub enum RenderError {
 }
 
 impl ReplyImage {
-    /// reply-image reading and writing images through `blobs`.
-    pub fn new(blobs: Arc<dyn BlobStore>, config: ReplyImageConfig) -> Self {
-        Self { blobs, config }
+    /// reply-image reading and writing images through `blobs`, each image judged by `moderator`
+    /// before it is drawn on.
+    pub fn new(
+        blobs: Arc<dyn BlobStore>,
+        moderator: Arc<dyn Moderator>,
+        config: ReplyImageConfig,
+    ) -> Self {
+        Self {
+            blobs,
+            moderator,
+            config,
+        }
     }
 
-    /// The SEND_TWEET answering `message`, or `None` when no image of it has a key (nothing was
-    /// downloaded: the route does not send those).
+    /// The SEND_TWEET answering `message`; REPLY_SUPPRESSED `moderation` (with MODERATION_FLAGGED
+    /// when an image was flagged) when moderation holds it back; nothing when no image of it has a
+    /// key (nothing was downloaded: the route does not send those).
     pub async fn handle(
         &self,
         message: &MessageAnalysed,
-    ) -> Result<Option<OutgoingEvent>, ReplyImageError> {
+    ) -> Result<Vec<OutgoingEvent>, ReplyImageError> {
         let m = &message.message;
         let tweet_id = &m.twitter.tweet_id;
         let slots: Vec<(usize, &ImageResult, &str)> = message
@@ -207,13 +248,12 @@ impl ReplyImage {
             .collect();
         if slots.is_empty() {
             tracing::debug!(%tweet_id, "no downloaded image: nothing for reply-image");
-            return Ok(None);
+            return Ok(Vec::new());
         }
         let mut names: Vec<String> = Vec::new();
         let mut labels: Vec<(String, f64)> = Vec::new();
-        let mut attachments: Vec<String> = Vec::new();
+        let mut planned: Vec<Planned<'_>> = Vec::new();
         let mut analysed = 0usize;
-        let mut marked_unknown = false;
         for (n, image, key) in slots {
             let Some(analysis) = image.analysis.as_ref().filter(|_| image.error.is_none()) else {
                 tracing::info!(%tweet_id, key, error = image.error.as_deref().unwrap_or("no analysis"), "image not analysed: skipped");
@@ -238,7 +278,70 @@ impl ReplyImage {
                 tracing::warn!(%tweet_id, key, "source image is under an annotated key: not overwritten, skipped");
                 continue;
             }
-            let Some(rendered) = self.render_from_store(key, marks).await? else {
+            planned.push(Planned { key, target, marks });
+        }
+        let text_for = |marked_unknown: bool| {
+            if !names.is_empty() {
+                recognised_text(&names)
+            } else if analysed == 0 {
+                "Sorry, I couldn't look at your photo this time.".to_string()
+            } else {
+                no_celebrities_text(&top_labels(labels.clone()), analysed > 1, marked_unknown)
+            }
+        };
+
+        // The gate: every image that would be attached is judged before anything is drawn.
+        let mut cleared: Vec<(Planned<'_>, Vec<u8>)> = Vec::new();
+        let mut flagged: Vec<(&str, String, Vec<ModerationLabel>)> = Vec::new();
+        let mut unchecked: Vec<(&str, String, String)> = Vec::new();
+        for plan in planned {
+            let Some(bytes) = self.read(plan.key).await? else {
+                continue;
+            };
+            let verdict = self
+                .moderator
+                .image(&bytes, self.config.moderation.image_min_confidence)
+                .await
+                .map_err(|source| ReplyImageError::Moderation {
+                    key: plan.key.to_string(),
+                    source,
+                })?;
+            match verdict {
+                ModerationVerdict::Clean { .. } => cleared.push((plan, bytes)),
+                ModerationVerdict::Flagged { provider, labels } => {
+                    tracing::warn!(%tweet_id, key = plan.key, %provider, labels = %label_names(&labels), "image flagged by moderation");
+                    flagged.push((plan.key, provider, labels));
+                }
+                ModerationVerdict::Unavailable { provider, reason } => {
+                    let when = self.config.moderation.when_unavailable;
+                    tracing::info!(%tweet_id, key = plan.key, %provider, %reason, when_unavailable = when.as_str(), "image moderation unavailable");
+                    if when == WhenUnavailable::Allow {
+                        cleared.push((plan, bytes));
+                    } else {
+                        unchecked.push((plan.key, provider, reason));
+                    }
+                }
+            }
+        }
+        if !flagged.is_empty() {
+            return self.flagged(message, flagged, text_for(false));
+        }
+        if self.config.moderation.when_unavailable == WhenUnavailable::Suppress
+            && let Some((_, provider, reason)) = unchecked.first()
+        {
+            let detail = format!(
+                "moderation unavailable for {} of the images ({provider}: {reason})",
+                unchecked.len()
+            );
+            let event = suppressed(m, SuppressReason::Moderation, detail, Some(text_for(false)))
+                .map_err(|e| ReplyImageError::Suppressed(e.to_string()))?;
+            return Ok(vec![event]);
+        }
+
+        let mut attachments: Vec<String> = Vec::new();
+        let mut marked_unknown = false;
+        for (plan, bytes) in cleared {
+            let Some(rendered) = self.render_bytes(plan.key, bytes, plan.marks).await? else {
                 continue;
             };
             if !rendered.drawn.anything() {
@@ -248,56 +351,96 @@ impl ReplyImage {
                 rendered.drawn.unknown_boxes > 0 || !rendered.drawn.blurred.is_empty();
             let has_celebrity = rendered.drawn.boxes.len() > rendered.drawn.unknown_boxes;
             self.blobs
-                .put(&target, rendered.jpeg, "image/jpeg")
+                .put(&plan.target, rendered.jpeg, "image/jpeg")
                 .await
                 .map_err(|source| ReplyImageError::Store {
-                    key: target.clone(),
+                    key: plan.target.clone(),
                     source,
                 })?;
-            tracing::info!(%tweet_id, source = key, annotated = %target, celebrities = has_celebrity, "annotated image written");
-            attachments.push(target);
+            tracing::info!(%tweet_id, source = plan.key, annotated = %plan.target, celebrities = has_celebrity, "annotated image written");
+            attachments.push(plan.target);
         }
-        let text = if !names.is_empty() {
-            recognised_text(&names)
-        } else if analysed == 0 {
-            "Sorry, I couldn't look at your photo this time.".to_string()
-        } else {
-            no_celebrities_text(&top_labels(labels), analysed > 1, marked_unknown)
-        };
         let send = SendTweet {
-            text,
+            text: text_for(marked_unknown),
             reply_to_tweet_id: tweet_id.clone(),
             reply_to_user_id: m.twitter.user_id.clone(),
             reply_to_username: Some(m.author.clone()),
             image_keys: attachments,
             idempotency_key: format!("reply-image:{tweet_id}"),
         };
-        Ok(Some(
+        Ok(vec![
             OutgoingEvent::new(source::RESPONDING, detail_type::SEND_TWEET, send)?
                 .with_resources([tweet_id.clone()]),
-        ))
+        ])
     }
 
-    /// Reads `key` and renders it off the async threads; `None` when the image is gone or not an
-    /// image (skipped: no retry brings it back).
-    async fn render_from_store(
+    /// REPLY_SUPPRESSED `moderation` and MODERATION_FLAGGED for the flagged images.
+    fn flagged(
         &self,
-        key: &str,
-        marks: Vec<Mark>,
-    ) -> Result<Option<Rendered>, ReplyImageError> {
-        let bytes = match self.blobs.get(key).await {
-            Ok(bytes) => bytes,
+        message: &MessageAnalysed,
+        flagged: Vec<(&str, String, Vec<ModerationLabel>)>,
+        text: String,
+    ) -> Result<Vec<OutgoingEvent>, ReplyImageError> {
+        let m = &message.message;
+        let provider = flagged
+            .first()
+            .map(|(_, p, _)| p.clone())
+            .unwrap_or_default();
+        let mut labels: Vec<ModerationLabel> = Vec::new();
+        for label in flagged.iter().flat_map(|(_, _, l)| l) {
+            match labels.iter_mut().find(|l| l.name == label.name) {
+                Some(l) => l.confidence = l.confidence.max(label.confidence),
+                None => labels.push(label.clone()),
+            }
+        }
+        labels.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+        let detail = format!(
+            "{} image(s) flagged by {provider}: {}",
+            flagged.len(),
+            label_names(&labels)
+        );
+        let suppressed = suppressed(m, SuppressReason::Moderation, detail, Some(text))
+            .map_err(|e| ReplyImageError::Suppressed(e.to_string()))?;
+        let flag = ModerationFlagged {
+            tweet_id: m.twitter.tweet_id.clone(),
+            user_id: m.twitter.user_id.clone(),
+            author: m.author.clone(),
+            content: ModeratedContent::Image,
+            provider,
+            labels,
+            image_keys: flagged.iter().map(|(k, _, _)| (*k).to_string()).collect(),
+            alert: self.config.moderation.alert_on_flag,
+        };
+        Ok(vec![
+            suppressed,
+            OutgoingEvent::new(source::RESPONDING, detail_type::MODERATION_FLAGGED, flag)?
+                .with_resources([m.twitter.tweet_id.clone()]),
+        ])
+    }
+
+    /// The image at `key`; `None` when it is gone (skipped: no retry brings it back).
+    async fn read(&self, key: &str) -> Result<Option<Vec<u8>>, ReplyImageError> {
+        match self.blobs.get(key).await {
+            Ok(bytes) => Ok(Some(bytes)),
             Err(BlobError::NotFound(what)) => {
                 tracing::warn!(key, what, "image missing from the media store: skipped");
-                return Ok(None);
+                Ok(None)
             }
-            Err(source) => {
-                return Err(ReplyImageError::Store {
-                    key: key.to_string(),
-                    source,
-                });
-            }
-        };
+            Err(source) => Err(ReplyImageError::Store {
+                key: key.to_string(),
+                source,
+            }),
+        }
+    }
+
+    /// Renders `bytes` (the image at `key`) off the async threads; `None` when it is not an image
+    /// (skipped: no retry changes it).
+    async fn render_bytes(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        marks: Vec<Mark>,
+    ) -> Result<Option<Rendered>, ReplyImageError> {
         let config = self.config.clone();
         let rendered = tokio::task::spawn_blocking(move || render(&bytes, &marks, &config))
             .await
@@ -509,6 +652,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use crate::memory::MemoryBlobStore as MemoryBlobs;
+    use crate::moderation::{MemoryModerator, UnavailableModerator};
 
     fn png(width: u32, height: u32) -> Vec<u8> {
         let img = RgbImage::from_fn(width, height, |x, y| {
@@ -546,17 +690,32 @@ mod tests {
         unknown: UnknownFaces,
         images: Value,
     ) -> Result<Option<SendTweet>, ReplyImageError> {
-        let handler = ReplyImage::new(
+        let events = run_moderated(
             blobs,
+            Arc::new(MemoryModerator::new()),
             ReplyImageConfig {
                 unknown_faces: unknown,
                 ..Default::default()
             },
-        );
-        Ok(handler
+            images,
+        )
+        .await?;
+        assert!(events.len() <= 1, "{events:?}");
+        Ok(events.into_iter().next().map(|e| {
+            assert_eq!(e.detail_type, "SEND_TWEET", "{e:?}");
+            serde_json::from_value(e.detail).unwrap()
+        }))
+    }
+
+    async fn run_moderated(
+        blobs: Arc<MemoryBlobs>,
+        moderator: Arc<dyn Moderator>,
+        config: ReplyImageConfig,
+        images: Value,
+    ) -> Result<Vec<OutgoingEvent>, ReplyImageError> {
+        ReplyImage::new(blobs, moderator, config)
             .handle(&message(images))
-            .await?
-            .map(|e| serde_json::from_value(e.detail).unwrap()))
+            .await
     }
 
     #[tokio::test]
@@ -714,5 +873,197 @@ mod tests {
     fn bytes_that_are_not_an_image_are_undecodable_not_a_panic() {
         let err = render(b"<html>nope</html>", &[], &ReplyImageConfig::default()).unwrap_err();
         assert!(matches!(err, RenderError::Undecodable(m) if m.contains("HTML")));
+    }
+
+    /// A PNG with `marker` appended after its end: still the same image to a decoder, and what the
+    /// memory moderator's rule looks for.
+    fn png_with(marker: &[u8]) -> Vec<u8> {
+        let mut bytes = png(320, 240);
+        bytes.extend_from_slice(marker);
+        bytes
+    }
+
+    async fn two_photos(first: &[u8], second: &[u8]) -> (Arc<MemoryBlobs>, Value) {
+        let blobs = Arc::new(MemoryBlobs::default());
+        blobs
+            .put("media/a/0.png", png_with(first), "image/png")
+            .await
+            .unwrap();
+        blobs
+            .put("media/a/1.png", png_with(second), "image/png")
+            .await
+            .unwrap();
+        let images = json!([
+            {"Key": "media/a/0.png", "Analysis": analysis(&[("Ada Lovelace", 0.1)], &[], &[])},
+            {"Key": "media/a/1.png", "Analysis": analysis(&[("Grace Hopper", 0.4)], &[], &[])},
+        ]);
+        (blobs, images)
+    }
+
+    fn moderation(when_unavailable: WhenUnavailable, alert_on_flag: bool) -> ReplyImageConfig {
+        ReplyImageConfig {
+            moderation: ModerationConfig {
+                when_unavailable,
+                alert_on_flag,
+                ..ModerationConfig::default()
+            },
+            ..ReplyImageConfig::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn one_flagged_image_means_no_image_reply_nothing_drawn_and_a_flag_naming_the_labels() {
+        let (blobs, images) = two_photos(b"", b"NSFW").await;
+        let moderator = Arc::new(MemoryModerator::new());
+        let events = run_moderated(
+            blobs.clone(),
+            moderator.clone(),
+            moderation(WhenUnavailable::TextOnly, true),
+            images,
+        )
+        .await
+        .unwrap();
+        let kinds: Vec<&str> = events.iter().map(|e| e.detail_type.as_str()).collect();
+        assert_eq!(kinds, ["REPLY_SUPPRESSED", "MODERATION_FLAGGED"]);
+        let held = &events[0].detail;
+        assert_eq!(held["Reason"], "moderation");
+        assert_eq!(held["TweetId"], "1850000000000000001");
+        let detail = held["Detail"].as_str().unwrap();
+        assert!(
+            detail.contains("memory") && detail.contains("Explicit Nudity"),
+            "{detail}"
+        );
+        assert!(
+            !detail.contains("who is this"),
+            "never the post's text: {detail}"
+        );
+        let flag: ModerationFlagged = serde_json::from_value(events[1].detail.clone()).unwrap();
+        assert_eq!(flag.content, ModeratedContent::Image);
+        assert_eq!(flag.provider, "memory");
+        assert_eq!(flag.labels[0].name, "Explicit Nudity");
+        assert_eq!(flag.image_keys, ["media/a/1.png"]);
+        assert!(flag.alert);
+        assert_eq!(moderator.images_judged(), 2);
+        assert!(
+            blobs.objects().keys().all(|k| !k.starts_with("annotated/")),
+            "nothing drawn: {:?}",
+            blobs.objects().keys()
+        );
+
+        // alertOnFlag off: the flag is still recorded, without the alert.
+        let (blobs, images) = two_photos(b"", b"NSFW").await;
+        let quiet = run_moderated(
+            blobs,
+            moderator,
+            moderation(WhenUnavailable::TextOnly, false),
+            images,
+        )
+        .await
+        .unwrap();
+        assert_eq!(quiet[1].detail["Alert"], false);
+    }
+
+    #[tokio::test]
+    async fn the_minimum_confidence_decides_whether_a_suggestive_image_is_attached() {
+        for (min, attached) in [(60.0, 2), (50.0, 0)] {
+            let (blobs, images) = two_photos(b"", b"SWIMWEAR").await;
+            let mut config = moderation(WhenUnavailable::TextOnly, true);
+            config.moderation.image_min_confidence = min;
+            let events = run_moderated(blobs, Arc::new(MemoryModerator::new()), config, images)
+                .await
+                .unwrap();
+            if attached == 0 {
+                assert_eq!(events[0].detail["Reason"], "moderation", "{min}");
+            } else {
+                assert_eq!(events[0].detail_type, "SEND_TWEET", "{min}");
+                assert_eq!(
+                    events[0].detail["ImageKeys"].as_array().unwrap().len(),
+                    attached
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn when_moderation_is_unavailable_the_setting_decides() {
+        // text-only (the default): the names, no image, nothing drawn.
+        let (blobs, images) = two_photos(b"", b"").await;
+        let events = run_moderated(
+            blobs.clone(),
+            Arc::new(UnavailableModerator::no_offline_model()),
+            moderation(WhenUnavailable::TextOnly, true),
+            images.clone(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(events.len(), 1);
+        let send: SendTweet = serde_json::from_value(events[0].detail.clone()).unwrap();
+        assert_eq!(send.text, "I recognised: Ada Lovelace, Grace Hopper");
+        assert!(send.image_keys.is_empty());
+        assert!(blobs.objects().keys().all(|k| !k.starts_with("annotated/")));
+
+        // suppress: nothing posted, the reason says moderation was unavailable.
+        let events = run_moderated(
+            blobs.clone(),
+            Arc::new(UnavailableModerator::no_offline_model()),
+            moderation(WhenUnavailable::Suppress, true),
+            images.clone(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].detail_type, "REPLY_SUPPRESSED");
+        assert_eq!(events[0].detail["Reason"], "moderation");
+        let detail = events[0].detail["Detail"].as_str().unwrap();
+        assert!(
+            detail.starts_with("moderation unavailable") && detail.contains("unavailable"),
+            "{detail}"
+        );
+
+        // allow: as without the gate, both images drawn and attached.
+        let events = run_moderated(
+            blobs.clone(),
+            Arc::new(UnavailableModerator::no_offline_model()),
+            moderation(WhenUnavailable::Allow, true),
+            images,
+        )
+        .await
+        .unwrap();
+        let send: SendTweet = serde_json::from_value(events[0].detail.clone()).unwrap();
+        assert_eq!(send.image_keys.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn text_only_attaches_the_images_that_passed_and_leaves_out_the_unchecked_one() {
+        let (blobs, images) = two_photos(b"", b"UNCHECKABLE").await;
+        let events = run_moderated(
+            blobs,
+            Arc::new(MemoryModerator::new()),
+            moderation(WhenUnavailable::TextOnly, true),
+            images,
+        )
+        .await
+        .unwrap();
+        let send: SendTweet = serde_json::from_value(events[0].detail.clone()).unwrap();
+        assert_eq!(send.image_keys, ["annotated/1850000000000000001/0.jpg"]);
+        assert_eq!(send.text, "I recognised: Ada Lovelace, Grace Hopper");
+    }
+
+    #[tokio::test]
+    async fn a_failing_moderator_is_retryable_and_nothing_is_drawn() {
+        let (blobs, images) = two_photos(b"", b"").await;
+        let moderator = Arc::new(MemoryModerator::new());
+        moderator.set_down(true);
+        let err = run_moderated(
+            blobs.clone(),
+            moderator,
+            ReplyImageConfig::default(),
+            images,
+        )
+        .await
+        .unwrap_err();
+        assert!(err.is_retryable(), "{err}");
+        assert_eq!(err.kind(), ErrorKind::Unavailable);
+        assert!(blobs.objects().keys().all(|k| !k.starts_with("annotated/")));
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use starling_core::acl::AclConfig;
 use starling_core::ingress::{DEFAULT_MAX_BODY_BYTES, Ingress, IngressConfig};
-use starling_core::policy::PolicyConfig;
+use starling_core::policy::{PolicyConfig, WhenUnavailable};
 use starling_core::publish::RetryPolicy;
 use starling_core::secrets::StaticSecrets;
 
@@ -104,6 +104,15 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
     for warning in policy.warnings() {
         println!("Reply policy: {warning}");
     }
+    println!(
+        "Moderation: no offline model, so photos cannot be checked: {} (moderation.whenUnavailable = {})",
+        match policy.moderation.when_unavailable {
+            WhenUnavailable::TextOnly => "photo replies go out as text only",
+            WhenUnavailable::Suppress => "photo replies are suppressed",
+            WhenUnavailable::Allow => "annotated photos are attached unchecked",
+        },
+        policy.moderation.when_unavailable.as_str()
+    );
     let bot_user_id = args.x.bot_user_id();
     if creds.can_post() && bot_user_id.is_none() && !policy.dry_run {
         anyhow::bail!(
