@@ -602,7 +602,8 @@ impl<S: Secrets> XApiPoster<S> {
     }
 }
 
-fn from_api(e: XApiError) -> XError {
+/// X API errors as the ports report them.
+pub(crate) fn from_api(e: XApiError) -> XError {
     match e {
         XApiError::RateLimited { reset_at } => XError::RateLimited {
             reset_at: reset_at.and_then(|r| DateTime::from_timestamp(r, 0)),

@@ -149,10 +149,108 @@ pub const DEDUP_LEASE: Duration = Duration::from_secs(60);
 
 /// The ingress handler: the same code behind the Lambda and `starling up`.
 pub struct Ingress {
-    publisher: Arc<dyn EventPublisher>,
+    intake: Intake,
     secrets: Arc<dyn Secrets>,
     config: IngressConfig,
+}
+
+/// What became of a batch of activity items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IntakeReport {
+    /// Events the bus accepted.
+    pub published: usize,
+    /// Items skipped as already published (or being published by another request).
+    pub duplicates: usize,
+    /// Bus requests made.
+    pub requests: usize,
+    /// Events slimmed to fit the bus's entry size.
+    pub slimmed: usize,
+}
+
+/// Why a batch of activity items was not published; nothing of it is recorded as done, so
+/// the caller may hand the same items in again.
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    /// The redelivery claim store is unavailable.
+    #[error("redelivery store unavailable: {0}")]
+    Claims(#[from] crate::ports::IdempotencyError),
+    /// The bus did not take every event.
+    #[error("{0}")]
+    Publish(#[from] crate::publish::PublishFailure),
+}
+
+/// Activity items onto the bus at most once each, whichever way they arrived (a webhook, a poll
+/// of mentions): each item is claimed by its key (`ingress:post:<id>` — the same post by any way
+/// in is one post — or `ingress:item:<hash>`), its events published, and the claim completed, or
+/// released when the bus did not take them.
+pub struct Intake {
+    publisher: Arc<dyn EventPublisher>,
     dedup: Option<Arc<dyn IdempotencyStore>>,
+    retry: RetryPolicy,
+}
+
+impl Intake {
+    /// Publishes on `publisher` with `retry` for refused entries; no redelivery claims.
+    pub fn new(publisher: Arc<dyn EventPublisher>, retry: RetryPolicy) -> Self {
+        Self {
+            publisher,
+            dedup: None,
+            retry,
+        }
+    }
+
+    /// Publishes each activity item at most once, remembered in `store` (keys `ingress:…`).
+    pub fn with_dedup(mut self, store: Arc<dyn IdempotencyStore>) -> Self {
+        self.dedup = Some(store);
+        self
+    }
+
+    /// Publishes the items not published before, in order.
+    pub async fn publish(&self, items: Vec<MappedItem>) -> Result<IntakeReport, IntakeError> {
+        // This call's claims, told apart from a concurrent redelivery's.
+        let owner = uuid::Uuid::new_v4().simple().to_string();
+        let (claimed, duplicates) = self.claim(items, &owner).await?;
+        let keys: Vec<String> = claimed.iter().map(|m| m.key.clone()).collect();
+        let sizes: Vec<usize> = claimed.iter().map(|m| m.events.len()).collect();
+        let events: Vec<OutgoingEvent> = claimed.into_iter().flat_map(|m| m.events).collect();
+        match publish_all(self.publisher.as_ref(), events, self.retry).await {
+            Ok(PublishReport {
+                published,
+                requests,
+                slimmed,
+            }) => {
+                self.settle(&keys, &owner, true).await;
+                Ok(IntakeReport {
+                    published,
+                    duplicates,
+                    requests,
+                    slimmed,
+                })
+            }
+            Err(e) => {
+                // An item whose events all got through is done: handing the batch in again must
+                // not publish it twice. The rest are given back.
+                let mut done = Vec::new();
+                let mut undone = Vec::new();
+                let mut at = 0;
+                for (key, size) in keys.into_iter().zip(sizes) {
+                    let through = e
+                        .accepted
+                        .get(at..at + size)
+                        .is_some_and(|a| a.iter().all(|ok| *ok));
+                    at += size;
+                    if through {
+                        done.push(key)
+                    } else {
+                        undone.push(key)
+                    }
+                }
+                self.settle(&done, &owner, true).await;
+                self.settle(&undone, &owner, false).await;
+                Err(e.into())
+            }
+        }
+    }
 }
 
 impl Ingress {
@@ -163,16 +261,15 @@ impl Ingress {
         config: IngressConfig,
     ) -> Self {
         Self {
-            publisher,
+            intake: Intake::new(publisher, config.retry),
             secrets,
             config,
-            dedup: None,
         }
     }
 
     /// Publishes each activity item at most once, remembered in `store` (keys `ingress:…`).
     pub fn with_dedup(mut self, store: Arc<dyn IdempotencyStore>) -> Self {
-        self.dedup = Some(store);
+        self.intake = self.intake.with_dedup(store);
         self
     }
 
@@ -234,25 +331,14 @@ impl Ingress {
                 return IngressResponse::error(r.status(), r);
             }
         };
-        // This request's claims, told apart from a concurrent redelivery's.
-        let owner = uuid::Uuid::new_v4().simple().to_string();
-        let (claimed, duplicates) = match self.claim(items, &owner).await {
-            Ok(split) => split,
-            Err(e) => {
-                tracing::error!(error = %e, "redelivery store unavailable; X will redeliver");
-                return IngressResponse::error(503, "redelivery store unavailable; retry later");
-            }
-        };
-        let keys: Vec<String> = claimed.iter().map(|m| m.key.clone()).collect();
-        let events: Vec<OutgoingEvent> = claimed.into_iter().flat_map(|m| m.events).collect();
-        let count = events.len();
-        match publish_all(self.publisher.as_ref(), events, self.config.retry).await {
-            Ok(PublishReport {
+        let count: usize = items.iter().map(|m| m.events.len()).sum();
+        match self.intake.publish(items).await {
+            Ok(IntakeReport {
                 published,
+                duplicates,
                 requests,
                 slimmed,
             }) => {
-                self.settle(&keys, &owner, true).await;
                 tracing::info!(
                     published,
                     requests,
@@ -265,15 +351,20 @@ impl Ingress {
                     json!({ "accepted": published, "duplicates": duplicates }),
                 )
             }
-            Err(e) => {
-                self.settle(&keys, &owner, false).await;
+            Err(IntakeError::Claims(e)) => {
+                tracing::error!(error = %e, "redelivery store unavailable; X will redeliver");
+                IngressResponse::error(503, "redelivery store unavailable; retry later")
+            }
+            Err(IntakeError::Publish(e)) => {
                 tracing::error!(error = %e, events = count, "delivery not fully published; X will redeliver");
                 IngressResponse::error(503, format!("{e}; retry later"))
             }
         }
     }
+}
 
-    /// The items this request publishes (claimed now) and how many were redeliveries.
+impl Intake {
+    /// The items this call publishes (claimed now) and how many were redeliveries.
     async fn claim(
         &self,
         items: Vec<MappedItem>,

@@ -15,3 +15,4 @@ pub mod ports;
 pub mod publish;
 pub mod responding;
 pub mod secrets;
+pub mod sources;

@@ -594,3 +594,23 @@ mod tests {
         check_policy_store(&MemoryPolicyStore::new()).await.unwrap();
     }
 }
+
+/// A [`crate::sources::CheckpointStore`] in memory.
+#[derive(Debug, Default)]
+pub struct MemoryCheckpoints(Mutex<HashMap<String, String>>);
+
+#[async_trait]
+impl crate::sources::CheckpointStore for MemoryCheckpoints {
+    async fn load(&self, source: &str) -> Result<Option<String>, crate::sources::CheckpointError> {
+        Ok(lock(&self.0).get(source).cloned())
+    }
+
+    async fn save(
+        &self,
+        source: &str,
+        position: &str,
+    ) -> Result<(), crate::sources::CheckpointError> {
+        lock(&self.0).insert(source.into(), position.into());
+        Ok(())
+    }
+}

@@ -52,6 +52,9 @@ pub struct PublishFailure {
     pub last_error: String,
     /// Entries accepted before giving up.
     pub published: usize,
+    /// For each event given, in order, whether the bus accepted it: a caller can settle what got
+    /// through and hand in only the rest again.
+    pub accepted: Vec<bool>,
 }
 
 /// Publishes every event, in order, in as few requests as the limits allow.
@@ -74,15 +77,23 @@ pub async fn publish_all(
     }
     let mut failed = 0;
     let mut last_error = String::new();
+    let mut accepted = vec![true; total];
+    let mut offset = 0;
     for batch in batches(&prepared) {
         match put_with_retries(publisher, batch, policy, &mut report).await {
             Ok(()) => report.published += batch.len(),
             Err((left, err)) => {
-                failed += left;
-                report.published += batch.len() - left;
+                failed += left.len();
+                report.published += batch.len() - left.len();
+                for i in left {
+                    if let Some(flag) = accepted.get_mut(offset + i) {
+                        *flag = false;
+                    }
+                }
                 last_error = err;
             }
         }
+        offset += batch.len();
     }
     if failed > 0 {
         return Err(PublishFailure {
@@ -90,6 +101,7 @@ pub async fn publish_all(
             total,
             last_error,
             published: report.published,
+            accepted,
         });
     }
     Ok(report)
@@ -121,13 +133,15 @@ async fn put_with_retries(
     batch: &[OutgoingEvent],
     policy: RetryPolicy,
     report: &mut PublishReport,
-) -> Result<(), (usize, String)> {
-    let mut pending: Vec<OutgoingEvent> = batch.to_vec();
+) -> Result<(), (Vec<usize>, String)> {
+    // Each pending entry with its index in the batch, to report which ones never got through.
+    let mut pending: Vec<(usize, OutgoingEvent)> = batch.iter().cloned().enumerate().collect();
     let mut delay = policy.base_delay;
     let mut last_error = String::new();
     for attempt in 1..=policy.max_attempts.max(1) {
         report.requests += 1;
-        match publisher.put(&pending).await {
+        let entries: Vec<OutgoingEvent> = pending.iter().map(|(_, e)| e.clone()).collect();
+        match publisher.put(&entries).await {
             Ok(outcome) if outcome.failed.is_empty() => return Ok(()),
             Ok(outcome) => {
                 if let Some(f) = outcome.failed.first() {
@@ -144,7 +158,9 @@ async fn put_with_retries(
                     return Ok(());
                 }
             }
-            Err(e @ PublishError::Rejected(_)) => return Err((pending.len(), e.to_string())),
+            Err(e @ PublishError::Rejected(_)) => {
+                return Err((pending.into_iter().map(|(i, _)| i).collect(), e.to_string()));
+            }
             Err(e) => last_error = e.to_string(),
         }
         if attempt < policy.max_attempts {
@@ -153,7 +169,7 @@ async fn put_with_retries(
             delay = (delay * 2).min(policy.max_delay);
         }
     }
-    Err((pending.len(), last_error))
+    Err((pending.into_iter().map(|(i, _)| i).collect(), last_error))
 }
 
 /// Replaces an oversized detail by its scalar top-level fields (ids, types, times) and a marker,
@@ -285,6 +301,27 @@ mod tests {
         assert_eq!(reqs[1][0].detail["n"], 1);
         assert_eq!(report.published, 3);
         assert_eq!(report.requests, 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failure_says_which_events_got_through_across_batches() {
+        let p = Recording::default();
+        // 12 events: two batches; the 3rd and the 11th are refused every time.
+        let events = (0..12)
+            .map(|n| ev(n, if n == 2 || n == 10 { 99 } else { 0 }, 0))
+            .collect();
+        let err = publish_all(&p, events, RetryPolicy::default())
+            .await
+            .unwrap_err();
+        let refused: Vec<usize> = err
+            .accepted
+            .iter()
+            .enumerate()
+            .filter(|(_, ok)| !**ok)
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(refused, [2, 10]);
+        assert_eq!((err.failed, err.published, err.total), (2, 10, 12));
     }
 
     #[tokio::test(start_paused = true)]

@@ -5,7 +5,8 @@
 //! <data dir>/
 //!   bus.sqlite, bus.lock   the event log (owned by starling-bus, which names its own files)
 //!   consumer-secret        a generated consumer secret (0600)
-//!   idempotency.sqlite     egress claims
+//!   idempotency.sqlite     egress claims and ingress's redelivery claims
+//!   sources.sqlite         how far each way in (the mentions poller) has read
 //!   policy.sqlite          the reply policy's opt-outs, cooldowns and counters
 //!   media/                 downloaded media and annotated copies (the media bucket)
 //!   outbox/                replies written instead of posted (no X credentials)
@@ -59,6 +60,11 @@ impl DataDir {
     /// Egress's idempotency store.
     pub fn idempotency_db(&self) -> PathBuf {
         self.root.join("idempotency.sqlite")
+    }
+
+    /// The sources' checkpoints (the mentions poller's `since_id`).
+    pub fn sources_db(&self) -> PathBuf {
+        self.root.join("sources.sqlite")
     }
 
     /// The reply policy's state.

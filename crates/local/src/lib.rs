@@ -9,6 +9,7 @@
 //! dependency picture in ARCHITECTURE.md: nothing in the workspace imports it.
 
 pub mod blob;
+pub mod checkpoints;
 pub mod cli;
 pub mod data_dir;
 pub mod demo;

@@ -81,6 +81,25 @@ enum Effect {
 /// Pages of the bot's recent posts read when looking for an earlier reply (100 posts a page).
 pub const MAX_LOOKUP_PAGES: usize = 5;
 
+/// The post fields a read asks for: what [`crate::payload::post_from_v2`] reads.
+pub const POST_FIELDS: &str = "author_id,created_at,lang,entities,attachments,referenced_tweets,\
+conversation_id,in_reply_to_user_id,display_text_range,note_tweet";
+/// The expansions a read asks for: the author's handle, the media, the referenced posts (and
+/// their authors, for a quote of the bot).
+pub const POST_EXPANSIONS: &str =
+    "author_id,attachments.media_keys,referenced_tweets.id,referenced_tweets.id.author_id";
+
+/// Where a page of a timeline read starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageQuery {
+    /// Only posts newer than this id (the checkpoint).
+    pub since_id: Option<String>,
+    /// Only posts from this time on (a first poll with no checkpoint).
+    pub start_time: Option<chrono::DateTime<chrono::Utc>>,
+    /// The `meta.next_token` of the previous page.
+    pub pagination_token: Option<String>,
+}
+
 /// The X API client. Cheap to clone; one connection pool.
 #[derive(Debug, Clone)]
 pub struct XApi {
@@ -198,6 +217,50 @@ impl XApi {
             }
         }
         Ok(None)
+    }
+
+    /// One page of the posts mentioning `user_id` (`GET /2/users/:id/mentions`, newest first, up
+    /// to 100), with the fields and expansions that make each post map exactly as the X Activity
+    /// API's `post.mention.create` does. X keeps the 800 most recent.
+    pub async fn mentions(
+        &self,
+        credentials: &Credentials,
+        user_id: &str,
+        page: &PageQuery,
+    ) -> Result<Value, XApiError> {
+        if user_id.is_empty() || !user_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(XApiError::Permanent {
+                status: 0,
+                title: "Bad configuration".into(),
+                detail: "the bot's user id must be digits".into(),
+            });
+        }
+        let mut url = reqwest::Url::parse(&format!(
+            "{}/2/users/{user_id}/mentions",
+            self.config.api_base.trim_end_matches('/')
+        ))
+        .map_err(|e| XApiError::Transient(format!("bad X API base: {e}")))?;
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("max_results", "100")
+                .append_pair("tweet.fields", POST_FIELDS)
+                .append_pair("expansions", POST_EXPANSIONS)
+                .append_pair("user.fields", "username,name")
+                .append_pair("media.fields", "type,url,preview_image_url,alt_text");
+            if let Some(since) = &page.since_id {
+                q.append_pair("since_id", since);
+            }
+            if let Some(start) = page.start_time {
+                q.append_pair(
+                    "start_time",
+                    &start.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                );
+            }
+            if let Some(token) = &page.pagination_token {
+                q.append_pair("pagination_token", token);
+            }
+        }
+        self.get_json(credentials, url.as_str()).await
     }
 
     async fn get_json(&self, credentials: &Credentials, url: &str) -> Result<Value, XApiError> {

@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use starling_core::acl::AclConfig;
-use starling_core::ingress::{DEFAULT_MAX_BODY_BYTES, Ingress, IngressConfig};
+use starling_core::ingress::{DEFAULT_MAX_BODY_BYTES, Ingress, IngressConfig, Intake};
 use starling_core::policy::{PolicyConfig, WhenUnavailable};
 use starling_core::publish::RetryPolicy;
 use starling_core::secrets::StaticSecrets;
+use starling_core::sources::{MentionsPoller, PollerConfig, XApiMentions};
 
 use starling_core::responding::annotate::UnknownFaces;
 
@@ -59,6 +60,18 @@ pub struct Args {
         value_name = "URL"
     )]
     pub x_api_base: String,
+    /// Also poll the bot's mentions (`GET /2/users/:id/mentions`): the way in without a public
+    /// URL or webhook access. Needs the bot's user credentials and user id.
+    #[arg(long, env = "STARLING_POLL_MENTIONS")]
+    pub poll_mentions: bool,
+    /// Seconds between two mention polls (X allows 300 reads per 15 min per user).
+    #[arg(
+        long,
+        default_value_t = 15,
+        env = "STARLING_POLL_INTERVAL",
+        value_name = "SECONDS"
+    )]
+    pub poll_interval: u64,
     /// The X app and the bot.
     #[command(flatten)]
     pub x: XSettings,
@@ -169,11 +182,37 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
         retry: RetryPolicy::default(),
     };
     // Redeliveries: each post (or activity item) is published once, remembered beside egress's
-    // claims in the same SQLite file.
-    let seen = crate::idempotency::SqliteIdempotency::open(&data_dir.idempotency_db())?;
+    // claims in the same SQLite file — shared with the mentions poller, so a post that comes both
+    // ways is one post.
+    let seen = Arc::new(crate::idempotency::SqliteIdempotency::open(
+        &data_dir.idempotency_db(),
+    )?);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let poller = if args.poll_mentions {
+        Some(mentions_poller(
+            &args,
+            &data_dir,
+            &creds,
+            &config,
+            bus.clone(),
+            seen.clone(),
+        )?)
+    } else {
+        None
+    };
+    let polling = poller.map(|poller| {
+        println!(
+            "Polling the bot's mentions every {} s (X API at {})",
+            args.poll_interval, args.x_api_base
+        );
+        tokio::spawn(async move {
+            if let Err(e) = poller.run(stopped).await {
+                eprintln!("The mentions poller stopped: {e}");
+            }
+        })
+    });
     let ingress = Arc::new(
-        Ingress::new(bus.clone(), Arc::new(StaticSecrets(creds)), config)
-            .with_dedup(Arc::new(seen)),
+        Ingress::new(bus.clone(), Arc::new(StaticSecrets(creds)), config).with_dedup(seen),
     );
     let listener = tokio::net::TcpListener::bind((args.bind, args.port))
         .await
@@ -183,12 +222,62 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
         listener.local_addr()?,
         data_dir.root().display()
     );
-    crate::server::serve(listener, ingress, shutdown_signal()).await?;
+    crate::server::serve(listener, ingress, async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    })
+    .await?;
+    if let Some(polling) = polling {
+        let _ = polling.await;
+    }
     bus.shutdown().await?;
     // The targets go last: dropping them flushes the lake's buffered parts (Firehose's flush).
     drop(targets);
     println!("Stopped cleanly.");
     Ok(())
+}
+
+/// The mentions poller `--poll-mentions` asks for, reading X with the bot's user credentials.
+fn mentions_poller(
+    args: &Args,
+    data_dir: &crate::DataDir,
+    creds: &starling_core::ports::XCredentials,
+    config: &IngressConfig,
+    bus: Arc<starling_bus::SqliteBus>,
+    seen: Arc<crate::idempotency::SqliteIdempotency>,
+) -> anyhow::Result<MentionsPoller> {
+    if !creds.can_post() {
+        anyhow::bail!(
+            "--poll-mentions reads X as the bot: set {}, {} and {} (the bot's user credentials)",
+            settings::API_KEY,
+            settings::ACCESS_TOKEN,
+            settings::ACCESS_TOKEN_SECRET
+        );
+    }
+    let Some(bot) = config.acl.bot_user_id.clone() else {
+        anyhow::bail!(
+            "--poll-mentions needs the bot's user id: set {} (or --bot-user-id)",
+            settings::BOT_USER_ID
+        );
+    };
+    let api = starling_x::api::XApi::new(starling_x::api::XApiConfig {
+        api_base: args.x_api_base.trim_end_matches('/').to_string(),
+        upload_base: args.x_api_base.trim_end_matches('/').to_string(),
+        ..Default::default()
+    });
+    Ok(MentionsPoller::new(
+        Arc::new(XApiMentions::new(api, StaticSecrets(creds.clone()), bot)),
+        Intake::new(bus, RetryPolicy::default()).with_dedup(seen),
+        Arc::new(crate::checkpoints::SqliteCheckpoints::open(
+            &data_dir.sources_db(),
+        )?),
+        config.acl.clone(),
+        Arc::new(starling_core::ports::SystemClock),
+        PollerConfig {
+            interval: std::time::Duration::from_secs(args.poll_interval.max(1)),
+            ..PollerConfig::default()
+        },
+    ))
 }
 
 async fn shutdown_signal() {

@@ -60,7 +60,7 @@ mod text;
 mod tweet_v1;
 mod x_activity;
 
-pub use post_v2::post_from_v2;
+pub use post_v2::{post_from_v2, split_page};
 pub use tweet_v1::post_from_tweet_v1;
 
 use serde_json::Value;

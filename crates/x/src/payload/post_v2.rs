@@ -37,6 +37,75 @@ pub fn post_from_v2(post: &Value, includes: Option<&Value>) -> Option<Post> {
     })
 }
 
+/// A page of an X API v2 read (`{"data": [posts], "includes": {…}, "meta": {…}}`) split into one
+/// body per post, in the page's order, each shaped as a filtered-stream delivery
+/// (`{"data": post, "includes": …}`) with only the `includes` that post refers to (its author,
+/// its media, the posts it references and their authors), so each maps on its own through
+/// [`crate::payload::parse_delivery_value`] exactly as a pushed post does.
+pub fn split_page(page: &Value) -> Vec<Value> {
+    let Some(posts) = page.get("data").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    let includes = page.get("includes");
+    let listed = |kind: &str| -> Vec<&Value> {
+        includes
+            .and_then(|i| i.get(kind))
+            .and_then(Value::as_array)
+            .map(|list| list.iter().collect())
+            .unwrap_or_default()
+    };
+    let (users, media, tweets) = (listed("users"), listed("media"), listed("tweets"));
+    posts
+        .iter()
+        .map(|post| {
+            let referenced: Vec<&str> = post
+                .get("referenced_tweets")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(|r| str_field(r, "id")).collect())
+                .unwrap_or_default();
+            let own_tweets: Vec<Value> = tweets
+                .iter()
+                .filter(|t| str_field(t, "id").is_some_and(|id| referenced.contains(&id)))
+                .map(|t| (*t).clone())
+                .collect();
+            let mut authors: Vec<&str> = str_field(post, "author_id").into_iter().collect();
+            authors.extend(own_tweets.iter().filter_map(|t| str_field(t, "author_id")));
+            let own_users: Vec<Value> = users
+                .iter()
+                .filter(|u| str_field(u, "id").is_some_and(|id| authors.contains(&id)))
+                .map(|u| (*u).clone())
+                .collect();
+            let keys: Vec<&str> = post
+                .get("attachments")
+                .and_then(|a| a.get("media_keys"))
+                .and_then(Value::as_array)
+                .map(|k| k.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let own_media: Vec<Value> = media
+                .iter()
+                .filter(|m| str_field(m, "media_key").is_some_and(|k| keys.contains(&k)))
+                .map(|m| (*m).clone())
+                .collect();
+            let mut own = serde_json::Map::new();
+            for (name, list) in [
+                ("users", own_users),
+                ("media", own_media),
+                ("tweets", own_tweets),
+            ] {
+                if !list.is_empty() {
+                    own.insert(name.into(), Value::Array(list));
+                }
+            }
+            let mut body = serde_json::Map::new();
+            body.insert("data".into(), post.clone());
+            if !own.is_empty() {
+                body.insert("includes".into(), Value::Object(own));
+            }
+            Value::Object(body)
+        })
+        .collect()
+}
+
 /// `entities.mentions` (`start`, `username`, `id`) outside the reply prefix.
 fn body_mentions_v2(post: &Value) -> (Vec<String>, Vec<String>) {
     let display_start = range(post.get("display_text_range")).map_or(0, |(start, _)| start);
@@ -134,6 +203,46 @@ fn media_item(media: &Value) -> Option<Media> {
         kind,
         alt_text: non_empty_string(media, "alt_text"),
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod split_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_page_splits_into_one_body_per_post_with_only_its_own_includes() {
+        let page = json!({
+            "data": [
+                {"id": "2", "author_id": "10", "text": "@bot look", "attachments": {"media_keys": ["3_1"]}},
+                {"id": "1", "author_id": "11", "text": "@bot hi", "referenced_tweets": [{"type": "quoted", "id": "9"}]}
+            ],
+            "includes": {
+                "users": [{"id": "10", "username": "ada"}, {"id": "11", "username": "bo"}, {"id": "12", "username": "bot"}],
+                "media": [{"media_key": "3_1", "type": "photo", "url": "https://pbs.twimg.com/media/a.jpg"}],
+                "tweets": [{"id": "9", "author_id": "12", "text": "the bot's post"}]
+            },
+            "meta": {"newest_id": "2", "oldest_id": "1", "result_count": 2}
+        });
+        let bodies = split_page(&page);
+        assert_eq!(bodies.len(), 2);
+        assert_eq!(bodies[0]["data"]["id"], "2");
+        assert_eq!(
+            bodies[0]["includes"]["users"],
+            json!([{"id": "10", "username": "ada"}])
+        );
+        assert_eq!(bodies[0]["includes"]["media"][0]["media_key"], "3_1");
+        assert!(bodies[0]["includes"].get("tweets").is_none());
+        assert_eq!(
+            bodies[1]["includes"]["users"],
+            json!([{"id": "11", "username": "bo"}, {"id": "12", "username": "bot"}])
+        );
+        let post = post_from_v2(&bodies[1]["data"], bodies[1].get("includes")).unwrap();
+        assert_eq!(post.author_username.as_deref(), Some("bo"));
+        assert_eq!(post.quoted_author_id.as_deref(), Some("12"));
+        assert!(split_page(&json!({"meta": {"result_count": 0}})).is_empty());
+    }
 }
 
 #[cfg(test)]
