@@ -19,6 +19,8 @@ import type { Node } from 'constructs';
  * | repoRoot                | ../ from cdk/    | the Rust workspace (Cargo.toml, lambdas/, schemas/, …)      |
  * | replyPolicy             | {}               | the reply policy document (JSON; README "Reply policy")     |
  * | dryRun                  | false            | true: replies are composed and recorded, never posted on X  |
+ * | mentionsSource          | webhook          | webhook, poll or both: how mentions arrive (README)         |
+ * | pollSchedule            | rate(1 minute)   | EventBridge Scheduler expression of the mentions poller     |
  */
 export interface StarlingConfig {
   readonly twitterAccountId: string;
@@ -32,6 +34,10 @@ export interface StarlingConfig {
   /** The reply policy document, as the reply Lambdas read it from REPLY_POLICY. */
   readonly replyPolicy: string;
   readonly dryRun: boolean;
+  /** How mentions arrive: X's webhook, the scheduled mentions poller, or both. */
+  readonly mentionsSource: 'webhook' | 'poll' | 'both';
+  /** The poller's schedule (EventBridge Scheduler `rate(...)` or `cron(...)`). */
+  readonly pollSchedule: string;
 }
 
 export const DEFAULT_REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -91,6 +97,15 @@ export function readConfig(node: Node): StarlingConfig {
   } catch (e) {
     throw new Error(`context replyPolicy: a JSON object (README "Reply policy"), got ${replyPolicy}: ${String(e)}`);
   }
+  const source = (str(node, 'mentionsSource') ?? 'webhook').toLowerCase();
+  if (source !== 'webhook' && source !== 'poll' && source !== 'both') {
+    throw new Error(`context mentionsSource: webhook, poll or both, got ${source}`);
+  }
+  const mentionsSource: 'webhook' | 'poll' | 'both' = source;
+  const pollSchedule = str(node, 'pollSchedule') ?? 'rate(1 minute)';
+  if (!/^(rate|cron)\(.+\)$/.test(pollSchedule)) {
+    throw new Error(`context pollSchedule: an EventBridge Scheduler rate(...) or cron(...) expression, got ${pollSchedule}`);
+  }
   return {
     twitterAccountId,
     twitterSecretName: str(node, 'twitterSecretName') ?? 'TwitterSecret',
@@ -102,5 +117,7 @@ export function readConfig(node: Node): StarlingConfig {
     repoRoot,
     replyPolicy,
     dryRun: bool(node, 'dryRun', false),
+    mentionsSource,
+    pollSchedule,
   };
 }

@@ -27,6 +27,8 @@ export interface Wiring {
   readonly policyTableName?: string;
   /** The ingress's redelivery table (key `IdempotencyKey`). */
   readonly dedupTableName?: string;
+  /** The sources' checkpoint table (key `Source`). */
+  readonly checkpointTableName?: string;
   /** The reply policy document (JSON), from context `replyPolicy`. */
   readonly replyPolicy?: string;
   /** `true` or `false`, from context `dryRun`. */
@@ -59,6 +61,15 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     name: 'ingress', crate: 'ingress', binary: 'ingress', memoryMb: 256, timeout: s(10), reservedConcurrency: 20,
     env: { SECRET_ARN: 'secretArn', EVENT_BUS_NAME: 'eventBusName', BOT_USER_ID: 'botUserId', DEDUP_TABLE: 'dedupTableName' },
     fixedEnv: { MAX_BODY_BYTES: '1048576', SECRET_TTL_SECONDS: '300' },
+  },
+  {
+    // One poll at a time (reserved concurrency 1): up to 8 pages of 10 s reads and the publish.
+    name: 'poll-mentions', crate: 'poll-mentions', binary: 'poll-mentions', memoryMb: 256, timeout: s(120), reservedConcurrency: 1,
+    env: {
+      SECRET_ARN: 'secretArn', EVENT_BUS_NAME: 'eventBusName', BOT_USER_ID: 'botUserId',
+      DEDUP_TABLE: 'dedupTableName', CHECKPOINT_TABLE: 'checkpointTableName',
+    },
+    fixedEnv: { SECRET_TTL_SECONDS: '300', X_TIMEOUT_SECONDS: '10', FIRST_WINDOW_SECONDS: '900' },
   },
   {
     // Longer than the state machine's 60 s DownloadMedia TimeoutSeconds, so the task's own timeout (retried) fires first.

@@ -209,7 +209,10 @@ describe('an ingress-only workspace (only lambdas/ingress)', () => {
 describe('the complete workspace', () => {
   test('every route of schemas/routes.json is a rule', () => {
     expect(resources(complete, 'AWS::Events::Rule').map((r) => r.props.Name).sort()).toEqual(routes.map((r) => r.name).sort());
-    expect(resources(complete, 'AWS::Lambda::Function').map((f) => f.props.FunctionName).sort()).toEqual(FUNCTIONS.map((f) => functionName(f.name)).sort());
+    // poll-mentions is deployed only with -c mentionsSource=poll or both (tested on its own below).
+    expect(resources(complete, 'AWS::Lambda::Function').map((f) => f.props.FunctionName).sort()).toEqual(
+      FUNCTIONS.filter((f) => f.name !== 'poll-mentions').map((f) => functionName(f.name)).sort(),
+    );
   });
 
   test('Plumbing: bus, archive, catch-all log, a metric filter per detail-type, dashboard, alarms', () => {
@@ -546,4 +549,49 @@ test('an ASL ${…} that is not a substitution fails the synth (CloudFormation w
   asl.Comment = 'Placeholders ${...} are filled by CDK';
   fs.writeFileSync(file, JSON.stringify(asl));
   expect(() => synth('bad-asl', root)).toThrow(/contains \$\{\.\.\.\}, which the Analysis stack does not substitute/);
+});
+
+test('context mentionsSource: poll deploys the mentions poller on a schedule instead of the webhook; both deploys the two; webhook neither poller nor schedule', () => {
+  const poll = synth('poll', completeWorkspace(), { mentionsSource: 'poll', pollSchedule: 'rate(2 minutes)' });
+  const t = poll.templates.Ingress;
+  t.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
+  t.hasResourceProperties('AWS::Lambda::Function', {
+    FunctionName: 'starling-poll-mentions',
+    ReservedConcurrentExecutions: 1,
+    Environment: { Variables: Match.objectLike({ BOT_USER_ID: ACCOUNT_ID, CHECKPOINT_TABLE: Match.anyValue(), DEDUP_TABLE: Match.anyValue() }) },
+  });
+  t.hasResourceProperties('AWS::DynamoDB::Table', {
+    TableName: 'starling-source-checkpoints',
+    KeySchema: [{ AttributeName: 'Source', KeyType: 'HASH' }],
+  });
+  t.hasResourceProperties('AWS::Scheduler::Schedule', {
+    ScheduleExpression: 'rate(2 minutes)',
+    State: 'ENABLED',
+    Target: Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } }),
+  });
+  // The schedule's role may invoke the poller and nothing else.
+  const invokes = resources(poll, 'AWS::IAM::Policy')
+    .filter((p) => p.stack === 'Ingress')
+    .flatMap((p) => p.props.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+    .filter((st) => ([] as string[]).concat(st.Action).includes('lambda:InvokeFunction'));
+  expect(invokes).toHaveLength(1);
+  expect(JSON.stringify(invokes[0].Resource)).toContain('PollMentions');
+  expect(JSON.stringify(invokes[0].Resource)).not.toContain(':*');
+  // The poller puts TWITTER_* and MESSAGE_RECEIVED as the webhook does, and only that source.
+  const puts = resources(poll, 'AWS::IAM::Policy')
+    .filter((p) => p.id.includes('PollMentions'))
+    .flatMap((p) => p.props.PolicyDocument.Statement as { Action: string | string[]; Condition?: unknown }[])
+    .filter((st) => ([] as string[]).concat(st.Action).includes('events:PutEvents'));
+  expect(puts).toHaveLength(1);
+  expect(JSON.stringify(puts[0].Condition)).toContain('starling.twitter');
+  expect(nagViolations(poll)).toEqual([]);
+
+  const both = synth('both', completeWorkspace(), { mentionsSource: 'both' });
+  both.templates.Ingress.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+  both.templates.Ingress.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 minute)' });
+
+  const webhook = synth('webhook', completeWorkspace(), {});
+  webhook.templates.Ingress.resourceCountIs('AWS::Scheduler::Schedule', 0);
+  webhook.templates.Ingress.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+  expect(() => synth('bad-source', completeWorkspace(), { mentionsSource: 'stream' })).toThrow(/mentionsSource/);
 });

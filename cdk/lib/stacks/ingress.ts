@@ -4,7 +4,9 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 
 import type { Construct } from 'constructs';
@@ -33,6 +35,9 @@ export class IngressStack extends Stack {
   readonly dedupTable: dynamodb.Table;
   readonly ingress?: StarlingFunction;
   readonly api?: apigwv2.HttpApi;
+  /** The mentions poller and its checkpoints (context `mentionsSource` poll or both). */
+  readonly poller?: StarlingFunction;
+  readonly checkpointTable?: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: IngressStackProps) {
     super(scope, id, props);
@@ -43,6 +48,16 @@ export class IngressStack extends Stack {
       partitionKey: 'IdempotencyKey',
       removalPolicy: RemovalPolicy.DESTROY,
     });
+
+    if (config.mentionsSource !== 'webhook') {
+      this.checkpointTable = keyTable(this, 'Checkpoints', {
+        tableName: 'starling-source-checkpoints',
+        partitionKey: 'Source',
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      this.poller = this.pollMentions(config, bus, secret, this.checkpointTable, props.observed);
+    }
+    if (config.mentionsSource === 'poll') return;
 
     this.ingress = maybeFunction(this, 'Ingress', {
       config,
@@ -109,5 +124,56 @@ export class IngressStack extends Stack {
       value: `${this.api.apiEndpoint}${WEBHOOK_PATH}`,
       description: 'Register this URL with X: POST /2/webhooks {"url": ...}',
     });
+  }
+
+  /**
+   * The poll-mentions Lambda on an EventBridge Scheduler schedule: the bot's mentions onto the bus
+   * through the webhook's redelivery claims (a post that comes both ways is one post), the
+   * checkpoint in `starling-source-checkpoints`.
+   */
+  private pollMentions(
+    config: StarlingConfig,
+    bus: events.IEventBus,
+    secret: secretsmanager.ISecret,
+    checkpoints: dynamodb.Table,
+    observed: Observed,
+  ): StarlingFunction | undefined {
+    const poller = maybeFunction(this, 'PollMentions', {
+      config,
+      spec: functionSpec('poll-mentions'),
+      wiring: {
+        secretArn: secret.secretArn,
+        eventBusName: bus.eventBusName,
+        botUserId: config.twitterAccountId,
+        dedupTableName: this.dedupTable.tableName,
+        checkpointTableName: checkpoints.tableName,
+      },
+      observed,
+    });
+    if (poller === undefined) return undefined;
+    secret.grantRead(poller.fn);
+    grantPutEventsAs(bus, poller.fn, EVENT_SOURCES.twitter);
+    this.dedupTable.grantReadWriteData(poller.fn);
+    checkpoints.grantReadWriteData(poller.fn);
+    const role = new iam.Role(this, 'PollScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
+      description: 'EventBridge Scheduler: invoke starling-poll-mentions on its schedule',
+    });
+    // The function itself, not its versions (`:*`): the schedule invokes $LATEST.
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [poller.fn.functionArn] }));
+    new scheduler.CfnSchedule(this, 'PollMentionsSchedule', {
+      name: 'starling-poll-mentions',
+      description: 'Reads the bot\'s new mentions (GET /2/users/:id/mentions)',
+      scheduleExpression: config.pollSchedule,
+      flexibleTimeWindow: { mode: 'OFF' },
+      state: 'ENABLED',
+      target: {
+        arn: poller.fn.functionArn,
+        roleArn: role.roleArn,
+        // A failed poll is not retried: the next one reads from the same checkpoint.
+        retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 },
+      },
+    });
+    return poller;
   }
 }

@@ -269,3 +269,74 @@ impl IdempotencyStore for DynamoIdempotency {
         }
     }
 }
+
+/// The sources' checkpoints on DynamoDB: one item per source (partition key `Source`, a string),
+/// its `Position` and when it was written; written only after the source's events are on the bus.
+#[derive(Debug, Clone)]
+pub struct DynamoCheckpoints {
+    client: Client,
+    table: String,
+}
+
+impl DynamoCheckpoints {
+    /// A store over `table`.
+    pub fn new(config: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
+        Self {
+            client: Client::new(config),
+            table: table.into(),
+        }
+    }
+}
+
+fn checkpoint_error<E: ProvideErrorMetadata>(
+    op: &str,
+    e: &aws_sdk_dynamodb::error::SdkError<E>,
+) -> starling_core::sources::CheckpointError {
+    starling_core::sources::CheckpointError(match e.as_service_error() {
+        Some(se) => format!(
+            "DynamoDB {op}: {}: {}",
+            se.code().unwrap_or("Unknown"),
+            se.message().unwrap_or_default()
+        ),
+        None => format!("DynamoDB {op}: could not reach DynamoDB"),
+    })
+}
+
+#[async_trait]
+impl starling_core::sources::CheckpointStore for DynamoCheckpoints {
+    async fn load(
+        &self,
+        source: &str,
+    ) -> Result<Option<String>, starling_core::sources::CheckpointError> {
+        let got = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("Source", s(source))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| checkpoint_error("GetItem", &e))?;
+        Ok(got
+            .item()
+            .map(|item| text(item, "Position"))
+            .filter(|p| !p.is_empty()))
+    }
+
+    async fn save(
+        &self,
+        source: &str,
+        position: &str,
+    ) -> Result<(), starling_core::sources::CheckpointError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("Source", s(source))
+            .item("Position", s(position))
+            .item("UpdatedAt", s(&Utc::now().to_rfc3339()))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| checkpoint_error("PutItem", &e))
+    }
+}

@@ -1,0 +1,213 @@
+//! The poll-mentions Lambda's wiring: on each scheduled invocation (EventBridge Scheduler, every
+//! minute by default) one poll of the bot's mentions onto EventBridge, through the webhook's own
+//! redelivery claims (`DEDUP_TABLE`), with the checkpoint in DynamoDB (`CHECKPOINT_TABLE`).
+//!
+//! A 429 is remembered in the checkpoint table (`mentions:not-before`): invocations before X's
+//! reset return at once without calling X. A refusal (401/403) fails the invocation with X's words
+//! (`Starling.InvalidInput`), so the Lambda's error metric shows it; anything else is
+//! `Starling.Unavailable` and the next schedule tries again from the same checkpoint.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use starling_core::acl::AclConfig;
+use starling_core::handler::HandlerError;
+use starling_core::ingress::Intake;
+use starling_core::ports::{Clock, SystemClock};
+use starling_core::publish::RetryPolicy;
+use starling_core::secrets::CachedSecrets;
+use starling_core::sources::{
+    CheckpointStore, MentionsPoller, PollError, PollerConfig, XApiMentions,
+};
+use starling_x::api::{XApi, XApiConfig};
+
+use crate::{
+    ConfigError, DynamoCheckpoints, DynamoIdempotency, Env, EventBridgePublisher,
+    SecretsManagerSecrets, TaskError,
+};
+
+/// The checkpoint-table key that holds X's rate-limit reset for the mentions read.
+pub const NOT_BEFORE: &str = "mentions:not-before";
+
+/// The poll-mentions Lambda's settings.
+#[derive(Debug, Clone)]
+pub struct PollMentionsSettings {
+    /// `SECRET_ARN`: the X credentials (the bot's user credentials sign the read).
+    pub secret_arn: String,
+    /// `EVENT_BUS_NAME`: where TWITTER_TWEETED and MESSAGE_RECEIVED go.
+    pub event_bus_name: String,
+    /// `BOT_USER_ID`: whose mentions are read.
+    pub bot_user_id: String,
+    /// `BOT_USERNAME` (optional): recognises mentions X gave no id for.
+    pub bot_username: Option<String>,
+    /// `CHECKPOINT_TABLE`: the sources' checkpoints (key `Source`).
+    pub checkpoint_table: String,
+    /// `DEDUP_TABLE` (optional): the webhook's redelivery claims, so a post that came both ways
+    /// is one post.
+    pub dedup_table: Option<String>,
+    /// `X_API_BASE` (default `https://api.x.com`), `X_TIMEOUT_SECONDS` (10).
+    pub x_api: XApiConfig,
+    /// `SECRET_TTL_SECONDS` (300).
+    pub secret_ttl: Duration,
+    /// `FIRST_WINDOW_SECONDS` (900): how far back a first poll (no checkpoint) reads.
+    pub first_window: Duration,
+}
+
+impl PollMentionsSettings {
+    /// Reads the settings, naming any missing or invalid variable.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let base = env
+            .get("X_API_BASE")
+            .map(str::to_string)
+            .unwrap_or_else(|| XApiConfig::default().api_base);
+        Ok(Self {
+            secret_arn: env.required(
+                "SECRET_ARN",
+                "the Secrets Manager secret holding the X credentials",
+            )?,
+            event_bus_name: env
+                .required("EVENT_BUS_NAME", "the EventBridge bus to put events on")?,
+            bot_user_id: env.required(
+                "BOT_USER_ID",
+                "the bot's X user id, whose mentions are read",
+            )?,
+            bot_username: env.get("BOT_USERNAME").map(str::to_string),
+            checkpoint_table: env.required(
+                "CHECKPOINT_TABLE",
+                "the DynamoDB table keyed by Source holding how far each source has read",
+            )?,
+            dedup_table: env
+                .get("DEDUP_TABLE")
+                .filter(|t| !t.trim().is_empty())
+                .map(str::to_string),
+            x_api: XApiConfig {
+                api_base: base.clone(),
+                upload_base: base,
+                timeout: Duration::from_secs(env.parsed("X_TIMEOUT_SECONDS", 10u64)?),
+            },
+            secret_ttl: Duration::from_secs(env.parsed("SECRET_TTL_SECONDS", 300u64)?),
+            first_window: Duration::from_secs(env.parsed("FIRST_WINDOW_SECONDS", 900u64)?),
+        })
+    }
+}
+
+/// One scheduled poll, with the rate-limit memory across invocations.
+pub struct PollMentions {
+    poller: MentionsPoller,
+    checkpoints: Arc<dyn CheckpointStore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl PollMentions {
+    /// The poller over AWS: X with credentials from Secrets Manager (cached), EventBridge, the
+    /// claims and checkpoints in DynamoDB.
+    pub fn new(settings: PollMentionsSettings, sdk: &aws_config::SdkConfig) -> Self {
+        let secrets = CachedSecrets::new(
+            SecretsManagerSecrets::new(sdk, &settings.secret_arn),
+            settings.secret_ttl,
+        );
+        let mut intake = Intake::new(
+            Arc::new(EventBridgePublisher::new(sdk, &settings.event_bus_name)),
+            RetryPolicy::default(),
+        );
+        if let Some(table) = &settings.dedup_table {
+            intake = intake.with_dedup(Arc::new(DynamoIdempotency::new(sdk, table)));
+        }
+        let checkpoints: Arc<dyn CheckpointStore> =
+            Arc::new(DynamoCheckpoints::new(sdk, &settings.checkpoint_table));
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let poller = MentionsPoller::new(
+            Arc::new(XApiMentions::new(
+                XApi::new(settings.x_api),
+                secrets,
+                settings.bot_user_id.clone(),
+            )),
+            intake,
+            checkpoints.clone(),
+            AclConfig {
+                bot_user_id: Some(settings.bot_user_id),
+                include_retweets: false,
+                bot_username: settings.bot_username,
+            },
+            clock.clone(),
+            PollerConfig {
+                first_window: settings.first_window,
+                ..PollerConfig::default()
+            },
+        );
+        Self {
+            poller,
+            checkpoints,
+            clock,
+        }
+    }
+
+    /// One invocation: a poll (unless X's rate limit has not reset yet) and what it did.
+    pub async fn handle(&self) -> Result<Value, TaskError> {
+        let now = self.clock.now();
+        let not_before = self
+            .checkpoints
+            .load(NOT_BEFORE)
+            .await
+            .map_err(TaskError::unavailable)?
+            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc));
+        if let Some(until) = not_before.filter(|until| now < *until) {
+            return Ok(json!({"skipped": "rate limited", "until": until.to_rfc3339()}));
+        }
+        match self.poller.poll_once().await {
+            Ok(report) => Ok(json!({
+                "posts": report.posts,
+                "pages": report.pages,
+                "published": report.intake.published,
+                "duplicates": report.intake.duplicates,
+                "checkpoint": report.checkpoint,
+            })),
+            Err(PollError::RateLimited { until }) => {
+                let until = until.unwrap_or(now + chrono::TimeDelta::minutes(15));
+                self.checkpoints
+                    .save(NOT_BEFORE, &until.to_rfc3339())
+                    .await
+                    .map_err(TaskError::unavailable)?;
+                tracing::warn!(until = %until, "X rate limit on mentions: no poll before the reset");
+                Ok(json!({"rateLimitedUntil": until.to_rfc3339()}))
+            }
+            Err(e @ PollError::Refused(_)) => Err(HandlerError::invalid_input(e).into()),
+            Err(e @ PollError::Unavailable(_)) => Err(TaskError::unavailable(e)),
+        }
+    }
+}
+
+/// Serves scheduled invocations (any payload) until the environment shuts down.
+pub async fn run(poll: PollMentions) -> Result<(), lambda_runtime::Error> {
+    let poll = &poll;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        |_event: lambda_runtime::LambdaEvent<Value>| async move { poll.handle().await },
+    ))
+    .await
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_required_variable_is_named_when_missing() {
+        let full = [
+            (
+                "SECRET_ARN",
+                "arn:aws:secretsmanager:eu-west-1:1:secret:TwitterSecret",
+            ),
+            ("EVENT_BUS_NAME", "Plumbing"),
+            ("BOT_USER_ID", "1234"),
+            ("CHECKPOINT_TABLE", "starling-source-checkpoints"),
+        ];
+        let settings = PollMentionsSettings::from_env(&Env::from_pairs(full)).unwrap();
+        assert_eq!(settings.first_window, Duration::from_secs(900));
+        assert_eq!(settings.dedup_table, None);
+        crate::config::assert_each_variable_is_required(&full, PollMentionsSettings::from_env);
+    }
+}
