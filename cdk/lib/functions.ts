@@ -27,6 +27,10 @@ export interface Wiring {
   readonly policyTableName?: string;
   /** The ingress's redelivery table (key `IdempotencyKey`). */
   readonly dedupTableName?: string;
+  /** The bus's ARN (a Scheduler target names the bus by ARN). */
+  readonly eventBusArn?: string;
+  /** The role EventBridge Scheduler puts a deferred SEND_TWEET back on the bus as. */
+  readonly deferRoleArn?: string;
   /** The sources' checkpoint table (key `Source`). */
   readonly checkpointTableName?: string;
   /** The reply policy document (JSON), from context `replyPolicy`. */
@@ -115,6 +119,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     env: {
       SECRET_ARN: 'secretArn', EVENT_BUS_NAME: 'eventBusName', MEDIA_BUCKET: 'mediaBucketName',
       IDEMPOTENCY_TABLE: 'idempotencyTableName', DRY_RUN: 'dryRun', BOT_USER_ID: 'botUserId',
+      EVENT_BUS_ARN: 'eventBusArn', DEFER_ROLE_ARN: 'deferRoleArn',
     },
     fixedEnv: { SECRET_TTL_SECONDS: '300', X_TIMEOUT_SECONDS: '10', ATTEMPT_DEADLINE_SECONDS: '120', LEASE_SECONDS: '180' },
   },

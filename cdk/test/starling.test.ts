@@ -397,7 +397,7 @@ describe('the complete workspace', () => {
     const puts = resources(complete, 'AWS::IAM::Policy').flatMap((p) =>
       (p.props.PolicyDocument.Statement as { Action: string | string[]; Condition?: any }[])
         .filter((st) => ([] as string[]).concat(st.Action).includes('events:PutEvents'))
-        .map((st) => ({ stack: p.stack, source: st.Condition?.StringEquals?.['events:source'] })),
+        .map((st) => ({ stack: p.stack, id: p.id, source: st.Condition?.StringEquals?.['events:source'] })),
     );
     expect(puts.length).toBeGreaterThanOrEqual(5);
     const expected: Record<string, string> = {
@@ -406,7 +406,9 @@ describe('the complete workspace', () => {
       Responding: 'starling.responding',
       Egress: 'starling.egress',
     };
-    for (const p of puts) expect([p.stack, p.source]).toEqual([p.stack, expected[p.stack]]);
+    // The Egress stack's defer role puts a rate-limited SEND_TWEET back: as the responding source.
+    const want = (p: { stack: string; id: string }) => (p.id.includes('DeferRole') ? 'starling.responding' : expected[p.stack]);
+    for (const p of puts) expect([p.stack, p.id, p.source]).toEqual([p.stack, p.id, want(p)]);
   });
 
   test('Ingress: redeliveries are claimed in their own table, which only the ingress Lambda writes', () => {
@@ -594,4 +596,32 @@ test('context mentionsSource: poll deploys the mentions poller on a schedule ins
   webhook.templates.Ingress.resourceCountIs('AWS::Scheduler::Schedule', 0);
   webhook.templates.Ingress.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
   expect(() => synth('bad-source', completeWorkspace(), { mentionsSource: 'stream' })).toThrow(/mentionsSource/);
+});
+
+test('Egress: a rate-limited SEND_TWEET is deferred by a one-time schedule — egress may create only its own schedules and pass only the defer role, which may put only SEND_TWEET\'s source', () => {
+  const s = synth('defer', completeWorkspace());
+  const t = s.templates.Egress;
+  t.hasResourceProperties('AWS::Lambda::Function', {
+    FunctionName: 'starling-egress',
+    Environment: { Variables: Match.objectLike({ EVENT_BUS_ARN: Match.anyValue(), DEFER_ROLE_ARN: Match.anyValue() }) },
+  });
+  t.hasResourceProperties('AWS::IAM::Role', {
+    AssumeRolePolicyDocument: Match.objectLike({
+      Statement: [Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' } })],
+    }),
+  });
+  const statements = resources(s, 'AWS::IAM::Policy')
+    .filter((p) => p.stack === 'Egress')
+    .flatMap((p) => (p.props.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown; Condition?: unknown }[]).map((st) => ({ ...st, policy: p.id })));
+  const create = statements.filter((st) => ([] as string[]).concat(st.Action).includes('scheduler:CreateSchedule'));
+  expect(create).toHaveLength(1);
+  expect(JSON.stringify(create[0].Resource)).toContain('schedule/default/starling-egress-*');
+  const pass = statements.filter((st) => ([] as string[]).concat(st.Action).includes('iam:PassRole'));
+  expect(pass).toHaveLength(1);
+  expect(JSON.stringify(pass[0].Condition)).toContain('scheduler.amazonaws.com');
+  expect(JSON.stringify(pass[0].Resource)).toContain('DeferRole');
+  const puts = statements.filter((st) => st.policy.includes('DeferRole') && ([] as string[]).concat(st.Action).includes('events:PutEvents'));
+  expect(puts).toHaveLength(1);
+  expect(JSON.stringify(puts[0].Condition)).toContain('starling.responding');
+  expect(nagViolations(s)).toEqual([]);
 });

@@ -40,6 +40,13 @@ export class EgressStack extends Stack {
     });
     const secret = secretsmanager.Secret.fromSecretNameV2(this, 'TwitterSecret', config.twitterSecretName);
     const dlq = new DeadLetterQueue(this, 'EgressDlq', { name: 'egress', observed });
+    // X's rate-limit windows are 15 minutes: a SEND_TWEET X refuses with a later reset is put back
+    // on the bus at the reset by a one-time Scheduler schedule, run as this role.
+    const deferRole = new iam.Role(this, 'DeferRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
+      description: 'EventBridge Scheduler: put a rate-limited SEND_TWEET back on the bus at X\'s reset',
+    });
+    grantPutEventsAs(bus, deferRole, EVENT_SOURCES.responding);
     this.egress = maybeFunction(this, 'Egress', {
       config,
       spec: functionSpec('egress'),
@@ -50,6 +57,8 @@ export class EgressStack extends Stack {
         idempotencyTableName: this.table.tableName,
         dryRun: String(config.dryRun),
         botUserId: config.twitterAccountId,
+        eventBusArn: bus.eventBusArn,
+        deferRoleArn: deferRole.roleArn,
       },
       observed,
       deadLetterQueue: dlq.queue,
@@ -64,6 +73,20 @@ export class EgressStack extends Stack {
       this.egress.role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [`${mediaBucket.arn}/*`] }));
       expectWildcards(this.egress.role, OBJECT_KEYS);
       this.table.grantReadWriteData(fn);
+      // One-time schedules named starling-egress-<key>-<reset>, in the default group only.
+      this.egress.role.addToPolicy(new iam.PolicyStatement({
+        actions: ['scheduler:CreateSchedule'],
+        resources: [`arn:${this.partition}:scheduler:${this.region}:${this.account}:schedule/default/starling-egress-*`],
+      }));
+      this.egress.role.addToPolicy(new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [deferRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }));
+      expectWildcards(this.egress.role, {
+        finding: /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:scheduler:.*:schedule\/default\/starling-egress-\*\]$/,
+        reason: 'Each deferred SEND_TWEET gets its own one-time schedule, named at run time from its key and X\'s reset; the prefix keeps egress to its own schedules.',
+      });
       ruleFor(this, 'EgressRule', bus, route(routes, 'egress')).addTarget(
         new targets.LambdaFunction(fn, { deadLetterQueue: dlq.queue, ...TARGET_RETRY }),
       );

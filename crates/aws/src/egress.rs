@@ -4,11 +4,19 @@
 //! Time: an attempt is cut off at [`EgressConfig::attempt_deadline`] (120 s), the Lambda's timeout
 //! is 150 s (the CDK app), and a claim's lease 180 s, so a claim is never taken over from a live
 //! attempt.
+//!
+//! Rate limits: a 429 whose reset is within 10 s is waited out in-process; a later one is handed
+//! to EventBridge Scheduler as a one-time schedule that puts the SEND_TWEET back on the bus at
+//! X's reset ([`DeferringEgress`]), so it neither spends Lambda's async retries nor lands in the
+//! DLQ while X's window is closed.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use starling_core::egress::{DryRunPoster, Egress, EgressConfig, XApiPoster};
+use chrono::{DateTime, Utc};
+use starling_contracts::{OutgoingEvent, SendTweet, detail_type, source};
+use starling_core::egress::{DryRunPoster, Egress, EgressConfig, EgressError, XApiPoster};
+use starling_core::handler::{DetailHandler, HandlerError};
 use starling_core::ports::{SystemClock, XPoster};
 use starling_core::secrets::CachedSecrets;
 use starling_x::api::{XApi, XApiConfig};
@@ -38,6 +46,10 @@ pub struct EgressSettings {
     pub attempt_deadline: Duration,
     /// See `attempt_deadline`.
     pub lease: Duration,
+    /// `EVENT_BUS_ARN` and `DEFER_ROLE_ARN` (optional, both or neither): a SEND_TWEET that X
+    /// rate-limits past the in-process wait is put back on the bus at X's reset by a one-time
+    /// EventBridge Scheduler schedule (run as that role) instead of failing.
+    pub defer: Option<DeferSettings>,
     /// `DRY_RUN` (`false`): log replies instead of posting them, publish REPLY_SUPPRESSED
     /// `dry-run` (with the text, so it reaches the lake) instead of TWEET_SENT.
     pub dry_run: bool,
@@ -86,8 +98,183 @@ impl EgressSettings {
             lease: Duration::from_secs(
                 env.parsed("LEASE_SECONDS", defaults_egress.lease.as_secs())?,
             ),
+            defer: match (env.get("EVENT_BUS_ARN"), env.get("DEFER_ROLE_ARN")) {
+                (Some(bus), Some(role)) if !bus.is_empty() && !role.is_empty() => {
+                    Some(DeferSettings {
+                        event_bus_arn: bus.to_string(),
+                        role_arn: role.to_string(),
+                    })
+                }
+                _ => None,
+            },
             dry_run: env.parsed("DRY_RUN", false)?,
         })
+    }
+}
+
+/// Where a rate-limited SEND_TWEET is put back at X's reset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeferSettings {
+    /// `EVENT_BUS_ARN`: the bus the SEND_TWEET goes back to.
+    pub event_bus_arn: String,
+    /// `DEFER_ROLE_ARN`: the role EventBridge Scheduler puts it as (PutEvents as
+    /// `starling.responding` on that bus only).
+    pub role_arn: String,
+}
+
+/// Puts a SEND_TWEET back on the bus at a given time: a one-time EventBridge Scheduler schedule
+/// (`at(...)`, deleted after it ran) whose target is the bus, with the SEND_TWEET's source and
+/// detail-type, so the egress rule delivers it again then.
+#[derive(Debug, Clone)]
+pub struct SchedulerDeferrer {
+    client: aws_sdk_scheduler::Client,
+    settings: DeferSettings,
+}
+
+impl SchedulerDeferrer {
+    /// A deferrer over EventBridge Scheduler.
+    pub fn new(sdk: &aws_config::SdkConfig, settings: DeferSettings) -> Self {
+        Self {
+            client: aws_sdk_scheduler::Client::new(sdk),
+            settings,
+        }
+    }
+
+    /// The schedule's name: the key and the time, so a retried invocation asks for the same
+    /// schedule (and finds it: ConflictException is success) instead of a second one.
+    pub fn schedule_name(key: &str, at: DateTime<Utc>) -> String {
+        let safe: String = key
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let tail: String = safe
+            .chars()
+            .rev()
+            .take(36)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        format!("starling-egress-{tail}-{}", at.timestamp())
+    }
+
+    /// Schedules `send` to be put on the bus again at `at`; returns the schedule's name.
+    pub async fn defer(&self, send: &SendTweet, at: DateTime<Utc>) -> Result<String, String> {
+        use aws_sdk_scheduler::types::{
+            ActionAfterCompletion, EventBridgeParameters, FlexibleTimeWindow,
+            FlexibleTimeWindowMode, RetryPolicy, Target,
+        };
+        let name = Self::schedule_name(&send.idempotency_key, at);
+        let detail = serde_json::to_string(send).map_err(|e| e.to_string())?;
+        let target = Target::builder()
+            .arn(&self.settings.event_bus_arn)
+            .role_arn(&self.settings.role_arn)
+            .input(detail)
+            .event_bridge_parameters(
+                EventBridgeParameters::builder()
+                    .source(source::RESPONDING)
+                    .detail_type(detail_type::SEND_TWEET)
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            )
+            .retry_policy(
+                RetryPolicy::builder()
+                    .maximum_retry_attempts(3)
+                    .maximum_event_age_in_seconds(3600)
+                    .build(),
+            )
+            .build()
+            .map_err(|e| e.to_string())?;
+        let created = self
+            .client
+            .create_schedule()
+            .name(&name)
+            .description(format!(
+                "SEND_TWEET {} deferred to X's rate-limit reset",
+                send.idempotency_key
+            ))
+            .schedule_expression(format!("at({})", at.format("%Y-%m-%dT%H:%M:%S")))
+            .schedule_expression_timezone("UTC")
+            .flexible_time_window(
+                FlexibleTimeWindow::builder()
+                    .mode(FlexibleTimeWindowMode::Off)
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            )
+            .action_after_completion(ActionAfterCompletion::Delete)
+            .target(target)
+            .send()
+            .await;
+        match created {
+            Ok(_) => Ok(name),
+            Err(e) => match e.as_service_error() {
+                // The same deferral asked for again (a retried invocation): it exists, fine.
+                Some(se) if se.is_conflict_exception() => Ok(name),
+                Some(se) => Err(format!(
+                    "Scheduler CreateSchedule: {}: {}",
+                    se.meta().code().unwrap_or("Unknown"),
+                    se.meta().message().unwrap_or_default()
+                )),
+                None => {
+                    Err("Scheduler CreateSchedule: could not reach EventBridge Scheduler".into())
+                }
+            },
+        }
+    }
+}
+
+/// The egress Lambda's handler: [`Egress`], and a rate limit longer than the in-process wait
+/// deferred to X's reset through [`SchedulerDeferrer`] (when configured) instead of failing into
+/// Lambda's two async retries and the DLQ.
+pub struct DeferringEgress {
+    egress: Egress,
+    deferrer: Option<SchedulerDeferrer>,
+}
+
+impl DeferringEgress {
+    /// `egress`, deferring with `deferrer` when given.
+    pub fn new(egress: Egress, deferrer: Option<SchedulerDeferrer>) -> Self {
+        Self { egress, deferrer }
+    }
+}
+
+#[async_trait::async_trait]
+impl DetailHandler for DeferringEgress {
+    type Detail = SendTweet;
+
+    fn detail_type(&self) -> &'static str {
+        detail_type::SEND_TWEET
+    }
+
+    async fn handle(&self, send: SendTweet) -> Result<Vec<OutgoingEvent>, HandlerError> {
+        match self.egress.handle(&send).await {
+            Ok(event) => Ok(vec![event]),
+            Err(EgressError::RateLimited {
+                retry_after: Some(until),
+            }) if self.deferrer.is_some() => {
+                let Some(deferrer) = &self.deferrer else {
+                    return Err(HandlerError::unavailable("no deferrer"));
+                };
+                let name = deferrer
+                    .defer(&send, until)
+                    .await
+                    .map_err(HandlerError::unavailable)?;
+                tracing::info!(
+                    key = send.idempotency_key,
+                    until = %until,
+                    schedule = name,
+                    "X rate limit: SEND_TWEET deferred to the reset"
+                );
+                Ok(Vec::new())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 }
 
@@ -96,7 +283,11 @@ impl EgressSettings {
 pub fn egress(
     settings: EgressSettings,
     sdk: &aws_config::SdkConfig,
-) -> (Egress, EventBridgePublisher) {
+) -> (DeferringEgress, EventBridgePublisher) {
+    let deferrer = settings
+        .defer
+        .clone()
+        .map(|d| SchedulerDeferrer::new(sdk, d));
     let secrets = CachedSecrets::new(
         SecretsManagerSecrets::new(sdk, &settings.secret_arn),
         settings.secret_ttl,
@@ -123,7 +314,7 @@ pub fn egress(
         },
     );
     (
-        egress,
+        DeferringEgress::new(egress, deferrer),
         EventBridgePublisher::new(sdk, &settings.event_bus_name),
     )
 }
@@ -145,6 +336,12 @@ mod tests {
             ("IDEMPOTENCY_TABLE", "starling-idempotency"),
             ("BOT_USER_ID", "1234"),
         ];
+        assert_eq!(
+            EgressSettings::from_env(&Env::from_pairs(full))
+                .unwrap()
+                .defer,
+            None
+        );
         assert!(EgressSettings::from_env(&Env::from_pairs(full)).is_ok());
         crate::config::assert_each_variable_is_required(&full, EgressSettings::from_env);
     }

@@ -1,7 +1,8 @@
 //! Lambda: egress — a SEND_TWEET (route `egress`) posted on X once per IdempotencyKey, then
 //! TWEET_SENT or TWEET_FAILED on the bus. Env: `SECRET_ARN`, `EVENT_BUS_NAME`, `MEDIA_BUCKET`,
 //! `IDEMPOTENCY_TABLE`, `BOT_USER_ID` (required); `X_API_BASE`, `X_UPLOAD_BASE`, `X_TIMEOUT_SECONDS`,
-//! `SECRET_TTL_SECONDS`. Wiring only; the logic is `starling_core::egress`.
+//! `SECRET_TTL_SECONDS`, `EVENT_BUS_ARN` + `DEFER_ROLE_ARN` (rate limits deferred by EventBridge
+//! Scheduler). Wiring only; the logic is `starling_core::egress`.
 
 use std::sync::Arc;
 
