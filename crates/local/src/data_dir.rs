@@ -7,6 +7,7 @@
 //!   consumer-secret        a generated consumer secret (0600)
 //!   idempotency.sqlite     egress claims and ingress's redelivery claims
 //!   sources.sqlite         how far each way in (the mentions poller) has read
+//!   x-oauth2.json          the bot's OAuth 2.0 tokens from `starling x login` (0600)
 //!   policy.sqlite          the reply policy's opt-outs, cooldowns and counters
 //!   media/                 downloaded media and annotated copies (the media bucket)
 //!   outbox/                replies written instead of posted (no X credentials)
@@ -60,6 +61,11 @@ impl DataDir {
     /// Egress's idempotency store.
     pub fn idempotency_db(&self) -> PathBuf {
         self.root.join("idempotency.sqlite")
+    }
+
+    /// The bot's OAuth 2.0 tokens (`starling x login`), 0600.
+    pub fn x_tokens(&self) -> PathBuf {
+        self.root.join("x-oauth2.json")
     }
 
     /// The sources' checkpoints (the mentions poller's `since_id`).

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod oauth;
+pub mod oauth2;
 pub mod payload;
 pub mod text;
 pub mod webhook;

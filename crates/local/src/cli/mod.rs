@@ -14,6 +14,7 @@ pub mod send;
 pub mod states;
 pub mod time;
 pub mod up;
+pub mod x;
 
 use std::path::PathBuf;
 
@@ -99,6 +100,8 @@ pub enum Command {
     /// Run SQL (Athena's, e.g. a file of athena/) over the local data lake.
     #[cfg(feature = "sql")]
     Query(query::Args),
+    /// Set X up: the bot's OAuth 2.0 login, webhooks, X Activity API subscriptions.
+    X(x::Args),
     /// Test helper: put events in a burst, printing each acknowledged event id.
     #[command(hide = true)]
     BusBurst(burst::Args),
@@ -117,6 +120,7 @@ impl Cli {
             Command::Events(args) => events::run(&self.global, args).await,
             #[cfg(feature = "sql")]
             Command::Query(args) => query::run(&self.global, args).await,
+            Command::X(args) => x::run(&self.global, args).await,
             Command::BusBurst(args) => burst::run(&self.global, args).await,
         }
     }
