@@ -1,5 +1,6 @@
 //! Ways in other than a webhook: the mentions poller (`GET /2/users/:id/mentions`), the way in
-//! for any X tier and without a public URL.
+//! for any X tier and without a public URL, and the X Activity API stream
+//! (`GET /2/activity/stream`, [`StreamConsumer`]), push without a public URL.
 //!
 //! ```text
 //! checkpoint (since_id) ─► page 1 (newest) ─ next_token ─► page 2 … (≤ max_pages, X keeps 800)
@@ -335,6 +336,239 @@ impl<S: Secrets> MentionsSource for XApiMentions<S> {
         self.api
             .mentions(&credentials, &self.bot_user_id, query)
             .await
+            .map_err(crate::egress::from_api)
+    }
+}
+
+/// A line-by-line view of an open stream.
+#[async_trait]
+pub trait StreamLines: Send {
+    /// The next line (blank lines are keep-alives), `Ok(None)` when the stream was closed.
+    async fn next_line(&mut self) -> Result<Option<String>, XError>;
+}
+
+/// Opens the X Activity API's persistent stream.
+#[async_trait]
+pub trait ActivityStream: Send + Sync {
+    /// Connects; the events of the app's subscriptions follow, one JSON object per line.
+    async fn open(&self) -> Result<Box<dyn StreamLines>, XError>;
+}
+
+/// How the stream consumer reconnects, after X's rules for its streams ("reconnect immediately,
+/// then back off linearly for network errors, exponentially for HTTP errors, and longer for
+/// 429s").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamConfig {
+    /// Added to the wait after each network drop in a row (the first reconnects at once).
+    pub network_step: Duration,
+    /// The longest wait after network drops.
+    pub network_max: Duration,
+    /// The first wait after an HTTP error; doubled each time.
+    pub http_base: Duration,
+    /// The longest wait after HTTP errors.
+    pub http_max: Duration,
+    /// The first wait after a 429; doubled each time.
+    pub rate_limit_base: Duration,
+    /// A stream silent this long (X sends keep-alives) is taken for dead and reopened.
+    pub stall: Duration,
+}
+
+impl Default for StreamConfig {
+    fn default() -> Self {
+        Self {
+            network_step: Duration::from_millis(250),
+            network_max: Duration::from_secs(16),
+            http_base: Duration::from_secs(5),
+            http_max: Duration::from_secs(320),
+            rate_limit_base: Duration::from_secs(60),
+            stall: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Feeds the X Activity API stream through the webhook's mapping and claims: the same
+/// TWITTER_* and MESSAGE_RECEIVED as a webhook delivery of the same event, each post once
+/// however often a reconnect replays it.
+pub struct StreamConsumer {
+    stream: Arc<dyn ActivityStream>,
+    intake: Intake,
+    acl: AclConfig,
+    config: StreamConfig,
+}
+
+/// Why the stream ended, as far as the next connection's wait is concerned.
+enum Ended {
+    Stopped,
+    Dropped { delivered: bool },
+}
+
+impl StreamConsumer {
+    /// A consumer of `stream`, publishing through `intake` with the webhook's `acl`.
+    pub fn new(
+        stream: Arc<dyn ActivityStream>,
+        intake: Intake,
+        acl: AclConfig,
+        config: StreamConfig,
+    ) -> Self {
+        Self {
+            stream,
+            intake,
+            acl,
+            config,
+        }
+    }
+
+    /// Holds the stream open until `stop`, reconnecting by X's rules. Returns X's refusal
+    /// (401/403 …) if X refused the connection for good.
+    pub async fn run(&self, mut stop: tokio::sync::watch::Receiver<bool>) -> Result<(), PollError> {
+        let (mut drops, mut http_errors, mut rate_limits) = (0u32, 0u32, 0u32);
+        loop {
+            if *stop.borrow() {
+                return Ok(());
+            }
+            let wait = match self.stream.open().await {
+                Ok(lines) => {
+                    (http_errors, rate_limits) = (0, 0);
+                    match self.consume(lines, &mut stop).await {
+                        Ended::Stopped => return Ok(()),
+                        Ended::Dropped { delivered } => {
+                            if delivered {
+                                drops = 0;
+                            }
+                            drops = drops.saturating_add(1);
+                            // The first drop reconnects at once, then 250 ms more each time.
+                            self.config
+                                .network_step
+                                .saturating_mul(drops - 1)
+                                .min(self.config.network_max)
+                        }
+                    }
+                }
+                Err(XError::RateLimited { .. }) => {
+                    rate_limits = rate_limits.saturating_add(1);
+                    backoff(self.config.rate_limit_base, rate_limits, Duration::MAX)
+                }
+                Err(e @ XError::Rejected { .. }) => {
+                    tracing::error!(error = %e, "the X Activity stream was refused: stopped");
+                    return Err(PollError::Refused(e.to_string()));
+                }
+                Err(e) => {
+                    http_errors = http_errors.saturating_add(1);
+                    let wait = backoff(self.config.http_base, http_errors, self.config.http_max);
+                    tracing::warn!(error = %e, wait_ms = wait.as_millis() as u64, "the X Activity stream failed to open");
+                    wait
+                }
+            };
+            tokio::select! {
+                _ = stop.wait_for(|s| *s) => return Ok(()),
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    async fn consume(
+        &self,
+        mut lines: Box<dyn StreamLines>,
+        stop: &mut tokio::sync::watch::Receiver<bool>,
+    ) -> Ended {
+        let mut delivered = false;
+        loop {
+            let next = tokio::select! {
+                _ = stop.wait_for(|s| *s) => return Ended::Stopped,
+                next = tokio::time::timeout(self.config.stall, lines.next_line()) => next,
+            };
+            let line = match next {
+                Ok(Ok(Some(line))) => line,
+                Ok(Ok(None)) => {
+                    tracing::info!("the X Activity stream was closed: reconnecting");
+                    return Ended::Dropped { delivered };
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "the X Activity stream broke: reconnecting");
+                    return Ended::Dropped { delivered };
+                }
+                Err(_) => {
+                    tracing::warn!(
+                        stall_s = self.config.stall.as_secs(),
+                        "the X Activity stream went silent: reconnecting"
+                    );
+                    return Ended::Dropped { delivered };
+                }
+            };
+            delivered = true;
+            if line.trim().is_empty() {
+                continue; // keep-alive
+            }
+            let Ok(value) = serde_json::from_str::<Value>(&line) else {
+                tracing::warn!(
+                    bytes = line.len(),
+                    "a stream line that is not JSON: skipped"
+                );
+                continue;
+            };
+            let Some(delivery) = parse_delivery_value(&value) else {
+                continue;
+            };
+            let items = map_delivery(&delivery, &self.acl);
+            // The bus must take it: retry (the stream keeps its place meanwhile) until it does.
+            let mut failures = 0u32;
+            loop {
+                match self.intake.publish(items.clone()).await {
+                    Ok(_) => break,
+                    Err(e) => {
+                        failures = failures.saturating_add(1);
+                        let wait =
+                            backoff(Duration::from_millis(100), failures, Duration::from_secs(5));
+                        tracing::warn!(error = %e, "a streamed event was not published; retrying");
+                        tokio::select! {
+                            _ = stop.wait_for(|s| *s) => return Ended::Stopped,
+                            () = tokio::time::sleep(wait) => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `base · 2^(n-1)`, at most `max`.
+fn backoff(base: Duration, n: u32, max: Duration) -> Duration {
+    base.saturating_mul(2u32.saturating_pow(n.saturating_sub(1).min(16)))
+        .min(max)
+}
+
+/// [`ActivityStream`] over X API v2 with the app's bearer token.
+pub struct XApiActivityStream {
+    api: XApi,
+    bearer_token: String,
+}
+
+impl XApiActivityStream {
+    /// The stream at `api`'s base, opened with `bearer_token`.
+    pub fn new(api: XApi, bearer_token: impl Into<String>) -> Self {
+        Self {
+            api,
+            bearer_token: bearer_token.into(),
+        }
+    }
+}
+
+struct XApiLines(starling_x::api::LineStream);
+
+#[async_trait]
+impl StreamLines for XApiLines {
+    async fn next_line(&mut self) -> Result<Option<String>, XError> {
+        self.0.next_line().await.map_err(crate::egress::from_api)
+    }
+}
+
+#[async_trait]
+impl ActivityStream for XApiActivityStream {
+    async fn open(&self) -> Result<Box<dyn StreamLines>, XError> {
+        self.api
+            .open_activity_stream(&self.bearer_token)
+            .await
+            .map(|s| Box::new(XApiLines(s)) as Box<dyn StreamLines>)
             .map_err(crate::egress::from_api)
     }
 }

@@ -263,6 +263,44 @@ impl XApi {
         self.get_json(credentials, url.as_str()).await
     }
 
+    /// Opens the X Activity API's persistent stream (`GET /2/activity/stream`, the app's bearer
+    /// token): events of the app's subscriptions, one JSON object per line, with blank keep-alive
+    /// lines. No timeout applies to the open stream; a silent one is the caller's to detect.
+    pub async fn open_activity_stream(&self, bearer_token: &str) -> Result<LineStream, XApiError> {
+        let url = format!(
+            "{}/2/activity/stream",
+            self.config.api_base.trim_end_matches('/')
+        );
+        // A client of its own: the API client's request timeout would cut the stream.
+        let http = reqwest::Client::builder()
+            .connect_timeout(self.config.timeout)
+            .user_agent(concat!("starling/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| XApiError::Transient(describe(&e)))?;
+        let response = http
+            .get(&url)
+            .bearer_auth(bearer_token)
+            .send()
+            .await
+            .map_err(|e| XApiError::Transient(describe(&e)))?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            let reset_at = response
+                .headers()
+                .get("x-rate-limit-reset")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<i64>().ok());
+            let body = response.bytes().await.unwrap_or_default();
+            return Err(classify(status, reset_at, &body)
+                .err()
+                .unwrap_or_else(|| XApiError::Transient(format!("{status} from the stream"))));
+        }
+        Ok(LineStream {
+            response,
+            buffer: Vec::new(),
+        })
+    }
+
     async fn get_json(&self, credentials: &Credentials, url: &str) -> Result<Value, XApiError> {
         let authorization = sign(credentials, "GET", url)?;
         let response = self
@@ -301,6 +339,42 @@ impl XApi {
                 }
             })?;
         read(response, effect).await
+    }
+}
+
+/// An open stream read line by line (`\n` or `\r\n`); blank lines are X's keep-alives.
+#[derive(Debug)]
+pub struct LineStream {
+    response: reqwest::Response,
+    buffer: Vec<u8>,
+}
+
+/// The longest line kept (X's events are a few KB): a longer one is an error, not memory.
+pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
+
+impl LineStream {
+    /// The next line without its end, `Ok(None)` when X closed the stream.
+    pub async fn next_line(&mut self) -> Result<Option<String>, XApiError> {
+        loop {
+            if let Some(end) = self.buffer.iter().position(|b| *b == b'\n') {
+                let mut line: Vec<u8> = self.buffer.drain(..=end).collect();
+                line.pop();
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+                return Ok(Some(String::from_utf8_lossy(&line).into_owned()));
+            }
+            if self.buffer.len() > MAX_LINE_BYTES {
+                return Err(XApiError::Transient(format!(
+                    "a stream line over {MAX_LINE_BYTES} bytes"
+                )));
+            }
+            match self.response.chunk().await {
+                Ok(Some(chunk)) => self.buffer.extend_from_slice(&chunk),
+                Ok(None) => return Ok(None),
+                Err(e) => return Err(XApiError::Transient(describe(&e))),
+            }
+        }
     }
 }
 

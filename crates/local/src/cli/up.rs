@@ -10,7 +10,9 @@ use starling_core::ingress::{DEFAULT_MAX_BODY_BYTES, Ingress, IngressConfig, Int
 use starling_core::policy::{PolicyConfig, WhenUnavailable};
 use starling_core::publish::RetryPolicy;
 use starling_core::secrets::StaticSecrets;
-use starling_core::sources::{MentionsPoller, PollerConfig, XApiMentions};
+use starling_core::sources::{
+    MentionsPoller, PollerConfig, StreamConfig, StreamConsumer, XApiActivityStream, XApiMentions,
+};
 
 use starling_core::responding::annotate::UnknownFaces;
 
@@ -64,6 +66,19 @@ pub struct Args {
     /// URL or webhook access. Needs the bot's user credentials and user id.
     #[arg(long, env = "STARLING_POLL_MENTIONS")]
     pub poll_mentions: bool,
+    /// Also hold the X Activity API stream open (`GET /2/activity/stream`): events of the app's
+    /// subscriptions (`starling x subscriptions create`) without a public URL. Needs the app's
+    /// bearer token.
+    #[arg(long, env = "STARLING_STREAM")]
+    pub stream: bool,
+    /// The app's bearer token (app-only), for `--stream`.
+    #[arg(
+        long,
+        env = "STARLING_X_BEARER_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub bearer_token: Option<String>,
     /// Seconds between two mention polls (X allows 300 reads per 15 min per user).
     #[arg(
         long,
@@ -211,6 +226,36 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
             }
         })
     });
+    let streaming = if args.stream {
+        let Some(token) = args.bearer_token.clone().filter(|t| !t.is_empty()) else {
+            anyhow::bail!(
+                "--stream opens the X Activity API stream with the app's bearer token: set STARLING_X_BEARER_TOKEN"
+            );
+        };
+        let api = starling_x::api::XApi::new(starling_x::api::XApiConfig {
+            api_base: args.x_api_base.trim_end_matches('/').to_string(),
+            upload_base: args.x_api_base.trim_end_matches('/').to_string(),
+            ..Default::default()
+        });
+        let consumer = StreamConsumer::new(
+            Arc::new(XApiActivityStream::new(api, token)),
+            Intake::new(bus.clone(), RetryPolicy::default()).with_dedup(seen.clone()),
+            config.acl.clone(),
+            StreamConfig::default(),
+        );
+        let stopped = stop.subscribe();
+        println!(
+            "Holding the X Activity API stream open ({}/2/activity/stream)",
+            args.x_api_base
+        );
+        Some(tokio::spawn(async move {
+            if let Err(e) = consumer.run(stopped).await {
+                eprintln!("The X Activity stream stopped: {e}");
+            }
+        }))
+    } else {
+        None
+    };
     let ingress = Arc::new(
         Ingress::new(bus.clone(), Arc::new(StaticSecrets(creds)), config).with_dedup(seen),
     );
@@ -229,6 +274,9 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
     .await?;
     if let Some(polling) = polling {
         let _ = polling.await;
+    }
+    if let Some(streaming) = streaming {
+        let _ = streaming.await;
     }
     bus.shutdown().await?;
     // The targets go last: dropping them flushes the lake's buffered parts (Firehose's flush).
