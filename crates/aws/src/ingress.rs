@@ -48,6 +48,7 @@ impl IngressSettings {
                     )?),
                     include_retweets: env.parsed("INCLUDE_RETWEETS", false)?,
                     bot_username: env.get("BOT_USERNAME").map(str::to_string),
+                    source: starling_contracts::MessageSource::Webhook,
                 },
                 max_body_bytes: env.parsed("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?,
                 retry: RetryPolicy::default(),

@@ -130,6 +130,7 @@ impl PollMentions {
                 bot_user_id: Some(settings.bot_user_id),
                 include_retweets: false,
                 bot_username: settings.bot_username,
+                source: starling_contracts::MessageSource::Mentions,
             },
             clock.clone(),
             PollerConfig {

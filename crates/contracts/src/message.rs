@@ -32,6 +32,24 @@ pub struct MessageReceived {
     /// X's rules require; absent (older events) means no.
     #[serde(default)]
     pub summoned: bool,
+    /// Which way the post came in: `webhook`, `stream` (the X Activity API stream) or `mentions`
+    /// (the mentions poller); absent (older events) means `webhook`. A post that came several
+    /// ways is one MESSAGE_RECEIVED, with the first way.
+    #[serde(default)]
+    pub source: MessageSource,
+}
+
+/// Which way a post came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageSource {
+    /// X called the webhook (Account Activity or X Activity API, or a filtered-stream webhook).
+    #[default]
+    Webhook,
+    /// The X Activity API's persistent stream.
+    Stream,
+    /// The mentions poller (`GET /2/users/:id/mentions`).
+    Mentions,
 }
 
 /// One media attachment of a received post.

@@ -8,7 +8,8 @@
 
 use serde_json::Value;
 use starling_contracts::{
-    MediaItem, MessageReceived, OutgoingEvent, TwitterRef, UnknownActivity, detail_type, source,
+    MediaItem, MessageReceived, MessageSource, OutgoingEvent, TwitterRef, UnknownActivity,
+    detail_type, source,
 };
 use starling_x::payload::{ActivityItem, ActivityKind, Delivery, Post};
 
@@ -22,6 +23,8 @@ pub struct AclConfig {
     pub include_retweets: bool,
     /// The bot's handle, to recognise mentions X gave no user id for (optional).
     pub bot_username: Option<String>,
+    /// The way in these deliveries come by (`Source` on MESSAGE_RECEIVED).
+    pub source: MessageSource,
 }
 
 /// One activity item's events and the key that identifies the item across redeliveries.
@@ -50,7 +53,7 @@ pub fn map_delivery(delivery: &Delivery, config: &AclConfig) -> Vec<MappedItem> 
                 && wants_message(post, bot, config.include_retweets)
             {
                 let summoned = bot.is_some_and(|b| post.summons(b, config.bot_username.as_deref()));
-                events.push(message_received(post, summoned));
+                events.push(message_received(post, summoned, config.source));
             }
             MappedItem {
                 key: item_key(item),
@@ -110,7 +113,11 @@ fn raw_event(item: &ActivityItem) -> OutgoingEvent {
 }
 
 /// The MESSAGE_RECEIVED detail for a post; `summoned` says whether it summoned the bot.
-pub fn message_received_detail(post: &Post, summoned: bool) -> MessageReceived {
+pub fn message_received_detail(
+    post: &Post,
+    summoned: bool,
+    source: MessageSource,
+) -> MessageReceived {
     MessageReceived {
         text: post.text.clone(),
         author: post
@@ -136,14 +143,15 @@ pub fn message_received_detail(post: &Post, summoned: bool) -> MessageReceived {
             conversation_id: post.conversation_id.clone(),
         },
         summoned,
+        source,
     }
 }
 
-fn message_received(post: &Post, summoned: bool) -> OutgoingEvent {
+fn message_received(post: &Post, summoned: bool, source: MessageSource) -> OutgoingEvent {
     OutgoingEvent {
         source: source::TWITTER.into(),
         detail_type: detail_type::MESSAGE_RECEIVED.into(),
-        detail: serde_json::to_value(message_received_detail(post, summoned))
+        detail: serde_json::to_value(message_received_detail(post, summoned, source))
             .unwrap_or(Value::Null),
         resources: vec![post.id.clone()],
         time: None,

@@ -162,7 +162,10 @@ impl MentionsPoller {
             source,
             intake,
             checkpoints,
-            acl,
+            acl: AclConfig {
+                source: starling_contracts::MessageSource::Mentions,
+                ..acl
+            },
             clock,
             config,
         }
@@ -413,7 +416,10 @@ impl StreamConsumer {
         Self {
             stream,
             intake,
-            acl,
+            acl: AclConfig {
+                source: starling_contracts::MessageSource::Stream,
+                ..acl
+            },
             config,
         }
     }

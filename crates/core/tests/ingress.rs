@@ -290,6 +290,7 @@ async fn a_retweet_and_the_bots_own_post_produce_no_message_received() {
             bot_user_id: Some(author),
             include_retweets: false,
             bot_username: None,
+            source: starling_contracts::MessageSource::Webhook,
         },
         ..Default::default()
     };

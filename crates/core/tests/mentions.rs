@@ -282,7 +282,12 @@ fn received(events: &[OutgoingEvent]) -> Vec<String> {
     events
         .iter()
         .filter(|e| e.detail_type == "MESSAGE_RECEIVED")
-        .map(|e| e.detail["Twitter"]["TweetId"].as_str().unwrap_or_default().to_string())
+        .map(|e| {
+            e.detail["Twitter"]["TweetId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
         .collect()
 }
 
@@ -453,5 +458,23 @@ async fn the_same_post_by_webhook_and_by_poll_is_one_message_field_for_field() {
     let by_poll = map_delivery(&parse_delivery_value(body).unwrap(), &acl());
     let poll_received = &by_poll[0].events[1];
     assert_eq!(poll_received.detail_type, "MESSAGE_RECEIVED");
-    assert_eq!(poll_received.detail, webhook_received.detail);
+    // Field for field but the way in, which each says.
+    assert_eq!(webhook_received.detail["Source"], "webhook");
+    assert_eq!(poll_received.detail["Source"], "mentions");
+    let without_source = |d: &Value| {
+        let mut d = d.clone();
+        d.as_object_mut().unwrap().remove("Source");
+        d
+    };
+    assert_eq!(
+        without_source(&poll_received.detail),
+        without_source(&webhook_received.detail)
+    );
+    // The one published is the webhook's, which came first.
+    let published: Vec<_> = bus
+        .events()
+        .into_iter()
+        .filter(|e| e.detail_type == "MESSAGE_RECEIVED")
+        .collect();
+    assert_eq!(published[0].detail["Source"], "webhook");
 }

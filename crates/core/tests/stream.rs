@@ -157,6 +157,12 @@ async fn a_stream_that_drops_twice_delivers_every_event_once() {
     assert_eq!(ids.len(), 6, "{ids:?}");
     assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 6);
     assert_eq!(*fake.connections.lock().unwrap(), 3);
+    assert!(
+        bus.events()
+            .iter()
+            .filter(|e| e.detail_type == "MESSAGE_RECEIVED")
+            .all(|e| e.detail["Source"] == "stream")
+    );
     // Each event's TWITTER_TWEETED is there too: the webhook's mapping.
     assert_eq!(
         bus.events()

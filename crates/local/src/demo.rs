@@ -163,6 +163,7 @@ pub async fn run(data_dir: &DataDir, idle_timeout: Duration) -> anyhow::Result<D
                     bot_user_id: Some(DEMO_BOT_USER_ID.into()),
                     include_retweets: false,
                     bot_username: None,
+                    source: starling_contracts::MessageSource::Webhook,
                 },
                 ..IngressConfig::default()
             },

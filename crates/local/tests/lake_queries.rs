@@ -759,6 +759,40 @@ async fn every_athena_query_answers_from_a_lake_filled_by_the_handlers() {
     );
     assert_eq!(of_type(&log, "MESSAGE_ANALYSIS_FAILED").len(), 1);
 
+    // messages-by-way-in: every received post once, under the way it came (the demo's deliveries
+    // are webhooks; events from before `Source` existed count as webhooks too).
+    let ways = rows(dir.path(), "messages-by-way-in.sql");
+    let mut expected_ways: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for e in of_type(&log, "MESSAGE_RECEIVED") {
+        expected_ways
+            .entry((
+                e.time.format("%Y-%m-%d").to_string(),
+                e.detail["Source"].as_str().unwrap_or("webhook").to_string(),
+            ))
+            .or_default()
+            .insert(e.detail["Twitter"]["TweetId"].as_str().unwrap().to_string());
+    }
+    assert!(!expected_ways.is_empty());
+    let got_ways: BTreeMap<(String, String), i64> = ways
+        .iter()
+        .map(|r| {
+            (
+                (
+                    r["day"].as_str().unwrap().to_string(),
+                    r["way_in"].as_str().unwrap().to_string(),
+                ),
+                r["posts"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got_ways,
+        expected_ways
+            .into_iter()
+            .map(|(k, v)| (k, v.len() as i64))
+            .collect::<BTreeMap<_, _>>()
+    );
+
     // replies-and-suppressions-by-day: every answered message once as `replied`, the held-back
     // one under its reason, on the day the lake partitions them by.
     let outcomes = rows(dir.path(), "replies-and-suppressions-by-day.sql");
@@ -809,6 +843,7 @@ async fn every_athena_query_answers_from_a_lake_filled_by_the_handlers() {
         "reply-latency.sql",
         "failed-analyses-by-stage.sql",
         "replies-and-suppressions-by-day.sql",
+        "messages-by-way-in.sql",
     ];
     let on_disk: BTreeSet<String> =
         std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../athena"))

@@ -192,6 +192,7 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
             bot_user_id,
             include_retweets: args.include_retweets,
             bot_username: args.x.bot_username(),
+            source: starling_contracts::MessageSource::Webhook,
         },
         max_body_bytes: args.max_body_bytes,
         retry: RetryPolicy::default(),
