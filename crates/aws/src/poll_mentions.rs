@@ -19,7 +19,7 @@ use starling_core::ports::{Clock, SystemClock};
 use starling_core::publish::RetryPolicy;
 use starling_core::secrets::CachedSecrets;
 use starling_core::sources::{
-    CheckpointStore, MentionsPoller, PollError, PollerConfig, XApiMentions,
+    CheckpointStore, PostPoller, PollError, PollerConfig, XApiMentions,
 };
 use starling_x::api::{XApi, XApiConfig};
 
@@ -95,7 +95,7 @@ impl PollMentionsSettings {
 
 /// One scheduled poll, with the rate-limit memory across invocations.
 pub struct PollMentions {
-    poller: MentionsPoller,
+    poller: PostPoller,
     checkpoints: Arc<dyn CheckpointStore>,
     clock: Arc<dyn Clock>,
 }
@@ -118,7 +118,7 @@ impl PollMentions {
         let checkpoints: Arc<dyn CheckpointStore> =
             Arc::new(DynamoCheckpoints::new(sdk, &settings.checkpoint_table));
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let poller = MentionsPoller::new(
+        let poller = PostPoller::new(
             Arc::new(XApiMentions::new(
                 XApi::new(settings.x_api),
                 secrets,

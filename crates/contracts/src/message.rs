@@ -32,8 +32,8 @@ pub struct MessageReceived {
     /// X's rules require; absent (older events) means no.
     #[serde(default)]
     pub summoned: bool,
-    /// Which way the post came in: `webhook`, `stream` (the X Activity API stream) or `mentions`
-    /// (the mentions poller); absent (older events) means `webhook`. A post that came several
+    /// Which way the post came in: `webhook`, `stream` (the X Activity API stream), `mentions`
+    /// (the mentions poller) or `search` (never replied to); absent (older events) means `webhook`. A post that came several
     /// ways is one MESSAGE_RECEIVED, with the first way.
     #[serde(default)]
     pub source: MessageSource,
@@ -50,6 +50,9 @@ pub enum MessageSource {
     Stream,
     /// The mentions poller (`GET /2/users/:id/mentions`).
     Mentions,
+    /// A keyword or hashtag search (`GET /2/tweets/search/recent`): analysed, alerted on and
+    /// kept in the lake, never replied to (X forbids automatic replies to keyword matches).
+    Search,
 }
 
 /// One media attachment of a received post.

@@ -94,6 +94,8 @@ pub enum SuppressReason {
     Moderation,
     /// Dry run: the reply was composed and recorded, not posted.
     DryRun,
+    /// The post was found by a keyword search: X forbids automatic replies to keyword matches.
+    KeywordMatch,
 }
 
 impl SuppressReason {
@@ -111,6 +113,7 @@ impl SuppressReason {
             Self::Budget => "budget",
             Self::Moderation => "moderation",
             Self::DryRun => "dry-run",
+            Self::KeywordMatch => "keyword-match",
         }
     }
 }

@@ -19,6 +19,7 @@ fn bench(c: &mut Criterion) {
             bot_user_id: Some("1000".into()),
             include_retweets: false,
             bot_username: None,
+            ..AclConfig::default()
         },
         ..Default::default()
     };

@@ -39,9 +39,14 @@ use crate::ports::{Clock, Secrets, XError};
 /// The checkpoint name of the mentions poller.
 pub const MENTIONS: &str = "mentions";
 
-/// Reads pages of the posts mentioning the bot.
+/// The checkpoint name of a keyword search: `search:` and the query (a new query starts afresh).
+pub fn search_checkpoint(query: &str) -> String {
+    format!("search:{query}")
+}
+
+/// Reads pages of posts, newest first: the bot's mentions, or a keyword search.
 #[async_trait]
-pub trait MentionsSource: Send + Sync {
+pub trait PostPages: Send + Sync {
     /// One page (X API v2 shape: `data`, `includes`, `meta`).
     async fn page(&self, query: &PageQuery) -> Result<Value, XError>;
 }
@@ -138,8 +143,9 @@ impl From<CheckpointError> for PollError {
 }
 
 /// Polls the bot's mentions onto the bus.
-pub struct MentionsPoller {
-    source: Arc<dyn MentionsSource>,
+pub struct PostPoller {
+    source: Arc<dyn PostPages>,
+    checkpoint: String,
     intake: Intake,
     checkpoints: Arc<dyn CheckpointStore>,
     acl: AclConfig,
@@ -147,11 +153,11 @@ pub struct MentionsPoller {
     config: PollerConfig,
 }
 
-impl MentionsPoller {
+impl PostPoller {
     /// A poller reading `source`, publishing through `intake` (give it the webhook's claim
     /// store, so a post that came both ways is one post) with the webhook's `acl`.
     pub fn new(
-        source: Arc<dyn MentionsSource>,
+        source: Arc<dyn PostPages>,
         intake: Intake,
         checkpoints: Arc<dyn CheckpointStore>,
         acl: AclConfig,
@@ -160,6 +166,7 @@ impl MentionsPoller {
     ) -> Self {
         Self {
             source,
+            checkpoint: MENTIONS.to_string(),
             intake,
             checkpoints,
             acl: AclConfig {
@@ -171,9 +178,18 @@ impl MentionsPoller {
         }
     }
 
-    /// One poll: every mention since the checkpoint onto the bus, then the checkpoint moved.
+    /// The same poller over a keyword search's pages (`source` reads `GET
+    /// /2/tweets/search/recent`): its own checkpoint, and `Source: search` on its messages, which
+    /// the reply policy never answers.
+    pub fn for_search(mut self, query: &str) -> Self {
+        self.checkpoint = search_checkpoint(query);
+        self.acl.source = starling_contracts::MessageSource::Search;
+        self
+    }
+
+    /// One poll: every post since the checkpoint onto the bus, then the checkpoint moved.
     pub async fn poll_once(&self) -> Result<PollReport, PollError> {
-        let since = self.checkpoints.load(MENTIONS).await?;
+        let since = self.checkpoints.load(&self.checkpoint).await?;
         let start_time = match since {
             Some(_) => None,
             None => TimeDelta::from_std(self.config.first_window)
@@ -220,7 +236,7 @@ impl MentionsPoller {
         let intake = self.intake.publish(items).await?;
         let checkpoint = match newest {
             Some(id) => {
-                self.checkpoints.save(MENTIONS, &id).await?;
+                self.checkpoints.save(&self.checkpoint, &id).await?;
                 Some(id)
             }
             None => since,
@@ -297,7 +313,59 @@ fn split_page_oldest_first(page: &Value) -> Vec<Value> {
     bodies
 }
 
-/// [`MentionsSource`] over X API v2, signed with the bot's user credentials from [`Secrets`].
+/// [`PostPages`] of a keyword search over X API v2, signed with the bot's user credentials.
+pub struct XApiSearch<S> {
+    api: XApi,
+    secrets: S,
+    query: String,
+}
+
+impl<S: Secrets> XApiSearch<S> {
+    /// Recent posts matching `query` (X's search syntax, e.g. `#starling -is:retweet`).
+    pub fn new(api: XApi, secrets: S, query: impl Into<String>) -> Self {
+        Self {
+            api,
+            secrets,
+            query: query.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl<S: Secrets> PostPages for XApiSearch<S> {
+    async fn page(&self, query: &PageQuery) -> Result<Value, XError> {
+        let credentials = user_credentials(&self.secrets).await?;
+        self.api
+            .search_recent(&credentials, &self.query, query)
+            .await
+            .map_err(crate::egress::from_api)
+    }
+}
+
+/// The bot's user credentials from `secrets`, refused plainly when they cannot sign.
+async fn user_credentials<S: Secrets>(
+    secrets: &S,
+) -> Result<starling_x::oauth::Credentials, XError> {
+    let creds = secrets
+        .x_credentials()
+        .await
+        .map_err(|e| XError::Unavailable(e.to_string()))?;
+    if !creds.can_post() {
+        return Err(XError::Rejected {
+            status: 0,
+            title: "No user credentials".into(),
+            detail: "reading X needs ApiKey, AccessToken and AccessTokenSecret".into(),
+        });
+    }
+    Ok(starling_x::oauth::Credentials {
+        consumer_key: creds.api_key,
+        consumer_secret: creds.api_secret,
+        token: creds.access_token,
+        token_secret: creds.access_token_secret,
+    })
+}
+
+/// [`PostPages`] over X API v2, signed with the bot's user credentials from [`Secrets`].
 pub struct XApiMentions<S> {
     api: XApi,
     secrets: S,
@@ -316,26 +384,9 @@ impl<S: Secrets> XApiMentions<S> {
 }
 
 #[async_trait]
-impl<S: Secrets> MentionsSource for XApiMentions<S> {
+impl<S: Secrets> PostPages for XApiMentions<S> {
     async fn page(&self, query: &PageQuery) -> Result<Value, XError> {
-        let creds = self
-            .secrets
-            .x_credentials()
-            .await
-            .map_err(|e| XError::Unavailable(e.to_string()))?;
-        if !creds.can_post() {
-            return Err(XError::Rejected {
-                status: 0,
-                title: "No user credentials".into(),
-                detail: "reading mentions needs ApiKey, AccessToken and AccessTokenSecret".into(),
-            });
-        }
-        let credentials = starling_x::oauth::Credentials {
-            consumer_key: creds.api_key,
-            consumer_secret: creds.api_secret,
-            token: creds.access_token,
-            token_secret: creds.access_token_secret,
-        };
+        let credentials = user_credentials(&self.secrets).await?;
         self.api
             .mentions(&credentials, &self.bot_user_id, query)
             .await

@@ -21,7 +21,8 @@ use starling_core::ports::{EventPublisher, PublishError, PutOutcome, SystemClock
 use starling_core::publish::RetryPolicy;
 use starling_core::secrets::StaticSecrets;
 use starling_core::sources::{
-    CheckpointStore, MENTIONS, MentionsPoller, PollError, PollerConfig, XApiMentions,
+    CheckpointStore, MENTIONS, PollError, PollerConfig, PostPoller, XApiMentions, XApiSearch,
+    search_checkpoint,
 };
 use starling_x::api::{XApi, XApiConfig};
 use starling_x::payload::parse_delivery_value;
@@ -102,6 +103,7 @@ async fn mentions(
     matching.reverse();
     let offset: usize = q
         .get("pagination_token")
+        .or_else(|| q.get("next_token"))
         .map(|t| t.trim_start_matches("page-").parse().unwrap())
         .unwrap_or(0);
     let page: Vec<Value> = matching.iter().skip(offset).take(PAGE).cloned().collect();
@@ -129,6 +131,20 @@ async fn mentions(
         meta["next_token"] = json!(format!("page-{}", offset + PAGE));
     }
     Json(json!({"data": page, "includes": {"users": users}, "meta": meta})).into_response()
+}
+
+/// `GET /2/tweets/search/recent`: the same posts, for the query `#starling` only.
+async fn search(
+    state: State<Arc<FakeState>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    assert_eq!(q.get("query").map(String::as_str), Some("#starling"));
+    assert!(
+        !q.contains_key("pagination_token"),
+        "search pages with next_token"
+    );
+    mentions(state, headers, Query(q)).await
 }
 
 struct Json(Value);
@@ -160,6 +176,7 @@ impl FakeX {
                 &format!("/2/users/{BOT}/mentions"),
                 axum::routing::get(mentions),
             )
+            .route("/2/tweets/search/recent", axum::routing::get(search))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -252,7 +269,7 @@ impl Rig {
     }
 
     /// A poller as a (re)started process would build it, over the rig's stores.
-    fn poller(&self, bus: Arc<dyn EventPublisher>) -> MentionsPoller {
+    fn poller(&self, bus: Arc<dyn EventPublisher>) -> PostPoller {
         let api = XApi::new(XApiConfig {
             api_base: self.x.base.clone(),
             upload_base: self.x.base.clone(),
@@ -264,7 +281,7 @@ impl Rig {
             access_token: "at".into(),
             access_token_secret: "as".into(),
         });
-        MentionsPoller::new(
+        PostPoller::new(
             Arc::new(XApiMentions::new(api, secrets, BOT)),
             Intake::new(bus, no_retry()).with_dedup(self.claims.clone()),
             self.checkpoints.clone(),
@@ -455,7 +472,13 @@ async fn the_same_post_by_webhook_and_by_poll_is_one_message_field_for_field() {
     // Field for field, the poll maps the post to the webhook's MESSAGE_RECEIVED.
     let page = json!({"data": [post], "includes": {"users": users}, "meta": {"result_count": 1}});
     let body = &starling_x::payload::split_page(&page)[0];
-    let by_poll = map_delivery(&parse_delivery_value(body).unwrap(), &acl());
+    let by_poll = map_delivery(
+        &parse_delivery_value(body).unwrap(),
+        &AclConfig {
+            source: starling_contracts::MessageSource::Mentions,
+            ..acl()
+        },
+    );
     let poll_received = &by_poll[0].events[1];
     assert_eq!(poll_received.detail_type, "MESSAGE_RECEIVED");
     // Field for field but the way in, which each says.
@@ -477,4 +500,50 @@ async fn the_same_post_by_webhook_and_by_poll_is_one_message_field_for_field() {
         .filter(|e| e.detail_type == "MESSAGE_RECEIVED")
         .collect();
     assert_eq!(published[0].detail["Source"], "webhook");
+}
+
+#[tokio::test]
+async fn a_keyword_search_lands_its_posts_as_search_under_its_own_checkpoint() {
+    let rig = Rig::new().await;
+    rig.x.hold_mentions(12);
+    let api = XApi::new(XApiConfig {
+        api_base: rig.x.base.clone(),
+        upload_base: rig.x.base.clone(),
+        timeout: Duration::from_secs(5),
+    });
+    let secrets = StaticSecrets(XCredentials {
+        api_key: "ck".into(),
+        api_secret: "cs".into(),
+        access_token: "at".into(),
+        access_token_secret: "as".into(),
+    });
+    let bus = Arc::new(MemoryPublisher::new());
+    let poller = PostPoller::new(
+        Arc::new(XApiSearch::new(api, secrets, "#starling")),
+        Intake::new(bus.clone(), no_retry()).with_dedup(rig.claims.clone()),
+        rig.checkpoints.clone(),
+        acl(),
+        Arc::new(SystemClock),
+        PollerConfig::default(),
+    )
+    .for_search("#starling");
+    let report = poller.poll_once().await.unwrap();
+    assert_eq!((report.posts, report.pages), (12, 2));
+    let events = bus.events();
+    let received: Vec<_> = events
+        .iter()
+        .filter(|e| e.detail_type == "MESSAGE_RECEIVED")
+        .collect();
+    assert_eq!(received.len(), 12);
+    assert!(received.iter().all(|e| e.detail["Source"] == "search"));
+    assert_eq!(
+        rig.checkpoints
+            .load(&search_checkpoint("#starling"))
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("2080765813578100012")
+    );
+    // The mentions checkpoint is untouched.
+    assert_eq!(rig.checkpoints.load(MENTIONS).await.unwrap(), None);
 }

@@ -263,6 +263,44 @@ impl XApi {
         self.get_json(credentials, url.as_str()).await
     }
 
+    /// One page of recent posts matching `query` (`GET /2/tweets/search/recent`, the last 7 days,
+    /// newest first, up to 100), with the same fields and expansions as [`XApi::mentions`].
+    pub async fn search_recent(
+        &self,
+        credentials: &Credentials,
+        query: &str,
+        page: &PageQuery,
+    ) -> Result<Value, XApiError> {
+        let mut url = reqwest::Url::parse(&format!(
+            "{}/2/tweets/search/recent",
+            self.config.api_base.trim_end_matches('/')
+        ))
+        .map_err(|e| XApiError::Transient(format!("bad X API base: {e}")))?;
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("query", query)
+                .append_pair("max_results", "100")
+                .append_pair("tweet.fields", POST_FIELDS)
+                .append_pair("expansions", POST_EXPANSIONS)
+                .append_pair("user.fields", "username,name")
+                .append_pair("media.fields", "type,url,preview_image_url,alt_text");
+            if let Some(since) = &page.since_id {
+                q.append_pair("since_id", since);
+            }
+            if let Some(start) = page.start_time {
+                q.append_pair(
+                    "start_time",
+                    &start.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                );
+            }
+            // Search pages with `next_token` (timelines with `pagination_token`).
+            if let Some(token) = &page.pagination_token {
+                q.append_pair("next_token", token);
+            }
+        }
+        self.get_json(credentials, url.as_str()).await
+    }
+
     /// Opens the X Activity API's persistent stream (`GET /2/activity/stream`, the app's bearer
     /// token): events of the app's subscriptions, one JSON object per line, with blank keep-alive
     /// lines. No timeout applies to the open stream; a silent one is the caller's to detect.

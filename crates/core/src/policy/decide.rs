@@ -163,6 +163,13 @@ impl ReplyPolicy {
                 "the bot's own post",
             ));
         }
+        if m.source == starling_contracts::MessageSource::Search {
+            // Before stop/start too: a keyword match is no interaction with the bot.
+            return Ok(Verdict::suppress(
+                SuppressReason::KeywordMatch,
+                "found by a keyword search: X forbids automatic replies to keyword matches",
+            ));
+        }
         if PolicyConfig::listed(&self.config.deny, user, &m.author) {
             return Ok(Verdict::suppress(
                 SuppressReason::Denied,

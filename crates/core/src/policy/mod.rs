@@ -167,6 +167,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_keyword_search_match_is_never_answered_even_when_it_mentions_the_bot() {
+        let b = bot(PolicyConfig::default());
+        let mut m = message("501", "7", "@bot #starling rocks", true);
+        m.message.source = starling_contracts::MessageSource::Search;
+        let events = b.gate.handle(m.clone()).await.unwrap();
+        assert_eq!(suppressed_for(&events), "keyword-match");
+        // A "stop" found by search records nothing either: no interaction with the bot.
+        m.message.text = "stop".into();
+        m.message.twitter.tweet_id = "502".into();
+        assert_eq!(
+            suppressed_for(&b.gate.handle(m).await.unwrap()),
+            "keyword-match"
+        );
+        assert!(replied(&b.post("7", "@bot hi", true).await));
+    }
+
+    #[tokio::test]
     async fn the_bots_own_post_is_never_answered() {
         let b = bot(PolicyConfig::default());
         assert_eq!(

@@ -11,7 +11,8 @@ use starling_core::policy::{PolicyConfig, WhenUnavailable};
 use starling_core::publish::RetryPolicy;
 use starling_core::secrets::StaticSecrets;
 use starling_core::sources::{
-    MentionsPoller, PollerConfig, StreamConfig, StreamConsumer, XApiActivityStream, XApiMentions,
+    PollerConfig, PostPoller, StreamConfig, StreamConsumer, XApiActivityStream, XApiMentions,
+    XApiSearch,
 };
 
 use starling_core::responding::annotate::UnknownFaces;
@@ -79,6 +80,10 @@ pub struct Args {
         value_name = "TOKEN"
     )]
     pub bearer_token: Option<String>,
+    /// Also poll a keyword/hashtag search (`GET /2/tweets/search/recent`, X's query syntax):
+    /// its posts are analysed, alerted on and kept in the lake, never replied to.
+    #[arg(long, env = "STARLING_SEARCH", value_name = "QUERY")]
+    pub search: Option<String>,
     /// Seconds between two mention polls (X allows 300 reads per 15 min per user).
     #[arg(
         long,
@@ -216,6 +221,30 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
     } else {
         None
     };
+    let searching = match args.search.as_deref().filter(|q| !q.trim().is_empty()) {
+        Some(query) => {
+            let searcher = search_poller(
+                &args,
+                &data_dir,
+                &creds,
+                &config,
+                bus.clone(),
+                seen.clone(),
+                query,
+            )?;
+            println!(
+                "Searching X for {query:?} every {} s (never replied to)",
+                args.poll_interval
+            );
+            let stopped = stop.subscribe();
+            Some(tokio::spawn(async move {
+                if let Err(e) = searcher.run(stopped).await {
+                    eprintln!("The search poller stopped: {e}");
+                }
+            }))
+        }
+        None => None,
+    };
     let polling = poller.map(|poller| {
         println!(
             "Polling the bot's mentions every {} s (X API at {})",
@@ -279,6 +308,9 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
     if let Some(streaming) = streaming {
         let _ = streaming.await;
     }
+    if let Some(searching) = searching {
+        let _ = searching.await;
+    }
     bus.shutdown().await?;
     // The targets go last: dropping them flushes the lake's buffered parts (Firehose's flush).
     drop(targets);
@@ -294,7 +326,7 @@ fn mentions_poller(
     config: &IngressConfig,
     bus: Arc<starling_bus::SqliteBus>,
     seen: Arc<crate::idempotency::SqliteIdempotency>,
-) -> anyhow::Result<MentionsPoller> {
+) -> anyhow::Result<PostPoller> {
     if !creds.can_post() {
         anyhow::bail!(
             "--poll-mentions reads X as the bot: set {}, {} and {} (the bot's user credentials)",
@@ -314,7 +346,7 @@ fn mentions_poller(
         upload_base: args.x_api_base.trim_end_matches('/').to_string(),
         ..Default::default()
     });
-    Ok(MentionsPoller::new(
+    Ok(PostPoller::new(
         Arc::new(XApiMentions::new(api, StaticSecrets(creds.clone()), bot)),
         Intake::new(bus, RetryPolicy::default()).with_dedup(seen),
         Arc::new(crate::checkpoints::SqliteCheckpoints::open(
@@ -327,6 +359,46 @@ fn mentions_poller(
             ..PollerConfig::default()
         },
     ))
+}
+
+/// The keyword-search poller `--search` asks for: the mentions poller's machinery over
+/// `GET /2/tweets/search/recent`, with its own checkpoint and `Source: search`.
+fn search_poller(
+    args: &Args,
+    data_dir: &crate::DataDir,
+    creds: &starling_core::ports::XCredentials,
+    config: &IngressConfig,
+    bus: Arc<starling_bus::SqliteBus>,
+    seen: Arc<crate::idempotency::SqliteIdempotency>,
+    query: &str,
+) -> anyhow::Result<PostPoller> {
+    if !creds.can_post() {
+        anyhow::bail!(
+            "--search reads X as the bot: set {}, {} and {} (the bot's user credentials)",
+            settings::API_KEY,
+            settings::ACCESS_TOKEN,
+            settings::ACCESS_TOKEN_SECRET
+        );
+    }
+    let api = starling_x::api::XApi::new(starling_x::api::XApiConfig {
+        api_base: args.x_api_base.trim_end_matches('/').to_string(),
+        upload_base: args.x_api_base.trim_end_matches('/').to_string(),
+        ..Default::default()
+    });
+    Ok(PostPoller::new(
+        Arc::new(XApiSearch::new(api, StaticSecrets(creds.clone()), query)),
+        Intake::new(bus, RetryPolicy::default()).with_dedup(seen),
+        Arc::new(crate::checkpoints::SqliteCheckpoints::open(
+            &data_dir.sources_db(),
+        )?),
+        config.acl.clone(),
+        Arc::new(starling_core::ports::SystemClock),
+        PollerConfig {
+            interval: std::time::Duration::from_secs(args.poll_interval.max(1)),
+            ..PollerConfig::default()
+        },
+    )
+    .for_search(query))
 }
 
 async fn shutdown_signal() {
