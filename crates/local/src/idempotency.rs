@@ -77,6 +77,21 @@ impl SqliteIdempotency {
         })
     }
 
+    /// Frees every claim a previous run left held (it crashed, or was killed, mid-attempt),
+    /// keeping their uncertain marks: the next delivery takes the key over at once — looking on
+    /// X first where an attempt had begun posting — instead of waiting out the lease. Call it
+    /// only from the process that owns the data directory (`starling up` holds the bus's lock),
+    /// before it delivers anything. Returns how many claims it freed.
+    pub fn release_abandoned(&self) -> Result<usize, IdempotencyError> {
+        self.with(|conn| {
+            conn.execute(
+                "UPDATE egress_idempotency SET owner = NULL, lease_until = 0
+                 WHERE state = 'claimed' AND owner IS NOT NULL",
+                [],
+            )
+        })
+    }
+
     fn with<T>(
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
@@ -293,5 +308,42 @@ mod tests {
         starling_core::memory::check_idempotency_store(&store)
             .await
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn claims_a_crashed_run_left_are_freed_at_start_with_their_marks() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteIdempotency::open(&dir.path().join("e.sqlite")).unwrap();
+        let now = Utc::now();
+        let until = now + TimeDelta::seconds(180);
+        store.claim("posting", "dead", now, until).await.unwrap();
+        store.mark_uncertain("posting", "dead", now).await.unwrap();
+        store.claim("reading", "dead", now, until).await.unwrap();
+        store.claim("done", "dead", now, until).await.unwrap();
+        store
+            .complete(
+                "done",
+                "dead",
+                &Completion::Sent {
+                    tweet_id: "1".into(),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.release_abandoned().unwrap(), 2);
+        // Within the old lease, yet taken over at once; the posting one must look on X first.
+        let later = now + TimeDelta::seconds(1);
+        assert!(matches!(
+            store.claim("posting", "new", later, until).await.unwrap(),
+            Claim::ClaimedUncertain { .. }
+        ));
+        assert_eq!(
+            store.claim("reading", "new", later, until).await.unwrap(),
+            Claim::Claimed
+        );
+        assert!(matches!(
+            store.claim("done", "new", later, until).await.unwrap(),
+            Claim::Done(_)
+        ));
     }
 }

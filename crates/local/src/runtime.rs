@@ -61,9 +61,10 @@ pub fn local_substitutions(data_dir: &DataDir) -> HashMap<String, String> {
 /// `dry-run`). Posting to X needs `bot_user_id`: after an attempt whose answer was lost, egress
 /// reads the bot's own recent posts to find the reply instead of posting it twice.
 ///
-/// The claim lease is the Lambda's (180 s, over a 120 s attempt deadline): a claim left by a run
-/// that crashed mid-attempt is taken over after it, and meanwhile the bus waits (a busy claim is
-/// a deferral, not a spent retry), so the reply is neither lost nor sent twice.
+/// The claim lease is the Lambda's (180 s, over a 120 s attempt deadline). A claim left by a run
+/// that crashed mid-attempt is freed when the next run starts (this process owns the data
+/// directory), keeping its uncertain mark, so the restart neither waits out the lease nor posts
+/// twice.
 pub fn local_egress(
     data_dir: &DataDir,
     creds: &XCredentials,
@@ -71,7 +72,8 @@ pub fn local_egress(
     bot_user_id: Option<&str>,
     dry_run: bool,
 ) -> anyhow::Result<Egress> {
-    let x: Arc<dyn XPoster> = if creds.can_post() && !dry_run {
+    let to_x = creds.can_post() && !dry_run;
+    let x: Arc<dyn XPoster> = if to_x {
         let bot_user_id = bot_user_id.filter(|id| !id.is_empty()).ok_or_else(|| {
             anyhow::anyhow!(
                 "posting to X needs the bot's user id (STARLING_BOT_USER_ID / --bot-user-id)"
@@ -86,6 +88,15 @@ pub fn local_egress(
         Arc::new(OutboxPoster::new(data_dir.outbox()))
     };
     let store = SqliteIdempotency::open(&data_dir.idempotency_db())?;
+    // One process delivers from a data directory (the bus's lock): a claim still held now was
+    // left by a run that died mid-attempt.
+    let freed = store.release_abandoned()?;
+    if freed > 0 {
+        tracing::warn!(
+            claims = freed,
+            "claims left by a stopped run freed (attempts that had begun posting look on X first)"
+        );
+    }
     Ok(Egress::new(
         x,
         Arc::new(DiskBlobStore::new(data_dir.media())),
@@ -93,6 +104,12 @@ pub fn local_egress(
         Arc::new(SystemClock),
         EgressConfig {
             dry_run,
+            // The outbox shows a reply the moment it is written: nothing to wait for.
+            settle: if to_x {
+                EgressConfig::default().settle
+            } else {
+                std::time::Duration::ZERO
+            },
             ..EgressConfig::default()
         },
     ))
