@@ -580,26 +580,31 @@ impl<S: Secrets> XApiPoster<S> {
     }
 
     async fn credentials(&self) -> Result<Credentials, XError> {
-        let creds = self
-            .secrets
-            .x_credentials()
-            .await
-            .map_err(|e| XError::Unavailable(e.to_string()))?;
-        if !creds.can_post() {
-            return Err(XError::Rejected {
-                status: 0,
-                title: "No user credentials".into(),
-                detail: "the X secret needs ApiKey, AccessToken and AccessTokenSecret to post"
-                    .into(),
-            });
-        }
-        Ok(Credentials {
-            consumer_key: creds.api_key,
-            consumer_secret: creds.api_secret,
-            token: creds.access_token,
-            token_secret: creds.access_token_secret,
-        })
+        user_credentials(&self.secrets).await
     }
+}
+
+/// The bot's user credentials (OAuth 1.0a) from `secrets`, refused plainly when they cannot sign
+/// as the bot: what posting and every user-context read need.
+pub(crate) async fn user_credentials<S: Secrets>(secrets: &S) -> Result<Credentials, XError> {
+    let creds = secrets
+        .x_credentials()
+        .await
+        .map_err(|e| XError::Unavailable(e.to_string()))?;
+    if !creds.can_post() {
+        return Err(XError::Rejected {
+            status: 0,
+            title: "No user credentials".into(),
+            detail: "the X secret needs ApiKey, AccessToken and AccessTokenSecret (the bot's user credentials)"
+                .into(),
+        });
+    }
+    Ok(Credentials {
+        consumer_key: creds.api_key,
+        consumer_secret: creds.api_secret,
+        token: creds.access_token,
+        token_secret: creds.access_token_secret,
+    })
 }
 
 /// X API errors as the ports report them.

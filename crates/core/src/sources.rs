@@ -334,35 +334,12 @@ impl<S: Secrets> XApiSearch<S> {
 #[async_trait]
 impl<S: Secrets> PostPages for XApiSearch<S> {
     async fn page(&self, query: &PageQuery) -> Result<Value, XError> {
-        let credentials = user_credentials(&self.secrets).await?;
+        let credentials = crate::egress::user_credentials(&self.secrets).await?;
         self.api
             .search_recent(&credentials, &self.query, query)
             .await
             .map_err(crate::egress::from_api)
     }
-}
-
-/// The bot's user credentials from `secrets`, refused plainly when they cannot sign.
-async fn user_credentials<S: Secrets>(
-    secrets: &S,
-) -> Result<starling_x::oauth::Credentials, XError> {
-    let creds = secrets
-        .x_credentials()
-        .await
-        .map_err(|e| XError::Unavailable(e.to_string()))?;
-    if !creds.can_post() {
-        return Err(XError::Rejected {
-            status: 0,
-            title: "No user credentials".into(),
-            detail: "reading X needs ApiKey, AccessToken and AccessTokenSecret".into(),
-        });
-    }
-    Ok(starling_x::oauth::Credentials {
-        consumer_key: creds.api_key,
-        consumer_secret: creds.api_secret,
-        token: creds.access_token,
-        token_secret: creds.access_token_secret,
-    })
 }
 
 /// [`PostPages`] over X API v2, signed with the bot's user credentials from [`Secrets`].
@@ -386,7 +363,7 @@ impl<S: Secrets> XApiMentions<S> {
 #[async_trait]
 impl<S: Secrets> PostPages for XApiMentions<S> {
     async fn page(&self, query: &PageQuery) -> Result<Value, XError> {
-        let credentials = user_credentials(&self.secrets).await?;
+        let credentials = crate::egress::user_credentials(&self.secrets).await?;
         self.api
             .mentions(&credentials, &self.bot_user_id, query)
             .await

@@ -235,31 +235,12 @@ impl XApi {
                 detail: "the bot's user id must be digits".into(),
             });
         }
-        let mut url = reqwest::Url::parse(&format!(
-            "{}/2/users/{user_id}/mentions",
-            self.config.api_base.trim_end_matches('/')
-        ))
-        .map_err(|e| XApiError::Transient(format!("bad X API base: {e}")))?;
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("max_results", "100")
-                .append_pair("tweet.fields", POST_FIELDS)
-                .append_pair("expansions", POST_EXPANSIONS)
-                .append_pair("user.fields", "username,name")
-                .append_pair("media.fields", "type,url,preview_image_url,alt_text");
-            if let Some(since) = &page.since_id {
-                q.append_pair("since_id", since);
-            }
-            if let Some(start) = page.start_time {
-                q.append_pair(
-                    "start_time",
-                    &start.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                );
-            }
-            if let Some(token) = &page.pagination_token {
-                q.append_pair("pagination_token", token);
-            }
-        }
+        let url = self.page_url(
+            &format!("/2/users/{user_id}/mentions"),
+            &[],
+            page,
+            "pagination_token",
+        )?;
         self.get_json(credentials, url.as_str()).await
     }
 
@@ -271,33 +252,13 @@ impl XApi {
         query: &str,
         page: &PageQuery,
     ) -> Result<Value, XApiError> {
-        let mut url = reqwest::Url::parse(&format!(
-            "{}/2/tweets/search/recent",
-            self.config.api_base.trim_end_matches('/')
-        ))
-        .map_err(|e| XApiError::Transient(format!("bad X API base: {e}")))?;
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("query", query)
-                .append_pair("max_results", "100")
-                .append_pair("tweet.fields", POST_FIELDS)
-                .append_pair("expansions", POST_EXPANSIONS)
-                .append_pair("user.fields", "username,name")
-                .append_pair("media.fields", "type,url,preview_image_url,alt_text");
-            if let Some(since) = &page.since_id {
-                q.append_pair("since_id", since);
-            }
-            if let Some(start) = page.start_time {
-                q.append_pair(
-                    "start_time",
-                    &start.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                );
-            }
-            // Search pages with `next_token` (timelines with `pagination_token`).
-            if let Some(token) = &page.pagination_token {
-                q.append_pair("next_token", token);
-            }
-        }
+        // Search pages with `next_token` (timelines with `pagination_token`).
+        let url = self.page_url(
+            "/2/tweets/search/recent",
+            &[("query", query)],
+            page,
+            "next_token",
+        )?;
         self.get_json(credentials, url.as_str()).await
     }
 
@@ -337,6 +298,47 @@ impl XApi {
             response,
             buffer: Vec::new(),
         })
+    }
+
+    /// The URL of one page of a posts read at `path`: `extra` parameters, 100 posts with
+    /// [`POST_FIELDS`] and [`POST_EXPANSIONS`], and where the page starts (`token_param` names
+    /// the endpoint's pagination parameter).
+    fn page_url(
+        &self,
+        path: &str,
+        extra: &[(&str, &str)],
+        page: &PageQuery,
+        token_param: &str,
+    ) -> Result<reqwest::Url, XApiError> {
+        let mut url = reqwest::Url::parse(&format!(
+            "{}{path}",
+            self.config.api_base.trim_end_matches('/')
+        ))
+        .map_err(|e| XApiError::Transient(format!("bad X API base: {e}")))?;
+        {
+            let mut q = url.query_pairs_mut();
+            for (k, v) in extra {
+                q.append_pair(k, v);
+            }
+            q.append_pair("max_results", "100")
+                .append_pair("tweet.fields", POST_FIELDS)
+                .append_pair("expansions", POST_EXPANSIONS)
+                .append_pair("user.fields", "username,name")
+                .append_pair("media.fields", "type,url,preview_image_url,alt_text");
+            if let Some(since) = &page.since_id {
+                q.append_pair("since_id", since);
+            }
+            if let Some(start) = page.start_time {
+                q.append_pair(
+                    "start_time",
+                    &start.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                );
+            }
+            if let Some(token) = &page.pagination_token {
+                q.append_pair(token_param, token);
+            }
+        }
+        Ok(url)
     }
 
     async fn get_json(&self, credentials: &Credentials, url: &str) -> Result<Value, XApiError> {

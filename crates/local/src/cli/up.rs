@@ -11,8 +11,8 @@ use starling_core::policy::{PolicyConfig, WhenUnavailable};
 use starling_core::publish::RetryPolicy;
 use starling_core::secrets::StaticSecrets;
 use starling_core::sources::{
-    PollerConfig, PostPoller, StreamConfig, StreamConsumer, XApiActivityStream, XApiMentions,
-    XApiSearch,
+    PollerConfig, PostPages, PostPoller, StreamConfig, StreamConsumer, XApiActivityStream,
+    XApiMentions, XApiSearch,
 };
 
 use starling_core::responding::annotate::UnknownFaces;
@@ -209,29 +209,21 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
         &data_dir.idempotency_db(),
     )?);
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let parts = PollerParts {
+        args: &args,
+        data_dir: &data_dir,
+        config: &config,
+        bus: bus.clone(),
+        seen: seen.clone(),
+    };
     let poller = if args.poll_mentions {
-        Some(mentions_poller(
-            &args,
-            &data_dir,
-            &creds,
-            &config,
-            bus.clone(),
-            seen.clone(),
-        )?)
+        Some(mentions_poller(&parts, &creds)?)
     } else {
         None
     };
     let searching = match args.search.as_deref().filter(|q| !q.trim().is_empty()) {
         Some(query) => {
-            let searcher = search_poller(
-                &args,
-                &data_dir,
-                &creds,
-                &config,
-                bus.clone(),
-                seen.clone(),
-                query,
-            )?;
+            let searcher = search_poller(&parts, &creds, query)?;
             println!(
                 "Searching X for {query:?} every {} s (never replied to)",
                 args.poll_interval
@@ -318,87 +310,91 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The mentions poller `--poll-mentions` asks for, reading X with the bot's user credentials.
-fn mentions_poller(
-    args: &Args,
-    data_dir: &crate::DataDir,
-    creds: &starling_core::ports::XCredentials,
-    config: &IngressConfig,
+/// What every poller of post pages shares: the way out to the bus through the webhook's claims,
+/// the checkpoints, the webhook's ACL, the interval.
+struct PollerParts<'a> {
+    args: &'a Args,
+    data_dir: &'a crate::DataDir,
+    config: &'a IngressConfig,
     bus: Arc<starling_bus::SqliteBus>,
     seen: Arc<crate::idempotency::SqliteIdempotency>,
-) -> anyhow::Result<PostPoller> {
-    if !creds.can_post() {
-        anyhow::bail!(
-            "--poll-mentions reads X as the bot: set {}, {} and {} (the bot's user credentials)",
-            settings::API_KEY,
-            settings::ACCESS_TOKEN,
-            settings::ACCESS_TOKEN_SECRET
-        );
+}
+
+impl PollerParts<'_> {
+    /// The X API the pollers read, after checking the bot's user credentials for `flag`.
+    fn api(
+        &self,
+        creds: &starling_core::ports::XCredentials,
+        flag: &str,
+    ) -> anyhow::Result<starling_x::api::XApi> {
+        if !creds.can_post() {
+            anyhow::bail!(
+                "{flag} reads X as the bot: set {}, {} and {} (the bot's user credentials)",
+                settings::API_KEY,
+                settings::ACCESS_TOKEN,
+                settings::ACCESS_TOKEN_SECRET
+            );
+        }
+        let base = self.args.x_api_base.trim_end_matches('/').to_string();
+        Ok(starling_x::api::XApi::new(starling_x::api::XApiConfig {
+            api_base: base.clone(),
+            upload_base: base,
+            ..Default::default()
+        }))
     }
-    let Some(bot) = config.acl.bot_user_id.clone() else {
+
+    /// A poller over `pages`.
+    fn poller(&self, pages: Arc<dyn PostPages>) -> anyhow::Result<PostPoller> {
+        Ok(PostPoller::new(
+            pages,
+            Intake::new(self.bus.clone(), RetryPolicy::default()).with_dedup(self.seen.clone()),
+            Arc::new(crate::checkpoints::SqliteCheckpoints::open(
+                &self.data_dir.sources_db(),
+            )?),
+            self.config.acl.clone(),
+            Arc::new(starling_core::ports::SystemClock),
+            PollerConfig {
+                interval: std::time::Duration::from_secs(self.args.poll_interval.max(1)),
+                ..PollerConfig::default()
+            },
+        ))
+    }
+}
+
+/// The mentions poller `--poll-mentions` asks for, reading X with the bot's user credentials.
+fn mentions_poller(
+    parts: &PollerParts<'_>,
+    creds: &starling_core::ports::XCredentials,
+) -> anyhow::Result<PostPoller> {
+    let api = parts.api(creds, "--poll-mentions")?;
+    let Some(bot) = parts.config.acl.bot_user_id.clone() else {
         anyhow::bail!(
             "--poll-mentions needs the bot's user id: set {} (or --bot-user-id)",
             settings::BOT_USER_ID
         );
     };
-    let api = starling_x::api::XApi::new(starling_x::api::XApiConfig {
-        api_base: args.x_api_base.trim_end_matches('/').to_string(),
-        upload_base: args.x_api_base.trim_end_matches('/').to_string(),
-        ..Default::default()
-    });
-    Ok(PostPoller::new(
-        Arc::new(XApiMentions::new(api, StaticSecrets(creds.clone()), bot)),
-        Intake::new(bus, RetryPolicy::default()).with_dedup(seen),
-        Arc::new(crate::checkpoints::SqliteCheckpoints::open(
-            &data_dir.sources_db(),
-        )?),
-        config.acl.clone(),
-        Arc::new(starling_core::ports::SystemClock),
-        PollerConfig {
-            interval: std::time::Duration::from_secs(args.poll_interval.max(1)),
-            ..PollerConfig::default()
-        },
-    ))
+    parts.poller(Arc::new(XApiMentions::new(
+        api,
+        StaticSecrets(creds.clone()),
+        bot,
+    )))
 }
 
 /// The keyword-search poller `--search` asks for: the mentions poller's machinery over
 /// `GET /2/tweets/search/recent`, with its own checkpoint and `Source: search`.
 fn search_poller(
-    args: &Args,
-    data_dir: &crate::DataDir,
+    parts: &PollerParts<'_>,
     creds: &starling_core::ports::XCredentials,
-    config: &IngressConfig,
-    bus: Arc<starling_bus::SqliteBus>,
-    seen: Arc<crate::idempotency::SqliteIdempotency>,
     query: &str,
 ) -> anyhow::Result<PostPoller> {
-    if !creds.can_post() {
-        anyhow::bail!(
-            "--search reads X as the bot: set {}, {} and {} (the bot's user credentials)",
-            settings::API_KEY,
-            settings::ACCESS_TOKEN,
-            settings::ACCESS_TOKEN_SECRET
-        );
-    }
-    let api = starling_x::api::XApi::new(starling_x::api::XApiConfig {
-        api_base: args.x_api_base.trim_end_matches('/').to_string(),
-        upload_base: args.x_api_base.trim_end_matches('/').to_string(),
-        ..Default::default()
-    });
-    Ok(PostPoller::new(
-        Arc::new(XApiSearch::new(api, StaticSecrets(creds.clone()), query)),
-        Intake::new(bus, RetryPolicy::default()).with_dedup(seen),
-        Arc::new(crate::checkpoints::SqliteCheckpoints::open(
-            &data_dir.sources_db(),
-        )?),
-        config.acl.clone(),
-        Arc::new(starling_core::ports::SystemClock),
-        PollerConfig {
-            interval: std::time::Duration::from_secs(args.poll_interval.max(1)),
-            ..PollerConfig::default()
-        },
-    )
-    .for_search(query))
+    let api = parts.api(creds, "--search")?;
+    Ok(parts
+        .poller(Arc::new(XApiSearch::new(
+            api,
+            StaticSecrets(creds.clone()),
+            query,
+        )))?
+        .for_search(query))
 }
 
 async fn shutdown_signal() {
