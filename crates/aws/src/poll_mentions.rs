@@ -18,9 +18,7 @@ use starling_core::ingress::Intake;
 use starling_core::ports::{Clock, SystemClock};
 use starling_core::publish::RetryPolicy;
 use starling_core::secrets::CachedSecrets;
-use starling_core::sources::{
-    CheckpointStore, PostPoller, PollError, PollerConfig, XApiMentions,
-};
+use starling_core::sources::{CheckpointStore, PollError, PollerConfig, PostPoller, XApiMentions};
 use starling_x::api::{XApi, XApiConfig};
 
 use crate::{
