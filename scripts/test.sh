@@ -76,6 +76,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "Rust tests"
 cargo test --workspace --locked
 
+step "fuzz targets, 10 s each from the seeds (scripts/fuzz.sh: nightly, cargo-fuzz installed if missing, unoptimised build)"
+FUZZ_DEV=1 FUZZ_TARGET_DIR=${FUZZ_TARGET_DIR:-${CARGO_TARGET_DIR:+${CARGO_TARGET_DIR%/*}/fuzz-target}} \
+  bash scripts/fuzz.sh --seconds 10
+
 if [ -f cdk/test.sh ]; then
   step "CDK app: synth, jest, cdk-nag, cfn-lint"
   bash cdk/test.sh

@@ -5,7 +5,7 @@
 //! A pure function over bytes: no SDK, no I/O. `starling_aws::firehose` wraps it in Firehose's
 //! record types; `starling_local::lake` calls it for every event the local bus delivers.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde_json::Value;
 use starling_contracts::Envelope;
 
@@ -41,6 +41,13 @@ impl PartitionKeys {
         if !safe {
             return Err(RecordError::BadDetailType(
                 detail_type.chars().take(64).collect(),
+            ));
+        }
+        // `dt` is `YYYY-MM-DD`: a time outside years 0–9999 (an envelope's in memory, or an RFC 3339
+        // time whose offset carries it into year 10000) has no such partition.
+        if !(0..=9999).contains(&time.year()) {
+            return Err(RecordError::BadTime(
+                time.to_rfc3339().chars().take(64).collect(),
             ));
         }
         Ok(Self {
@@ -166,6 +173,28 @@ mod tests {
         assert!(matches!(
             transform_envelope(&bad),
             Err(RecordError::BadDetailType(_))
+        ));
+    }
+
+    #[test]
+    fn a_time_outside_years_0_to_9999_has_no_partition() {
+        // Found by the lake_record fuzz target: an envelope whose time was year -2026 was framed
+        // under `dt=-2026-11-23` in memory, while the same event as bytes was refused.
+        let before_year_0 = EVENT.replace("2026-11-23T07:05:09Z", "-2026-11-23T07:05:09Z");
+        let event: Envelope = serde_json::from_str(&before_year_0).unwrap();
+        assert!(matches!(
+            transform_envelope(&event),
+            Err(RecordError::BadTime(_))
+        ));
+        assert!(matches!(
+            transform_record(before_year_0.as_bytes()),
+            Err(RecordError::BadTime(_))
+        ));
+        // A valid RFC 3339 time whose offset carries it into year 10000.
+        let after_9999 = EVENT.replace("2026-11-23T07:05:09Z", "9999-12-31T23:30:00-01:00");
+        assert!(matches!(
+            transform_record(after_9999.as_bytes()),
+            Err(RecordError::BadTime(_))
         ));
     }
 

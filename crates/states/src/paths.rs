@@ -148,6 +148,66 @@ pub fn type_name(value: &Value) -> &'static str {
     }
 }
 
+/// The deepest nesting of `[` and `(` outside quotes a query path may have. serde_json_path's
+/// parser backtracks exponentially through nested filters that do not close (14 levels took
+/// seconds); real paths nest two to four deep (`$.a[?(@.b[?(@.c > 1)])]`).
+const MAX_QUERY_NESTING: usize = 8;
+
+/// How deep `[` and `(` nest in `text`, quoted strings aside.
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in text.chars() {
+        match quote {
+            Some(_) if escaped => escaped = false,
+            Some(_) if c == '\\' => escaped = true,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                '\'' | '"' => quote = Some(c),
+                '[' | '(' => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+                ']' | ')' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+    }
+    deepest
+}
+
+/// Whether a quoted name in `text` has a `\u` escape not followed by four hex digits.
+/// serde_json_path 0.7 panics ("we do not use streaming parsers") on one at the end of the
+/// path instead of refusing it; found by the jsonpath_intrinsics fuzz target.
+fn has_unfinished_unicode_escape(text: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    let mut quote: Option<char> = None;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match quote {
+            Some(_) if c == '\\' => {
+                if chars.get(i + 1) == Some(&'u') {
+                    let hex = chars.get(i + 2..i + 6);
+                    if hex.is_none_or(|h| !h.iter().all(char::is_ascii_hexdigit)) {
+                        return true;
+                    }
+                }
+                i += 2;
+                continue;
+            }
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None => {}
+        }
+        i += 1;
+    }
+    false
+}
+
 /// Which document a path reads: the state's data (`$`) or the context object (`$$`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Root {
@@ -182,6 +242,16 @@ impl Path {
         };
         let kind = match ReferencePath::parse(&data_text) {
             Some(reference) => PathKind::Reference(reference),
+            None if has_unfinished_unicode_escape(&data_text) => {
+                return Err(format!(
+                    "'{text}' has a \\u escape without four hex digits in a quoted name"
+                ));
+            }
+            None if nesting(&data_text) > MAX_QUERY_NESTING => {
+                return Err(format!(
+                    "'{text}' nests brackets and parentheses more than {MAX_QUERY_NESTING} deep"
+                ));
+            }
             None => PathKind::Query(
                 JsonPath::parse(&data_text)
                     .map_err(|e| format!("'{text}' is not a valid JSONPath: {}", e.message()))?,
@@ -229,6 +299,26 @@ impl Path {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn an_unfinished_unicode_escape_is_refused_not_a_panic() {
+        // Found by the jsonpath_intrinsics fuzz target (crash-995fef97…): serde_json_path
+        // panicked on it.
+        let err = Path::parse("$['Q\\uaace\\u").unwrap_err();
+        assert!(err.contains("four hex digits"), "{err}");
+        assert!(Path::parse("$['a\\u0041'][*]").is_ok());
+    }
+
+    #[test]
+    fn deeply_nested_query_paths_are_refused_before_parsing() {
+        // Found by the jsonpath_intrinsics fuzz target: filters nested 14 deep without closing took
+        // serde_json_path seconds to reject, growing threefold per level.
+        let text = format!("$.a{}[?(@.[-0]]]", "[?(@ [?(@.a".repeat(7));
+        assert!(Path::parse(&text).unwrap_err().contains("more than 8 deep"));
+        // Quoted brackets do not count, and real filters nest well within the limit.
+        assert!(Path::parse("$['[[[[[[[[[['][*]").is_ok());
+        assert!(Path::parse("$.a[?(@.b[?(@.c > 1)])]").is_ok());
+    }
 
     #[test]
     fn reference_path_parses_dots_brackets_and_indexes() {
