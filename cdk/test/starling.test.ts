@@ -199,6 +199,10 @@ describe('an ingress-only workspace (only lambdas/ingress)', () => {
         },
       }),
     });
+    // EventBridge's records carry no line end: Firehose appends exactly one.
+    const stream = resources(today, 'AWS::KinesisFirehose::DeliveryStream')[0].props;
+    const types = stream.ExtendedS3DestinationConfiguration.ProcessingConfiguration.Processors.map((p: any) => p.Type);
+    expect(types.filter((t: string) => t === 'AppendDelimiterToRecord')).toHaveLength(1);
   });
 
   test('without athena/tables, the default events table', () => {
@@ -466,6 +470,10 @@ describe('the complete workspace', () => {
         ProcessingConfiguration: { Enabled: true, Processors: Match.arrayWith([Match.objectLike({ Type: 'Lambda' })]) },
       }),
     });
+    // The transform Lambda ends each record with its one newline (starling_core::lake): Firehose must
+    // not append a second, or every object has a blank line after each event (a NULL row to the SerDe).
+    const processors = resources(complete, 'AWS::KinesisFirehose::DeliveryStream')[0].props.ExtendedS3DestinationConfiguration.ProcessingConfiguration.Processors;
+    expect(processors.map((p: any) => p.Type)).toEqual(['Lambda']);
     t.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'starling', Description: Match.anyValue() } });
     t.hasResourceProperties('AWS::Glue::Table', {
       TableInput: Match.objectLike({

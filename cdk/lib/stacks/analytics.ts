@@ -194,8 +194,11 @@ export class AnalyticsStack extends Stack {
           { parameterName: 'JsonParsingEngine', parameterValue: 'JQ-1.6' },
         ],
       });
+      // EventBridge hands Firehose each event without a line end; the transform Lambda frames
+      // each record as one line itself (starling_core::lake), so only this path appends one —
+      // both would leave a blank line after every event, which the JSON SerDe reads as a NULL row.
+      processors.push({ type: 'AppendDelimiterToRecord', parameters: [{ parameterName: 'Delimiter', parameterValue: '\\n' }] });
     }
-    processors.push({ type: 'AppendDelimiterToRecord', parameters: [{ parameterName: 'Delimiter', parameterValue: '\\n' }] });
 
     this.deliveryStream = new firehose.CfnDeliveryStream(this, 'LakeStream', {
       deliveryStreamName: DELIVERY_STREAM_NAME,
