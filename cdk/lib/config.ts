@@ -21,6 +21,9 @@ import type { Node } from 'constructs';
  * | dryRun                  | false            | true: replies are composed and recorded, never posted on X  |
  * | mentionsSource          | webhook          | webhook, poll or both: how mentions arrive (README)         |
  * | pollSchedule            | rate(1 minute)   | EventBridge Scheduler expression of the mentions poller     |
+ * | searchQuery             | (none)           | an X search (e.g. `#starling -is:retweet`) polled for the   |
+ * |                         |                  | lake: its posts are analysed, never replied to (README)     |
+ * | searchSchedule          | rate(5 minutes)  | EventBridge Scheduler expression of the search poll         |
  */
 export interface StarlingConfig {
   readonly twitterAccountId: string;
@@ -38,6 +41,10 @@ export interface StarlingConfig {
   readonly mentionsSource: 'webhook' | 'poll' | 'both';
   /** The poller's schedule (EventBridge Scheduler `rate(...)` or `cron(...)`). */
   readonly pollSchedule: string;
+  /** A keyword search the poller reads on its own schedule (analytics only), if any. */
+  readonly searchQuery?: string;
+  /** The search poll's schedule. */
+  readonly searchSchedule: string;
 }
 
 export const DEFAULT_REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -102,9 +109,19 @@ export function readConfig(node: Node): StarlingConfig {
     throw new Error(`context mentionsSource: webhook, poll or both, got ${source}`);
   }
   const mentionsSource: 'webhook' | 'poll' | 'both' = source;
-  const pollSchedule = str(node, 'pollSchedule') ?? 'rate(1 minute)';
-  if (!/^(rate|cron)\(.+\)$/.test(pollSchedule)) {
-    throw new Error(`context pollSchedule: an EventBridge Scheduler rate(...) or cron(...) expression, got ${pollSchedule}`);
+  const schedule = (key: string, dflt: string) => {
+    const expr = str(node, key) ?? dflt;
+    if (!/^(rate|cron)\(.+\)$/.test(expr)) {
+      throw new Error(`context ${key}: an EventBridge Scheduler rate(...) or cron(...) expression, got ${expr}`);
+    }
+    return expr;
+  };
+  const pollSchedule = schedule('pollSchedule', 'rate(1 minute)');
+  const searchSchedule = schedule('searchSchedule', 'rate(5 minutes)');
+  const searchQuery = str(node, 'searchQuery');
+  // X's limit for a recent-search query (docs.x.com: 512 characters on self-serve tiers).
+  if (searchQuery !== undefined && searchQuery.length > 512) {
+    throw new Error(`context searchQuery: at most 512 characters (X's limit), got ${searchQuery.length}`);
   }
   return {
     twitterAccountId,
@@ -119,5 +136,7 @@ export function readConfig(node: Node): StarlingConfig {
     dryRun: bool(node, 'dryRun', false),
     mentionsSource,
     pollSchedule,
+    searchQuery,
+    searchSchedule,
   };
 }

@@ -606,6 +606,28 @@ test('context mentionsSource: poll deploys the mentions poller on a schedule ins
   expect(() => synth('bad-source', completeWorkspace(), { mentionsSource: 'stream' })).toThrow(/mentionsSource/);
 });
 
+test('context searchQuery: the poller also reads that search on its own schedule (its query as the input), with the webhook still the way in for mentions', () => {
+  const s = synth('search', completeWorkspace(), { searchQuery: '#starling -is:retweet', searchSchedule: 'rate(10 minutes)' });
+  const t = s.templates.Ingress;
+  t.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+  t.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'starling-poll-mentions' });
+  // Only the search schedule: mentions still come by webhook.
+  const schedules = resources(s, 'AWS::Scheduler::Schedule').map((r) => r.props);
+  expect(schedules).toHaveLength(1);
+  expect(schedules[0].Name).toBe('starling-poll-search');
+  expect(schedules[0].ScheduleExpression).toBe('rate(10 minutes)');
+  expect(JSON.parse(schedules[0].Target.Input)).toEqual({ search: '#starling -is:retweet' });
+  expect(nagViolations(s)).toEqual([]);
+
+  const both = synth('search-and-poll', completeWorkspace(), { mentionsSource: 'poll', searchQuery: '#starling' });
+  const names = resources(both, 'AWS::Scheduler::Schedule').map((r) => r.props);
+  expect(names.map((n) => n.Name).sort()).toEqual(['starling-poll-mentions', 'starling-poll-search']);
+  expect(names.find((n) => n.Name === 'starling-poll-search')?.ScheduleExpression).toBe('rate(5 minutes)');
+  expect(names.find((n) => n.Name === 'starling-poll-mentions')?.Target.Input).toBeUndefined();
+  expect(() => synth('long-search', completeWorkspace(), { searchQuery: 'x'.repeat(513) })).toThrow(/searchQuery/);
+  expect(() => synth('bad-search-schedule', completeWorkspace(), { searchQuery: '#a', searchSchedule: 'every 5 minutes' })).toThrow(/searchSchedule/);
+});
+
 test('Egress: a rate-limited SEND_TWEET is deferred by a one-time schedule — egress may create only its own schedules and pass only the defer role, which may put only SEND_TWEET\'s source', () => {
   const s = synth('defer', completeWorkspace());
   const t = s.templates.Egress;

@@ -35,7 +35,7 @@ export class IngressStack extends Stack {
   readonly dedupTable: dynamodb.Table;
   readonly ingress?: StarlingFunction;
   readonly api?: apigwv2.HttpApi;
-  /** The mentions poller and its checkpoints (context `mentionsSource` poll or both). */
+  /** The poller and its checkpoints (context `mentionsSource` poll or both, or a `searchQuery`). */
   readonly poller?: StarlingFunction;
   readonly checkpointTable?: dynamodb.Table;
 
@@ -49,7 +49,7 @@ export class IngressStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    if (config.mentionsSource !== 'webhook') {
+    if (config.mentionsSource !== 'webhook' || config.searchQuery !== undefined) {
       this.checkpointTable = keyTable(this, 'Checkpoints', {
         tableName: 'starling-source-checkpoints',
         partitionKey: 'Source',
@@ -161,19 +161,30 @@ export class IngressStack extends Stack {
     });
     // The function itself, not its versions (`:*`): the schedule invokes $LATEST.
     role.addToPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [poller.fn.functionArn] }));
-    new scheduler.CfnSchedule(this, 'PollMentionsSchedule', {
-      name: 'starling-poll-mentions',
-      description: 'Reads the bot\'s new mentions (GET /2/users/:id/mentions)',
-      scheduleExpression: config.pollSchedule,
-      flexibleTimeWindow: { mode: 'OFF' },
-      state: 'ENABLED',
-      target: {
-        arn: poller.fn.functionArn,
-        roleArn: role.roleArn,
-        // A failed poll is not retried: the next one reads from the same checkpoint.
-        retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 },
-      },
-    });
+    // A failed poll is not retried: the next one reads from the same checkpoint.
+    const target = { arn: poller.fn.functionArn, roleArn: role.roleArn, retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 } };
+    if (config.mentionsSource !== 'webhook') {
+      new scheduler.CfnSchedule(this, 'PollMentionsSchedule', {
+        name: 'starling-poll-mentions',
+        description: 'Reads the bot\'s new mentions (GET /2/users/:id/mentions)',
+        scheduleExpression: config.pollSchedule,
+        flexibleTimeWindow: { mode: 'OFF' },
+        state: 'ENABLED',
+        target,
+      });
+    }
+    if (config.searchQuery !== undefined) {
+      // The same Lambda, told which search to read: its checkpoint is `search:<query>` and its
+      // posts carry Source search, which the reply policy never answers.
+      new scheduler.CfnSchedule(this, 'PollSearchSchedule', {
+        name: 'starling-poll-search',
+        description: 'Reads a keyword search for the lake (GET /2/tweets/search/recent)',
+        scheduleExpression: config.searchSchedule,
+        flexibleTimeWindow: { mode: 'OFF' },
+        state: 'ENABLED',
+        target: { ...target, input: JSON.stringify({ search: config.searchQuery }) },
+      });
+    }
     return poller;
   }
 }

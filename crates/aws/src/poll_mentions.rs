@@ -1,11 +1,15 @@
 //! The poll-mentions Lambda's wiring: on each scheduled invocation (EventBridge Scheduler, every
 //! minute by default) one poll of the bot's mentions onto EventBridge, through the webhook's own
 //! redelivery claims (`DEDUP_TABLE`), with the checkpoint in DynamoDB (`CHECKPOINT_TABLE`).
+//! An invocation whose payload is `{"search": "QUERY"}` (the search schedule's input) polls that
+//! keyword search instead (`GET /2/tweets/search/recent`, checkpoint `search:QUERY`): its posts
+//! carry `Source: search`, so the reply policy never answers them.
 //!
-//! A 429 is remembered in the checkpoint table (`mentions:not-before`): invocations before X's
-//! reset return at once without calling X. A refusal (401/403) fails the invocation with X's words
-//! (`Starling.InvalidInput`), so the Lambda's error metric shows it; anything else is
-//! `Starling.Unavailable` and the next schedule tries again from the same checkpoint.
+//! A 429 is remembered in the checkpoint table (`mentions:not-before`, `search:not-before`):
+//! invocations before X's reset return at once without calling X. A refusal (401/403) fails the
+//! invocation with X's words (`Starling.InvalidInput`), so the Lambda's error metric shows it;
+//! anything else is `Starling.Unavailable` and the next schedule tries again from the same
+//! checkpoint.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,10 +19,13 @@ use serde_json::{Value, json};
 use starling_core::acl::AclConfig;
 use starling_core::handler::HandlerError;
 use starling_core::ingress::Intake;
+use starling_core::ports::Secrets;
 use starling_core::ports::{Clock, SystemClock};
 use starling_core::publish::RetryPolicy;
 use starling_core::secrets::CachedSecrets;
-use starling_core::sources::{CheckpointStore, PollError, PollerConfig, PostPoller, XApiMentions};
+use starling_core::sources::{
+    CheckpointStore, PollError, PollerConfig, PostPoller, XApiMentions, XApiSearch,
+};
 use starling_x::api::{XApi, XApiConfig};
 
 use crate::{
@@ -28,6 +35,9 @@ use crate::{
 
 /// The checkpoint-table key that holds X's rate-limit reset for the mentions read.
 pub const NOT_BEFORE: &str = "mentions:not-before";
+/// The checkpoint-table key that holds X's rate-limit reset for the search read (one limit for
+/// every query).
+pub const SEARCH_NOT_BEFORE: &str = "search:not-before";
 
 /// The poll-mentions Lambda's settings.
 #[derive(Debug, Clone)]
@@ -93,19 +103,52 @@ impl PollMentionsSettings {
 
 /// One scheduled poll, with the rate-limit memory across invocations.
 pub struct PollMentions {
-    poller: PostPoller,
+    mentions: PostPoller,
+    search: SearchParts,
     checkpoints: Arc<dyn CheckpointStore>,
     clock: Arc<dyn Clock>,
+}
+
+/// What a search poll is built from at each invocation (the query comes with it).
+struct SearchParts {
+    api: XApi,
+    secrets: Arc<dyn Secrets>,
+    intake: Intake,
+    acl: AclConfig,
+    config: PollerConfig,
+}
+
+impl SearchParts {
+    fn poller(
+        &self,
+        query: &str,
+        checkpoints: Arc<dyn CheckpointStore>,
+        clock: Arc<dyn Clock>,
+    ) -> PostPoller {
+        PostPoller::new(
+            Arc::new(XApiSearch::new(
+                self.api.clone(),
+                self.secrets.clone(),
+                query,
+            )),
+            self.intake.clone(),
+            checkpoints,
+            self.acl.clone(),
+            clock,
+            self.config.clone(),
+        )
+        .for_search(query)
+    }
 }
 
 impl PollMentions {
     /// The poller over AWS: X with credentials from Secrets Manager (cached), EventBridge, the
     /// claims and checkpoints in DynamoDB.
     pub fn new(settings: PollMentionsSettings, sdk: &aws_config::SdkConfig) -> Self {
-        let secrets = CachedSecrets::new(
+        let secrets: Arc<dyn Secrets> = Arc::new(CachedSecrets::new(
             SecretsManagerSecrets::new(sdk, &settings.secret_arn),
             settings.secret_ttl,
-        );
+        ));
         let mut intake = Intake::new(
             Arc::new(EventBridgePublisher::new(sdk, &settings.event_bus_name)),
             RetryPolicy::default(),
@@ -116,39 +159,70 @@ impl PollMentions {
         let checkpoints: Arc<dyn CheckpointStore> =
             Arc::new(DynamoCheckpoints::new(sdk, &settings.checkpoint_table));
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let poller = PostPoller::new(
+        let api = XApi::new(settings.x_api);
+        let acl = AclConfig {
+            bot_user_id: Some(settings.bot_user_id.clone()),
+            include_retweets: false,
+            bot_username: settings.bot_username,
+            source: starling_contracts::MessageSource::Mentions,
+        };
+        let config = PollerConfig {
+            first_window: settings.first_window,
+            ..PollerConfig::default()
+        };
+        let mentions = PostPoller::new(
             Arc::new(XApiMentions::new(
-                XApi::new(settings.x_api),
-                secrets,
-                settings.bot_user_id.clone(),
+                api.clone(),
+                secrets.clone(),
+                settings.bot_user_id,
             )),
-            intake,
+            intake.clone(),
             checkpoints.clone(),
-            AclConfig {
-                bot_user_id: Some(settings.bot_user_id),
-                include_retweets: false,
-                bot_username: settings.bot_username,
-                source: starling_contracts::MessageSource::Mentions,
-            },
+            acl.clone(),
             clock.clone(),
-            PollerConfig {
-                first_window: settings.first_window,
-                ..PollerConfig::default()
-            },
+            config.clone(),
         );
         Self {
-            poller,
+            mentions,
+            search: SearchParts {
+                api,
+                secrets,
+                intake,
+                acl,
+                config,
+            },
             checkpoints,
             clock,
         }
     }
 
-    /// One invocation: a poll (unless X's rate limit has not reset yet) and what it did.
-    pub async fn handle(&self) -> Result<Value, TaskError> {
+    /// One invocation: a poll of the mentions, or of the search the payload names
+    /// (`{"search": "QUERY"}`), unless X's rate limit for that read has not reset yet.
+    pub async fn handle(&self, payload: &Value) -> Result<Value, TaskError> {
+        let query = match payload.get("search") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(q)) if !q.trim().is_empty() => Some(q.trim()),
+            Some(other) => {
+                return Err(HandlerError::invalid_input(format!(
+                    "`search` must be a non-empty X search query, got {other}"
+                ))
+                .into());
+            }
+        };
+        let searcher;
+        let (poller, not_before_key, what) = match query {
+            None => (&self.mentions, NOT_BEFORE, "mentions"),
+            Some(q) => {
+                searcher = self
+                    .search
+                    .poller(q, self.checkpoints.clone(), self.clock.clone());
+                (&searcher, SEARCH_NOT_BEFORE, "search")
+            }
+        };
         let now = self.clock.now();
         let not_before = self
             .checkpoints
-            .load(NOT_BEFORE)
+            .load(not_before_key)
             .await
             .map_err(TaskError::unavailable)?
             .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
@@ -156,8 +230,9 @@ impl PollMentions {
         if let Some(until) = not_before.filter(|until| now < *until) {
             return Ok(json!({"skipped": "rate limited", "until": until.to_rfc3339()}));
         }
-        match self.poller.poll_once().await {
+        match poller.poll_once().await {
             Ok(report) => Ok(json!({
+                "source": what,
                 "posts": report.posts,
                 "pages": report.pages,
                 "published": report.intake.published,
@@ -167,10 +242,10 @@ impl PollMentions {
             Err(PollError::RateLimited { until }) => {
                 let until = until.unwrap_or(now + chrono::TimeDelta::minutes(15));
                 self.checkpoints
-                    .save(NOT_BEFORE, &until.to_rfc3339())
+                    .save(not_before_key, &until.to_rfc3339())
                     .await
                     .map_err(TaskError::unavailable)?;
-                tracing::warn!(until = %until, "X rate limit on mentions: no poll before the reset");
+                tracing::warn!(until = %until, read = what, "X rate limit: no poll of this read before the reset");
                 Ok(json!({"rateLimitedUntil": until.to_rfc3339()}))
             }
             Err(e @ PollError::Refused(_)) => Err(HandlerError::invalid_input(e).into()),
@@ -183,7 +258,7 @@ impl PollMentions {
 pub async fn run(poll: PollMentions) -> Result<(), lambda_runtime::Error> {
     let poll = &poll;
     lambda_runtime::run(lambda_runtime::service_fn(
-        |_event: lambda_runtime::LambdaEvent<Value>| async move { poll.handle().await },
+        |event: lambda_runtime::LambdaEvent<Value>| async move { poll.handle(&event.payload).await },
     ))
     .await
 }

@@ -183,6 +183,7 @@ pub enum IntakeError {
 /// of mentions): each item is claimed by its key (`ingress:post:<id>` — the same post by any way
 /// in is one post — or `ingress:item:<hash>`), its events published, and the claim completed, or
 /// released when the bus did not take them.
+#[derive(Clone)]
 pub struct Intake {
     publisher: Arc<dyn EventPublisher>,
     dedup: Option<Arc<dyn IdempotencyStore>>,

@@ -1,6 +1,8 @@
 //! The ports: small traits named for what the core needs. Implementations live in
 //! `starling-aws` (the AWS SDK) and `starling-local` (one machine).
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -47,6 +49,14 @@ pub enum PublishError {
 pub trait Secrets: Send + Sync {
     /// The X app and user credentials.
     async fn x_credentials(&self) -> Result<XCredentials, SecretsError>;
+}
+
+/// One store shared by several readers (the poller Lambda's mentions and searches).
+#[async_trait]
+impl<S: Secrets + ?Sized> Secrets for Arc<S> {
+    async fn x_credentials(&self) -> Result<XCredentials, SecretsError> {
+        (**self).x_credentials().await
+    }
 }
 
 /// Why the credentials could not be read. Messages never contain secret values.
