@@ -124,6 +124,15 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     fixedEnv: { SECRET_TTL_SECONDS: '300', X_TIMEOUT_SECONDS: '10', ATTEMPT_DEADLINE_SECONDS: '120', LEASE_SECONDS: '180' },
   },
   {
+    // One X call per search match (a repost is idempotent on X); two at a time keeps reposts slow.
+    name: 'repost', crate: 'repost', binary: 'repost', memoryMb: 128, timeout: s(30), reservedConcurrency: 2,
+    env: {
+      SECRET_ARN: 'secretArn', EVENT_BUS_NAME: 'eventBusName', POLICY_TABLE: 'policyTableName',
+      BOT_USER_ID: 'botUserId', REPLY_POLICY: 'replyPolicy', DRY_RUN: 'dryRun',
+    },
+    fixedEnv: { SECRET_TTL_SECONDS: '300', X_TIMEOUT_SECONDS: '10' },
+  },
+  {
     name: 'firehose-transform', crate: 'firehose-transform', binary: 'firehose-transform', memoryMb: 256, timeout: s(60), reservedConcurrency: 5,
     env: {},
   },

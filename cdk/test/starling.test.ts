@@ -232,8 +232,8 @@ describe('the complete workspace', () => {
       MetricTransformations: [Match.objectLike({ MetricNamespace: 'Starling/Events', MetricName: 'MESSAGE_ANALYSIS_FAILED' })],
     });
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    // One alarm per DLQ (catch-all, analyse-message, alert, reply-image, reply-text, egress, lake) + analysis failures.
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+    // One alarm per DLQ (catch-all, analyse-message, alert, reply-image, reply-text, egress, repost, lake) + analysis failures.
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 9);
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'starling-egress-dlq-not-empty',
       MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -431,7 +431,7 @@ describe('the complete workspace', () => {
     });
   });
 
-  test('Responding: the reply policy table, read and written only by the two reply Lambdas, which know the bot', () => {
+  test('Responding: the reply policy table, read and written only by the two reply Lambdas and the repost rule, which know the bot', () => {
     const t = complete.templates.Responding;
     t.hasResourceProperties('AWS::DynamoDB::Table', {
       TableName: 'starling-reply-policy',
@@ -439,7 +439,7 @@ describe('the complete workspace', () => {
       TimeToLiveSpecification: { AttributeName: 'ExpiresAt', Enabled: true },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
     });
-    for (const name of ['reply-image', 'reply-text']) {
+    for (const name of ['reply-image', 'reply-text', 'repost']) {
       t.hasResourceProperties('AWS::Lambda::Function', {
         FunctionName: `starling-${name}`,
         Environment: {
@@ -452,12 +452,32 @@ describe('the complete workspace', () => {
       .filter((p) => p.stack === 'Responding')
       .flatMap((p) => p.props.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
       .filter((st) => ([] as string[]).concat(st.Action).includes('dynamodb:PutItem'));
-    expect(grants).toHaveLength(2);
+    expect(grants).toHaveLength(3);
     for (const g of grants) expect(JSON.stringify(g.Resource)).toContain('ReplyPolicy');
     complete.templates.Egress.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'starling-egress',
       Environment: { Variables: Match.objectLike({ DRY_RUN: 'false' }) },
     });
+  });
+
+  test('Responding: the repost rule gets only keyword-search matches, reads the X secret, puts only starling.responding and shares DRY_RUN with egress', () => {
+    const t = complete.templates.Responding;
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'starling-repost',
+      Environment: { Variables: Match.objectLike({ SECRET_ARN: Match.anyValue(), DRY_RUN: 'false', EVENT_BUS_NAME: Match.anyValue() }) },
+    });
+    t.hasResourceProperties('AWS::Events::Rule', {
+      Name: 'repost',
+      EventPattern: { source: ['starling.twitter'], 'detail-type': ['MESSAGE_RECEIVED'], detail: { Source: ['search'] } },
+    });
+    const statements = resources(complete, 'AWS::IAM::Policy')
+      .filter((p) => p.stack === 'Responding' && p.id.startsWith('Repost'))
+      .flatMap((p) => p.props.PolicyDocument.Statement as { Action: string | string[]; Condition?: unknown }[]);
+    const actions = statements.flatMap((st) => ([] as string[]).concat(st.Action));
+    expect(actions).toContain('secretsmanager:GetSecretValue');
+    const puts = statements.filter((st) => ([] as string[]).concat(st.Action).includes('events:PutEvents'));
+    expect(puts).toHaveLength(1);
+    expect(JSON.stringify(puts[0].Condition)).toContain('starling.responding');
   });
 
   test('Analytics: Firehose with dynamic partitioning through the transform Lambda, Glue projection, Athena', () => {

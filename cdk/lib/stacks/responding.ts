@@ -4,6 +4,7 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lex from 'aws-cdk-lib/aws-lex';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { type MediaBucketRef, starResource } from './analysis';
 import type { Construct } from 'constructs';
 import { type BotDefinition, loadBot } from '../bot';
@@ -42,6 +43,8 @@ export class RespondingStack extends Stack {
   readonly replyImage?: StarlingFunction;
   readonly replyText?: StarlingFunction;
   readonly fulfilment?: StarlingFunction;
+  /** The repost rule for keyword-search matches (acts only with the policy's repost.enabled). */
+  readonly repost?: StarlingFunction;
 
   constructor(scope: Construct, id: string, props: RespondingStackProps) {
     super(scope, id, props);
@@ -181,6 +184,27 @@ export class RespondingStack extends Stack {
       this.policyTable.grantReadWriteData(this.replyText.fn);
       ruleFor(this, 'ReplyTextRule', bus, route(routes, 'reply-text')).addTarget(
         new targets.LambdaFunction(this.replyText.fn, { deadLetterQueue: textDlq.queue, ...TARGET_RETRY }),
+      );
+    }
+
+    // The repost rule: search matches by curated authors reposted as the bot, under the same
+    // policy state and budget as replies.
+    const repostDlq = new DeadLetterQueue(this, 'RepostDlq', { name: 'repost', observed });
+    const secret = secretsmanager.Secret.fromSecretNameV2(this, 'TwitterSecret', config.twitterSecretName);
+    this.repost = maybeFunction(this, 'Repost', {
+      config,
+      spec: functionSpec('repost'),
+      wiring: { secretArn: secret.secretArn, eventBusName: bus.eventBusName, dryRun: String(config.dryRun), ...policyWiring },
+      observed,
+      deadLetterQueue: repostDlq.queue,
+      asyncRetryAttempts: 2,
+    });
+    if (this.repost) {
+      secret.grantRead(this.repost.fn);
+      grantPutEventsAs(bus, this.repost.fn, EVENT_SOURCES.responding);
+      this.policyTable.grantReadWriteData(this.repost.fn);
+      ruleFor(this, 'RepostRule', bus, route(routes, 'repost')).addTarget(
+        new targets.LambdaFunction(this.repost.fn, { deadLetterQueue: repostDlq.queue, ...TARGET_RETRY }),
       );
     }
   }

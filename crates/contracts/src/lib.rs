@@ -48,6 +48,10 @@ pub mod detail_type {
     /// The moderation gate flagged a message or its images (published with the REPLY_SUPPRESSED
     /// `moderation` it causes; ops are alerted when `Alert` is true).
     pub const MODERATION_FLAGGED: &str = "MODERATION_FLAGGED";
+    /// The repost rule reposted a keyword-search match from a curated author.
+    pub const REPOSTED: &str = "REPOSTED";
+    /// A keyword-search match the repost rule did not repost, with the reason.
+    pub const REPOST_SUPPRESSED: &str = "REPOST_SUPPRESSED";
     /// An activity key X sent that Starling does not know (kept raw, never dropped).
     pub const TWITTER_UNKNOWN: &str = "TWITTER_UNKNOWN";
     /// Every raw X activity kind, in the brief's order.

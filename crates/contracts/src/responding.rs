@@ -1,4 +1,5 @@
-//! SEND_TWEET, TWEET_SENT, TWEET_FAILED, REPLY_SUPPRESSED and MODERATION_FLAGGED.
+//! SEND_TWEET, TWEET_SENT, TWEET_FAILED, REPLY_SUPPRESSED, MODERATION_FLAGGED, REPOSTED and
+//! REPOST_SUPPRESSED.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -180,4 +181,76 @@ pub struct ModerationLabel {
     pub name: String,
     /// Confidence in percent, 0–100 (Rekognition's `Confidence`; Comprehend's `Score` × 100).
     pub confidence: f64,
+}
+
+/// The repost rule reposted a keyword-search match from a curated author.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct Reposted {
+    /// The post reposted.
+    pub tweet_id: String,
+    /// Its author's user id.
+    pub user_id: String,
+    /// Its author's handle (the user id when X gave none).
+    pub author: String,
+    /// The repost's id, when X gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repost_id: Option<String>,
+}
+
+/// A keyword-search match the repost rule did not repost, and why (only while the rule is on).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct RepostSuppressed {
+    /// Why it was not reposted.
+    pub reason: RepostSuppressReason,
+    /// The post not reposted.
+    pub tweet_id: String,
+    /// Its author's user id.
+    pub user_id: String,
+    /// Its author's handle (the user id when X gave none).
+    pub author: String,
+    /// What the rule saw, for people (e.g. "10 reposts in 24 h (cap 10)").
+    pub detail: String,
+}
+
+/// Why a search match was not reposted. Kebab-case on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RepostSuppressReason {
+    /// The author is not on the curated list (X allows reposting a curated list, not bulk).
+    NotCurated,
+    /// The bot's own post.
+    OwnPost,
+    /// The author said stop to the bot.
+    OptedOut,
+    /// The daily cap of reposts is reached.
+    DailyCap,
+    /// The reply policy's global budget (shared with replies) is spent for now.
+    Budget,
+    /// Dry run: decided, not reposted.
+    DryRun,
+    /// X refused the repost for good (its error in `Detail`).
+    Refused,
+}
+
+impl RepostSuppressReason {
+    /// The wire name (`not-curated`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotCurated => "not-curated",
+            Self::OwnPost => "own-post",
+            Self::OptedOut => "opted-out",
+            Self::DailyCap => "daily-cap",
+            Self::Budget => "budget",
+            Self::DryRun => "dry-run",
+            Self::Refused => "refused",
+        }
+    }
+}
+
+impl std::fmt::Display for RepostSuppressReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }

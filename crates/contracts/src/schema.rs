@@ -5,7 +5,8 @@ use serde_json::{Value, json};
 
 use crate::{
     Envelope, MessageAnalysed, MessageAnalysisFailed, MessageReceived, ModerationFlagged,
-    ReplySuppressed, SendTweet, TweetFailed, TweetSent, UnknownActivity, detail_type,
+    ReplySuppressed, RepostSuppressed, Reposted, SendTweet, TweetFailed, TweetSent,
+    UnknownActivity, detail_type,
 };
 
 /// Every schema file Starling publishes: `(file name, schema)`, in a stable order.
@@ -23,6 +24,8 @@ pub fn all() -> Vec<(String, Value)> {
         file::<TweetFailed>(detail_type::TWEET_FAILED),
         file::<ReplySuppressed>(detail_type::REPLY_SUPPRESSED),
         file::<ModerationFlagged>(detail_type::MODERATION_FLAGGED),
+        file::<Reposted>(detail_type::REPOSTED),
+        file::<RepostSuppressed>(detail_type::REPOST_SUPPRESSED),
         file::<UnknownActivity>(detail_type::TWITTER_UNKNOWN),
     ];
     for kind in detail_type::TWITTER_KINDS {

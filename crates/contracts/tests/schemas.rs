@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde_json::Value;
 use starling_contracts::{
     Envelope, MessageAnalysed, MessageAnalysisFailed, MessageReceived, ModerationFlagged,
-    ReplySuppressed, SendTweet, TweetFailed, TweetSent, schema,
+    ReplySuppressed, RepostSuppressed, Reposted, SendTweet, TweetFailed, TweetSent, schema,
 };
 
 fn schemas_dir() -> PathBuf {
@@ -88,6 +88,8 @@ fn sample_events_validate_against_their_schemas_and_parse_as_the_types() {
         "tweet_failed.json",
         "reply_suppressed.json",
         "moderation_flagged.json",
+        "reposted.json",
+        "repost_suppressed.json",
     ] {
         let event = fixture(name);
         validate(&event).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -116,6 +118,12 @@ fn sample_events_validate_against_their_schemas_and_parse_as_the_types() {
                 .map(|d| serde_json::to_value(d).unwrap()),
             "MODERATION_FLAGGED" => env
                 .detail_as::<ModerationFlagged>()
+                .map(|d| serde_json::to_value(d).unwrap()),
+            "REPOSTED" => env
+                .detail_as::<Reposted>()
+                .map(|d| serde_json::to_value(d).unwrap()),
+            "REPOST_SUPPRESSED" => env
+                .detail_as::<RepostSuppressed>()
                 .map(|d| serde_json::to_value(d).unwrap()),
             other => panic!("unexpected {other}"),
         }

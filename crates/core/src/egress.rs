@@ -661,6 +661,14 @@ impl<S: Secrets> XPoster for XApiPoster<S> {
             .await
             .map_err(from_api)
     }
+
+    async fn repost(&self, post_id: &str) -> Result<Option<String>, XError> {
+        let creds = self.credentials().await?;
+        self.api
+            .repost(&creds, &self.bot_user_id, post_id)
+            .await
+            .map_err(from_api)
+    }
 }
 
 /// The poster of a dry run on AWS: logs each reply instead of posting it and answers a made-up
@@ -703,6 +711,12 @@ impl XPoster for DryRunPoster {
         _since: DateTime<Utc>,
     ) -> Result<Option<String>, XError> {
         Ok(None)
+    }
+
+    async fn repost(&self, post_id: &str) -> Result<Option<String>, XError> {
+        let id = self.id();
+        tracing::info!(repost_id = %id, post_id, "dry run: not reposted");
+        Ok(Some(id))
     }
 }
 

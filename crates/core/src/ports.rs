@@ -366,6 +366,9 @@ pub trait XPoster: Send + Sync {
         in_reply_to: &str,
         since: DateTime<Utc>,
     ) -> Result<Option<String>, XError>;
+    /// Reposts `post_id` as the bot and returns the repost's id when X gives one. X keeps one
+    /// repost per account and post, so repeating it after a lost answer reposts nothing twice.
+    async fn repost(&self, post_id: &str) -> Result<Option<String>, XError>;
 }
 
 /// What a key's record says when egress tries to claim it.

@@ -76,6 +76,8 @@ struct FakeState {
     script: Mutex<HashMap<String, VecDeque<Scripted>>>,
     after_posting: Mutex<VecDeque<AfterPosting>>,
     posts: Mutex<Vec<Posted>>,
+    /// The posts the bot reposted (X keeps one repost per account and post).
+    reposts: Mutex<Vec<String>>,
     nonces: Mutex<HashSet<String>>,
     next_id: Mutex<u64>,
 }
@@ -136,6 +138,7 @@ impl FakeX {
 
 const BOT_USER_ID: &str = "1234";
 const TIMELINE: &str = "/2/users/1234/tweets";
+const RETWEETS: &str = "/2/users/1234/retweets";
 
 fn venv_python() -> PathBuf {
     let venv = std::env::var("STARLING_VENV")
@@ -310,6 +313,20 @@ async fn fake_handler(
                 }
             }
         }
+        RETWEETS => {
+            // POST /2/users/:id/retweets {"tweet_id"}: one repost per post, a second changes nothing.
+            assert_eq!(method, Method::POST);
+            let post = parsed["tweet_id"].as_str().unwrap_or_default().to_string();
+            let mut reposts = state.reposts.lock().unwrap();
+            if !reposts.contains(&post) {
+                reposts.push(post.clone());
+            }
+            (
+                StatusCode::OK,
+                JsonBody(json!({"data": {"retweeted": true, "rest_id": format!("55{post}")}})),
+            )
+                .into_response()
+        }
         TIMELINE => {
             // GET /2/users/:id/tweets: the bot's posts since start_time, newest first.
             let query: HashMap<String, String> =
@@ -469,6 +486,54 @@ fn all_signatures_verified(x: &FakeX) {
 }
 
 // ---------- scenarios ----------
+
+#[tokio::test]
+async fn a_repost_is_signed_names_the_post_and_repeating_it_reposts_nothing_twice() {
+    use starling_core::ports::{XError, XPoster};
+    let rig = rig().await;
+    let poster = XApiPoster::new(
+        rig.x.api(),
+        StaticSecrets(credentials(TOKEN_SECRET)),
+        BOT_USER_ID,
+    );
+    let first = poster.repost("1850000000000000007").await.unwrap();
+    assert_eq!(first.as_deref(), Some("551850000000000000007"));
+    poster.repost("1850000000000000007").await.unwrap();
+    assert_eq!(
+        *rig.x.state.reposts.lock().unwrap(),
+        ["1850000000000000007"]
+    );
+    assert_eq!(
+        rig.x.seen_at(RETWEETS)[0].body,
+        json!({"tweet_id": "1850000000000000007"})
+    );
+    all_signatures_verified(&rig.x);
+
+    rig.x.script(
+        RETWEETS,
+        Scripted {
+            status: 403,
+            headers: vec![],
+            body: json!({"title": "Forbidden", "detail": "You cannot repost this post.", "type": "about:blank", "status": 403}),
+        },
+    );
+    match poster.repost("1850000000000000008").await {
+        Err(XError::Rejected {
+            status: 403,
+            detail,
+            ..
+        }) => {
+            assert!(detail.contains("cannot repost"), "{detail}")
+        }
+        other => panic!("a 403 must be a refusal: {other:?}"),
+    }
+    let reset = Utc::now().timestamp() + 600;
+    rig.x.script(RETWEETS, rate_limited(reset));
+    match poster.repost("1850000000000000008").await {
+        Err(XError::RateLimited { reset_at: Some(at) }) => assert_eq!(at.timestamp(), reset),
+        other => panic!("a 429 must carry its reset: {other:?}"),
+    }
+}
 
 #[tokio::test]
 async fn images_are_uploaded_then_the_reply_carries_their_media_ids() {

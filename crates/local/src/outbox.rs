@@ -122,4 +122,36 @@ impl XPoster for OutboxPoster {
         }
         Ok(None)
     }
+
+    /// Writes `reposts/<post id>.json`: one file per post, as X keeps one repost per post, so a
+    /// repeated repost answers the first one's id.
+    async fn repost(&self, post_id: &str) -> Result<Option<String>, XError> {
+        if post_id.is_empty() || !post_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(XError::Rejected {
+                status: 400,
+                title: "Invalid Request".into(),
+                detail: format!("{post_id:?} is not a post id"),
+            });
+        }
+        let dir = self.dir.join("reposts");
+        let path = dir.join(format!("{post_id}.json"));
+        if let Ok(bytes) = tokio::fs::read(&path).await
+            && let Ok(earlier) = serde_json::from_slice::<serde_json::Value>(&bytes)
+            && let Some(id) = earlier["RepostId"].as_str()
+        {
+            return Ok(Some(id.to_string()));
+        }
+        let id = format!("local-repost-{}", uuid::Uuid::new_v4().simple());
+        let record = json!({
+            "RepostId": id,
+            "PostId": post_id,
+            "WrittenAt": chrono::Utc::now().to_rfc3339(),
+        });
+        tokio::fs::create_dir_all(&dir).await.map_err(io)?;
+        let body =
+            serde_json::to_vec_pretty(&record).map_err(|e| XError::Unavailable(e.to_string()))?;
+        tokio::fs::write(&path, body).await.map_err(io)?;
+        tracing::info!(post = post_id, repost = %id, "repost written to the outbox (no X credentials set)");
+        Ok(Some(id))
+    }
 }

@@ -10,7 +10,7 @@ use starling_core::alert::{AlertConfig, AlertHandler};
 use starling_core::analysis::media::HttpFetcher;
 use starling_core::egress::{Egress, EgressConfig, XApiPoster};
 use starling_core::moderation::{Moderator, UnavailableModerator};
-use starling_core::policy::{PolicyConfig, PolicyGate, ReplyPolicy};
+use starling_core::policy::{PolicyConfig, PolicyGate, ReplyPolicy, RepostRule};
 use starling_core::ports::{EventPublisher, SystemClock, XCredentials, XPoster};
 use starling_core::responding::annotate::UnknownFaces;
 use starling_core::responding::reply_image::{ReplyImage, ReplyImageConfig};
@@ -56,6 +56,30 @@ pub fn local_substitutions(data_dir: &DataDir) -> HashMap<String, String> {
     ])
 }
 
+/// What posts on X from one machine: X API v2 (at `x_api`) as the bot when its user credentials
+/// are set and this is no dry run, else the outbox in the data directory.
+pub fn local_poster(
+    data_dir: &DataDir,
+    creds: &XCredentials,
+    x_api: XApiConfig,
+    bot_user_id: Option<&str>,
+    dry_run: bool,
+) -> anyhow::Result<Arc<dyn XPoster>> {
+    if !creds.can_post() || dry_run {
+        return Ok(Arc::new(OutboxPoster::new(data_dir.outbox())));
+    }
+    let bot_user_id = bot_user_id.filter(|id| !id.is_empty()).ok_or_else(|| {
+        anyhow::anyhow!(
+            "posting to X needs the bot's user id (STARLING_BOT_USER_ID / --bot-user-id)"
+        )
+    })?;
+    Ok(Arc::new(XApiPoster::new(
+        XApi::new(x_api),
+        StaticSecrets(creds.clone()),
+        bot_user_id,
+    )))
+}
+
 /// Egress on one machine: X API v2 (at `x_api`) when the bot's user credentials are set, else
 /// the outbox; always the outbox in a dry run (whose replies are published as REPLY_SUPPRESSED
 /// `dry-run`). Posting to X needs `bot_user_id`: after an attempt whose answer was lost, egress
@@ -73,20 +97,7 @@ pub fn local_egress(
     dry_run: bool,
 ) -> anyhow::Result<Egress> {
     let to_x = creds.can_post() && !dry_run;
-    let x: Arc<dyn XPoster> = if to_x {
-        let bot_user_id = bot_user_id.filter(|id| !id.is_empty()).ok_or_else(|| {
-            anyhow::anyhow!(
-                "posting to X needs the bot's user id (STARLING_BOT_USER_ID / --bot-user-id)"
-            )
-        })?;
-        Arc::new(XApiPoster::new(
-            XApi::new(x_api),
-            StaticSecrets(creds.clone()),
-            bot_user_id,
-        ))
-    } else {
-        Arc::new(OutboxPoster::new(data_dir.outbox()))
-    };
+    let x = local_poster(data_dir, creds, x_api, bot_user_id, dry_run)?;
     let store = SqliteIdempotency::open(&data_dir.idempotency_db())?;
     // One process delivers from a data directory (the bus's lock): a claim still held now was
     // left by a run that died mid-attempt.
@@ -184,7 +195,22 @@ pub fn local_targets(
                     ..ReplyImageConfig::default()
                 },
             ),
+            policy.clone(),
+        ),
+        bus.clone(),
+    );
+    // The repost rule reposts through the same X (or outbox) as egress; a dry run reposts nothing.
+    let repost = HandlerTarget::new(
+        RepostRule::new(
             policy,
+            local_poster(
+                data_dir,
+                creds,
+                options.x_api.clone(),
+                options.bot_user_id.as_deref(),
+                options.policy.dry_run,
+            )?,
+            options.policy.dry_run,
         ),
         bus.clone(),
     );
@@ -220,6 +246,7 @@ pub fn local_targets(
         .with_target("lambda", "reply-text", Arc::new(reply_text))
         .with_target("lambda", "reply-image", Arc::new(reply_image))
         .with_target("lambda", "egress", Arc::new(egress))
+        .with_target("lambda", "repost", Arc::new(repost))
         .with_target("firehose", "lake", Arc::new(lake))
         .with_target("lambda", "alert", Arc::new(alert)))
 }

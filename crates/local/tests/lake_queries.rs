@@ -830,6 +830,11 @@ async fn every_athena_query_answers_from_a_lake_filled_by_the_handlers() {
     assert_eq!(got, want);
     assert!(want.keys().any(|(_, o)| o == "opted-out") && want.keys().any(|(_, o)| o == "replied"));
 
+    // reposts-by-day: the demo searches nothing, so the repost rule did nothing (its counts
+    // against a lake with reposts are checked in tests/repost_local.rs).
+    assert!(of_type(&log, "REPOSTED").is_empty());
+    assert!(rows(dir.path(), "reposts-by-day.sql").is_empty());
+
     // Every file in athena/ was checked above.
     let checked = [
         "all-celebrities.sql",
@@ -844,6 +849,7 @@ async fn every_athena_query_answers_from_a_lake_filled_by_the_handlers() {
         "failed-analyses-by-stage.sql",
         "replies-and-suppressions-by-day.sql",
         "messages-by-way-in.sql",
+        "reposts-by-day.sql",
     ];
     let on_disk: BTreeSet<String> =
         std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../athena"))

@@ -161,6 +161,26 @@ fn received_message_is_analysed() {
 }
 
 #[test]
+fn a_keyword_search_match_is_analysed_and_offered_to_the_repost_rule() {
+    let found = |source: &str| {
+        envelope(
+            "starling.twitter",
+            "MESSAGE_RECEIVED",
+            json!({"Text": "#starling", "ImageUrls": [], "Source": source,
+                   "Twitter": {"TweetId": "1", "UserId": "2"}}),
+        )
+    };
+    assert_eq!(
+        routed(&found("search")),
+        ["catch-all-log", "analyse-message", "repost", "lake"]
+    );
+    assert_eq!(
+        routed(&found("mentions")),
+        ["catch-all-log", "analyse-message", "lake"]
+    );
+}
+
+#[test]
 fn favourite_is_only_logged_and_archived() {
     let event: Value = serde_json::from_str(TWITTER_FAVOURITED).unwrap();
     assert_eq!(routed(&event), ["catch-all-log", "lake"]);

@@ -173,6 +173,37 @@ impl XApi {
             .ok_or_else(|| XApiError::Uncertain("the post's answer has no data.id".into()))
     }
 
+    /// Reposts `post_id` as the user `user_id` (`POST /2/users/:id/retweets`) and returns the
+    /// repost's id when X gives one. X keeps one repost per user and post, so a repeated call
+    /// cannot repost twice: a lost answer is worth retrying ([`XApiError::Transient`]).
+    pub async fn repost(
+        &self,
+        credentials: &Credentials,
+        user_id: &str,
+        post_id: &str,
+    ) -> Result<Option<String>, XApiError> {
+        let url = format!(
+            "{}/2/users/{user_id}/retweets",
+            self.config.api_base.trim_end_matches('/')
+        );
+        let answer = self
+            .post_json(
+                credentials,
+                &url,
+                &json!({ "tweet_id": post_id }),
+                Effect::Harmless,
+            )
+            .await?;
+        if answer.pointer("/data/retweeted").and_then(Value::as_bool) == Some(false) {
+            return Err(XApiError::Permanent {
+                status: 200,
+                title: "Not reposted".into(),
+                detail: format!("X answered that {post_id} was not reposted"),
+            });
+        }
+        Ok(string_at(&answer, "/data/rest_id"))
+    }
+
     /// The id of the bot's reply to `in_reply_to` among its posts since `since` (`GET
     /// /2/users/:id/tweets`, newest first, up to [`MAX_LOOKUP_PAGES`] pages of 100), if any. X
     /// bills each post read as an owned read.

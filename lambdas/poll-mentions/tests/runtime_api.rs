@@ -272,7 +272,9 @@ async fn a_search_schedule_polls_its_query_with_its_own_checkpoint_and_marks_pos
     let again = invoke_with(&api, json!({"search": "#starling -is:retweet"})).await;
     assert_eq!(again["posts"], 0, "{again}");
     assert_eq!(
-        fake.requests.lock().unwrap()[1].get("since_id").map(String::as_str),
+        fake.requests.lock().unwrap()[1]
+            .get("since_id")
+            .map(String::as_str),
         Some("1710000000000000003")
     );
     match starling_testkit::lambda_process::invoke(&api, json!({"search": 42})).await {

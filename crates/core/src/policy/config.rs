@@ -42,6 +42,34 @@ pub struct PolicyConfig {
     pub dry_run: bool,
     /// The moderation gate (README "Moderation gate").
     pub moderation: ModerationConfig,
+    /// The repost rule for keyword-search matches (off by default).
+    pub repost: RepostConfig,
+}
+
+/// The repost rule: the `repost` object of the policy document. X's developer guidelines allow
+/// an app to repost "content from a curated list" for informational purposes and forbid bulk,
+/// keyword-driven reposting, so only search matches by the listed authors are reposted, each
+/// once, at most `dailyCap` a day and inside the reply budget.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct RepostConfig {
+    /// Whether search matches are considered for a repost at all (default false).
+    pub enabled: bool,
+    /// The curated authors: user ids (stable) or handles (with or without `@`; a handle can be
+    /// renamed and taken by someone else, so prefer ids).
+    pub authors: Vec<String>,
+    /// Reposts per 24 hours, all authors together (default 10).
+    pub daily_cap: u32,
+}
+
+impl Default for RepostConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            authors: Vec::new(),
+            daily_cap: 10,
+        }
+    }
 }
 
 /// The moderation gate's settings: the `moderation` object of the policy document.
@@ -127,6 +155,7 @@ impl Default for PolicyConfig {
             opt_in_confirmation: "Welcome back! Mention me any time.".to_string(),
             dry_run: false,
             moderation: ModerationConfig::default(),
+            repost: RepostConfig::default(),
         }
     }
 }
@@ -186,6 +215,11 @@ impl PolicyConfig {
         if self.stop_words.iter().any(|w| w.trim().is_empty()) {
             return Err(invalid("stopWords may not contain an empty word"));
         }
+        if self.repost.enabled && self.repost.authors.iter().all(|a| a.trim().is_empty()) {
+            return Err(invalid(
+                "repost.enabled needs repost.authors: X allows reposting a curated list of authors, not every keyword match",
+            ));
+        }
         let m = &self.moderation;
         if !(0.0..=100.0).contains(&m.image_min_confidence) {
             return Err(invalid(&format!(
@@ -217,6 +251,24 @@ impl PolicyConfig {
         }
         if self.dry_run {
             out.push("dry run: replies are composed and recorded, never posted on X".into());
+        }
+        if self.repost.enabled {
+            let handles = self
+                .repost
+                .authors
+                .iter()
+                .filter(|a| {
+                    !a.trim()
+                        .trim_start_matches('@')
+                        .bytes()
+                        .all(|b| b.is_ascii_digit())
+                })
+                .count();
+            if handles > 0 {
+                out.push(format!(
+                    "repost.authors lists {handles} handle(s): a handle can be renamed and taken by someone else; user ids cannot"
+                ));
+            }
         }
         if self.moderation.when_unavailable == WhenUnavailable::Allow {
             out.push(

@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
-use starling_contracts::{MessageReceived, SuppressReason};
+use starling_contracts::{MessageReceived, RepostSuppressReason, SuppressReason};
 
 use super::config::PolicyConfig;
 use crate::ports::{Clock, PolicyRecord, PolicyStore, PolicyStoreError, PolicyWrite};
@@ -58,6 +58,29 @@ pub enum Verdict {
 
 impl Verdict {
     fn suppress(reason: SuppressReason, detail: impl Into<String>) -> Self {
+        Self::Suppress {
+            reason,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// What the repost rule may do with one search match.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RepostVerdict {
+    /// Repost it.
+    Repost,
+    /// Leave it.
+    Suppress {
+        /// Why.
+        reason: RepostSuppressReason,
+        /// What the rule saw, for people.
+        detail: String,
+    },
+}
+
+impl RepostVerdict {
+    fn suppress(reason: RepostSuppressReason, detail: impl Into<String>) -> Self {
         Self::Suppress {
             reason,
             detail: detail.into(),
@@ -411,6 +434,109 @@ impl ReplyPolicy {
         Ok(self.store.write_all(&writes).await?.then_some(verdict))
     }
 
+    /// The repost rule's decision for a keyword-search match (README "Reposting curated
+    /// authors"): own post, not curated, opted out, then one compare-and-set over the post, the
+    /// daily cap and the budget replies share. The same post decided again gets the same answer.
+    pub async fn decide_repost(
+        &self,
+        m: &MessageReceived,
+    ) -> Result<RepostVerdict, PolicyStoreError> {
+        let user = &m.twitter.user_id;
+        if self.bot_user_id.as_deref() == Some(user.as_str()) {
+            return Ok(RepostVerdict::suppress(
+                RepostSuppressReason::OwnPost,
+                "the bot's own post",
+            ));
+        }
+        if !PolicyConfig::listed(&self.config.repost.authors, user, &m.author) {
+            return Ok(RepostVerdict::suppress(
+                RepostSuppressReason::NotCurated,
+                format!("{} is not on repost.authors", m.author),
+            ));
+        }
+        for _ in 0..MAX_ATTEMPTS {
+            if let Some(decided) = self.try_reserve_repost(m).await? {
+                return Ok(decided);
+            }
+        }
+        Err(contended())
+    }
+
+    async fn try_reserve_repost(
+        &self,
+        m: &MessageReceived,
+    ) -> Result<Option<RepostVerdict>, PolicyStoreError> {
+        let now = self.clock.now();
+        let keys = [
+            repost_key(&m.twitter.tweet_id),
+            author_key(&m.twitter.user_id),
+            REPOSTS_KEY.to_string(),
+            BUDGET_KEY.to_string(),
+        ];
+        let [post, author_rec, reposts_rec, budget_rec] =
+            self.read_exact(keys.clone(), now).await?;
+        if let Some(earlier) = post
+            .value
+            .as_ref()
+            .and_then(|v| serde_json::from_value::<RepostVerdict>(v.clone()).ok())
+        {
+            return Ok(Some(earlier));
+        }
+        if parse::<AuthorState>(&author_rec).opted_out {
+            return Ok(Some(RepostVerdict::suppress(
+                RepostSuppressReason::OptedOut,
+                "the author said stop to the bot",
+            )));
+        }
+        let cap = self.config.repost.daily_cap;
+        let mut reposts: Window = parse(&reposts_rec);
+        let today = reposts.count_since(now - DAY);
+        if today >= u64::from(cap) {
+            return Ok(Some(RepostVerdict::suppress(
+                RepostSuppressReason::DailyCap,
+                format!("{today} reposts in 24 h (cap {cap})"),
+            )));
+        }
+        let c = &self.config;
+        let budget_window = seconds(c.budget_window_seconds);
+        let mut budget: Window = parse(&budget_rec);
+        let spent = budget.count_since(now - budget_window);
+        if spent >= u64::from(c.budget) {
+            return Ok(Some(RepostVerdict::suppress(
+                RepostSuppressReason::Budget,
+                format!(
+                    "{spent} posts in the last {} s (budget {}, shared with replies)",
+                    c.budget_window_seconds, c.budget
+                ),
+            )));
+        }
+        reposts.record(now);
+        budget.record(now);
+        let verdict = RepostVerdict::Repost;
+        let [post_key_, _, reposts_key, budget_key] = keys;
+        let writes = [
+            PolicyWrite {
+                key: post_key_,
+                expected_version: post.version,
+                value: to_value(&verdict),
+                expires_at: Some(now + POST_MEMORY),
+            },
+            PolicyWrite {
+                key: reposts_key,
+                expected_version: reposts_rec.version,
+                value: to_value(&reposts),
+                expires_at: Some(now + DAY + BUCKET),
+            },
+            PolicyWrite {
+                key: budget_key,
+                expected_version: budget_rec.version,
+                value: to_value(&budget),
+                expires_at: Some(now + budget_window + BUCKET),
+            },
+        ];
+        Ok(self.store.write_all(&writes).await?.then_some(verdict))
+    }
+
     async fn read_exact<const N: usize>(
         &self,
         keys: [String; N],
@@ -425,6 +551,12 @@ impl ReplyPolicy {
 
 /// The shared budget's key.
 const BUDGET_KEY: &str = "budget";
+/// The repost rule's daily window.
+const REPOSTS_KEY: &str = "reposts";
+
+fn repost_key(tweet_id: &str) -> String {
+    format!("repost:{tweet_id}")
+}
 
 fn post_key(tweet_id: &str) -> String {
     format!("post:{tweet_id}")

@@ -7,10 +7,14 @@
 mod config;
 mod decide;
 mod gate;
+mod repost;
 
-pub use config::{ModerationConfig, PolicyConfig, PolicyConfigError, WhenUnavailable};
-pub use decide::{ReplyPolicy, Verdict};
+pub use config::{
+    ModerationConfig, PolicyConfig, PolicyConfigError, RepostConfig, WhenUnavailable,
+};
+pub use decide::{ReplyPolicy, RepostVerdict, Verdict};
 pub use gate::{PolicyGate, suppressed};
+pub use repost::RepostRule;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
