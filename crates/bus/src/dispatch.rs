@@ -25,6 +25,16 @@ enum Outcome {
     Stopped,
 }
 
+/// A stored event as one route reads it.
+enum Read {
+    /// The route's pattern does not match it.
+    Skipped,
+    /// It matches; delivered as this envelope.
+    Matching(Box<Envelope>),
+    /// It cannot be read (dead-lettered at once).
+    Unreadable(String),
+}
+
 /// Why a drain of the route's work returned.
 enum Flow {
     Idle,
@@ -117,40 +127,123 @@ impl Dispatcher {
             }
             // Events the pattern skips cost no write of their own.
             let mut skipped = None;
-            for event in events {
-                let parsed = serde_json::from_str::<Value>(&event.envelope)
-                    .map_err(|e| format!("the stored envelope is not JSON: {e}"));
-                if let Ok(value) = &parsed
-                    && !self.inner.routes[self.route].matches(value)
-                {
-                    skipped = Some(event.seq);
-                    continue;
-                }
+            let read: Vec<(i64, Read)> = events
+                .into_iter()
+                .map(|event| (event.seq, self.read(&event.envelope)))
+                .collect();
+            let mut events = read.into_iter().peekable();
+            while let Some((seq, read)) = events.next() {
+                let envelope = match read {
+                    Read::Skipped => {
+                        skipped = Some(seq);
+                        continue;
+                    }
+                    Read::Unreadable(error) => Err(error),
+                    Read::Matching(envelope) => Ok(envelope),
+                };
                 // Settling this event moves the cursor past the skipped ones too.
                 skipped = None;
-                let outcome = match parsed.and_then(|value| {
-                    serde_json::from_value::<Envelope>(value)
-                        .map_err(|e| format!("the stored event is not an envelope: {e}"))
-                }) {
-                    Ok(envelope) => self.guarded(&envelope, "event", event.seq).await?,
-                    Err(error) => Outcome::Failed { attempts: 0, error },
-                };
-                match outcome {
-                    Outcome::Stopped => {
-                        self.unguard().await?;
+                let batching = self.target.max_batch() > 1 && !self.guard;
+                if let (true, Ok(first)) = (batching, &envelope) {
+                    // The events waiting together go to the target as one batch: one commit for
+                    // them all, the cursor moved once, after it.
+                    let mut batch = vec![(seq, first.clone())];
+                    let mut trailing = None;
+                    while batch.len() < self.target.max_batch() {
+                        match events.peek() {
+                            Some((next, Read::Skipped)) => trailing = Some(*next),
+                            Some((next, Read::Matching(e))) => {
+                                batch.push((*next, e.clone()));
+                                trailing = None;
+                            }
+                            Some((_, Read::Unreadable(_))) | None => break,
+                        }
+                        events.next();
+                    }
+                    if let Flow::Stopped = self.deliver_batch(batch).await? {
                         return Ok(Flow::Stopped);
                     }
-                    Outcome::Delivered => self.advance(event.seq).await?,
-                    Outcome::Failed { attempts, error } => {
-                        self.dead_letter(event.seq, attempts, error).await?;
-                    }
+                    skipped = trailing;
+                    continue;
                 }
-                self.unguard().await?;
+                let outcome = match envelope {
+                    Ok(envelope) => self.guarded(&envelope, "event", seq).await?,
+                    Err(error) => Outcome::Failed { attempts: 0, error },
+                };
+                if let Flow::Stopped = self.settle(seq, outcome).await? {
+                    return Ok(Flow::Stopped);
+                }
             }
             if let Some(seq) = skipped {
                 self.advance(seq).await?;
             }
         }
+    }
+
+    /// A stored event as this route sees it.
+    fn read(&self, stored: &str) -> Read {
+        let value = match serde_json::from_str::<Value>(stored) {
+            Ok(value) => value,
+            Err(e) => return Read::Unreadable(format!("the stored envelope is not JSON: {e}")),
+        };
+        if !self.inner.routes[self.route].matches(&value) {
+            return Read::Skipped;
+        }
+        match serde_json::from_value::<Envelope>(value) {
+            Ok(envelope) => Read::Matching(Box::new(envelope)),
+            Err(e) => Read::Unreadable(format!("the stored event is not an envelope: {e}")),
+        }
+    }
+
+    /// Records how a log event's delivery ended: the cursor moved past it, or it dead-lettered.
+    async fn settle(&mut self, seq: i64, outcome: Outcome) -> Result<Flow, BusError> {
+        match outcome {
+            Outcome::Stopped => {
+                self.unguard().await?;
+                return Ok(Flow::Stopped);
+            }
+            Outcome::Delivered => self.advance(seq).await?,
+            Outcome::Failed { attempts, error } => {
+                self.dead_letter(seq, attempts, error).await?;
+            }
+        }
+        self.unguard().await?;
+        Ok(Flow::Idle)
+    }
+
+    /// Delivers consecutive events in one call of the target; if it fails, each is delivered again
+    /// on its own under the retry policy (the target counted none of the batch delivered).
+    async fn deliver_batch(&mut self, batch: Vec<(i64, Box<Envelope>)>) -> Result<Flow, BusError> {
+        let Some(&(last, _)) = batch.last() else {
+            return Ok(Flow::Idle);
+        };
+        if self.stop_requested() {
+            return Ok(Flow::Stopped);
+        }
+        let target = self.target.clone();
+        let envelopes: Vec<Envelope> = batch.iter().map(|(_, e)| (**e).clone()).collect();
+        let size = envelopes.len();
+        let task = tokio::spawn(async move { target.deliver_batch(&envelopes).await });
+        match self.await_attempt(task).await {
+            None => return Ok(Flow::Stopped),
+            Some(Ok(())) => {
+                self.advance(last).await?;
+                return Ok(Flow::Idle);
+            }
+            Some(Err(error)) => tracing::debug!(
+                route = self.name(),
+                size,
+                %error,
+                "a batch delivery failed; delivering its events one at a time"
+            ),
+        }
+        for (seq, envelope) in batch {
+            let outcome = self.deliver(&envelope).await;
+            if let Flow::Stopped = self.settle(seq, outcome).await? {
+                return Ok(Flow::Stopped);
+            }
+        }
+        Ok(Flow::Idle)
     }
 
     async fn advance(&mut self, seq: i64) -> Result<(), BusError> {
@@ -329,7 +422,16 @@ impl Dispatcher {
     async fn attempt(&mut self, envelope: &Envelope) -> Option<Result<(), DeliveryError>> {
         let target = self.target.clone();
         let event = envelope.clone();
-        let mut task = tokio::spawn(async move { target.deliver(&event).await });
+        let task = tokio::spawn(async move { target.deliver(&event).await });
+        self.await_attempt(task).await
+    }
+
+    /// Waits for a delivery task within the delivery timeout; a panic or a failed task is a
+    /// retryable error. `None` when shutdown abandoned it.
+    async fn await_attempt(
+        &mut self,
+        mut task: tokio::task::JoinHandle<Result<(), DeliveryError>>,
+    ) -> Option<Result<(), DeliveryError>> {
         let timeout = self.inner.config.delivery_timeout;
         let grace = self.inner.config.shutdown_grace;
         let joined = tokio::select! {

@@ -16,6 +16,25 @@ pub trait Target: Send + Sync {
     /// Handles one event; an error is retried under the bus's retry policy unless it is
     /// [`DeliveryError::Permanent`].
     async fn deliver(&self, event: &Envelope) -> Result<(), DeliveryError>;
+
+    /// How many consecutive events of its route this target takes in one
+    /// [`Target::deliver_batch`] call (1, the default: one at a time). A target that commits once
+    /// per call (the lake's one `fdatasync`) says more, and the bus hands it the events that are
+    /// waiting together — it never waits to fill a batch.
+    fn max_batch(&self) -> usize {
+        1
+    }
+
+    /// Delivers consecutive events of the route, in order, acknowledging them together: `Ok` only
+    /// once every one is delivered (durably, for a target that stores them). On an error, the bus
+    /// counts none of them delivered and delivers them again one at a time under its retry
+    /// policy, so a target should report the first failure without trying the rest.
+    async fn deliver_batch(&self, events: &[Envelope]) -> Result<(), DeliveryError> {
+        for event in events {
+            self.deliver(event).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Why a target did not take an event.

@@ -817,3 +817,127 @@ async fn a_target_that_never_answers_times_out_and_is_dead_lettered() {
     );
     bus.shutdown().await.unwrap();
 }
+
+/// A target taking batches of up to `max`, recording each call's size; `fail_batches` makes every
+/// batch call fail (each event then comes one at a time), and an event whose `n` is `poison` is
+/// refused for good.
+#[derive(Clone, Default)]
+struct Batcher {
+    calls: Arc<Mutex<Vec<usize>>>,
+    seen: Arc<Mutex<Vec<u64>>>,
+    fail_batches: Arc<AtomicBool>,
+    poison: Option<u64>,
+}
+
+#[async_trait::async_trait]
+impl Target for Batcher {
+    async fn deliver(&self, event: &Envelope) -> Result<(), DeliveryError> {
+        let n = event.detail["n"].as_u64().unwrap();
+        if Some(n) == self.poison {
+            return Err(DeliveryError::Permanent(format!("{n} is poison")));
+        }
+        self.calls.lock().unwrap().push(1);
+        self.seen.lock().unwrap().push(n);
+        Ok(())
+    }
+
+    fn max_batch(&self) -> usize {
+        16
+    }
+
+    async fn deliver_batch(&self, events: &[Envelope]) -> Result<(), DeliveryError> {
+        if self.fail_batches.load(Ordering::SeqCst)
+            || events
+                .iter()
+                .any(|e| Some(e.detail["n"].as_u64().unwrap()) == self.poison)
+        {
+            return Err(DeliveryError::Retryable("the batch failed".into()));
+        }
+        self.calls.lock().unwrap().push(events.len());
+        self.seen
+            .lock()
+            .unwrap()
+            .extend(events.iter().map(|e| e.detail["n"].as_u64().unwrap()));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn events_waiting_together_go_to_a_batching_target_in_order_in_batches_after_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let bus = SqliteBus::open(
+        dir.path(),
+        &table(&[(
+            "evens",
+            json!({"detail": {"n": [{"numeric": [">=", 0]}]}, "source": ["test"]}),
+        )]),
+        fast_config(0),
+    )
+    .unwrap();
+    // Written before the bus starts, so they are all waiting at once; odd sources are skipped.
+    let mut events = Vec::new();
+    for n in 0..100 {
+        events.push(event("test", n));
+        events.push(event("other", 1000 + n));
+    }
+    put_all(&bus, events).await;
+    let target = Batcher::default();
+    bus.start(&TargetRegistry::new().with_route("evens", Arc::new(target.clone())))
+        .await
+        .unwrap();
+    bus.wait_idle(PATIENCE).await.unwrap();
+    assert_eq!(*target.seen.lock().unwrap(), (0..100).collect::<Vec<_>>());
+    let calls = target.calls.lock().unwrap().clone();
+    // The first delivery after a start goes alone (the crash guard notes it), then batches.
+    assert_eq!(calls[0], 1, "{calls:?}");
+    assert!(calls[1..].iter().all(|n| *n <= 16), "{calls:?}");
+    assert!(calls.len() <= 1 + 99usize.div_ceil(16) + 2, "{calls:?}");
+    assert!(bus.dead_letters(None).await.unwrap().is_empty());
+
+    // Nothing is delivered twice after a restart: the cursor moved past each batch.
+    bus.shutdown().await.unwrap();
+    let bus = SqliteBus::open(
+        dir.path(),
+        &table(&[(
+            "evens",
+            json!({"detail": {"n": [{"numeric": [">=", 0]}]}, "source": ["test"]}),
+        )]),
+        fast_config(0),
+    )
+    .unwrap();
+    let again = Batcher::default();
+    bus.start(&TargetRegistry::new().with_route("evens", Arc::new(again.clone())))
+        .await
+        .unwrap();
+    bus.wait_idle(PATIENCE).await.unwrap();
+    assert!(again.seen.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_batch_is_delivered_one_event_at_a_time_and_only_the_bad_event_dead_letters() {
+    let dir = tempfile::tempdir().unwrap();
+    let bus = SqliteBus::open(
+        dir.path(),
+        &table(&[("all", json!({"source": ["test"]}))]),
+        fast_config(0),
+    )
+    .unwrap();
+    put_all(&bus, (0..40).map(|n| event("test", n)).collect()).await;
+    let target = Batcher {
+        poison: Some(20),
+        ..Batcher::default()
+    };
+    bus.start(&TargetRegistry::new().with_route("all", Arc::new(target.clone())))
+        .await
+        .unwrap();
+    bus.wait_idle(PATIENCE).await.unwrap();
+    let expected: Vec<u64> = (0..40).filter(|n| *n != 20).collect();
+    assert_eq!(*target.seen.lock().unwrap(), expected);
+    let dead = bus.dead_letters(None).await.unwrap();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert!(dead[0].error.contains("20 is poison"), "{dead:?}");
+    // The batch holding the poison was delivered event by event; the others went whole.
+    let calls = target.calls.lock().unwrap().clone();
+    assert!(calls.iter().any(|n| *n > 1), "{calls:?}");
+    assert!(calls.iter().filter(|n| **n == 1).count() >= 2, "{calls:?}");
+}

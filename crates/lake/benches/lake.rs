@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Value, json};
-use starling_lake::{LakeConfig, LakeEngine, LakeWriter, embedded_tables};
+use starling_lake::{Framed, LakeConfig, LakeEngine, LakeWriter, embedded_tables};
 
 /// Events in the generated lake the queries run over.
 const LAKE_EVENTS: usize = 100_000;
@@ -147,6 +147,25 @@ fn writer_throughput(c: &mut Criterion) {
             );
         });
     }
+    // Group commit, as the `lake` route delivers events waiting together: one sync per batch.
+    let parsed: starling_contracts::Envelope = serde_json::from_slice(&event).unwrap();
+    group.bench_function("append 100 events as one group commit, synced once", |b| {
+        b.iter_batched(
+            || {
+                let dir = tempfile::tempdir().unwrap();
+                let (writer, _) = LakeWriter::open(dir.path(), LakeConfig::default()).unwrap();
+                (dir, writer, vec![parsed.clone(); 100])
+            },
+            |(dir, writer, events)| {
+                // Framed here, as the lake target frames each delivery before the write.
+                let framed: Vec<Framed> =
+                    events.iter().map(|e| Framed::event(e).unwrap()).collect();
+                writer.append_framed_all(framed).unwrap();
+                (dir, writer)
+            },
+            BatchSize::PerIteration,
+        );
+    });
     group.finish();
 }
 
