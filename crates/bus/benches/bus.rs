@@ -74,6 +74,37 @@ fn bench_bus(c: &mut Criterion) {
         b.iter(|| rt.block_on(bus.put(&events)).unwrap())
     });
 
+    // Puts of one event (a webhook delivery each): 32 one after another (a commit each, as every
+    // put was committed before group commit) and 32 at once (committed together while a sync runs).
+    let single = vec![events[0].clone()];
+    let bus = std::sync::Arc::new(bus);
+    group.throughput(Throughput::Elements(32));
+    group.bench_function("32 puts of 1, one after another", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                for _ in 0..32 {
+                    bus.put(&single).await.unwrap();
+                }
+            })
+        })
+    });
+    group.bench_function("32 puts of 1 at once (group commit)", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let puts: Vec<_> = (0..32)
+                    .map(|_| {
+                        let bus = bus.clone();
+                        let single = single.clone();
+                        tokio::spawn(async move { bus.put(&single).await.unwrap() })
+                    })
+                    .collect();
+                for put in puts {
+                    put.await.unwrap();
+                }
+            })
+        })
+    });
+
     // Appended and delivered: one route, a no-op target.
     let dir = tempfile::tempdir().unwrap();
     let table = one_route();

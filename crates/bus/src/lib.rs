@@ -89,6 +89,17 @@ struct Inner {
     /// `true` while the dispatchers are asked to stop.
     shutdown: watch::Sender<bool>,
     running: Mutex<Option<Running>>,
+    /// Puts waiting for the next group commit of the log.
+    waiting: Mutex<Vec<WaitingPut>>,
+    /// Held by the one thread committing the waiting puts.
+    committer: Mutex<()>,
+}
+
+/// A put's rows waiting to be committed with whatever else arrived meanwhile, and where its
+/// sequence numbers (or the commit's error) go.
+struct WaitingPut {
+    rows: Vec<NewEvent>,
+    done: tokio::sync::oneshot::Sender<Result<Vec<i64>, String>>,
 }
 
 struct Running {
@@ -139,6 +150,8 @@ impl SqliteBus {
                 progress: watch::Sender::new(0),
                 shutdown: watch::Sender::new(false),
                 running: Mutex::new(None),
+                waiting: Mutex::new(Vec::new()),
+                committer: Mutex::new(()),
             }),
         })
     }
@@ -210,10 +223,25 @@ impl SqliteBus {
         if rows.is_empty() {
             return Ok(results);
         }
-        let seqs = self
-            .blocking(move |store| store.append(&rows))
+        // Group commit: puts that arrive while a commit is being synced wait for the next one,
+        // which takes them all in one transaction (one fsync); each put still returns only once
+        // its own events are durable.
+        let (done, committed) = tokio::sync::oneshot::channel();
+        self.inner
+            .waiting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(WaitingPut { rows, done });
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || commit_waiting(&inner))
             .await
-            .map_err(|e| PublishError::Unavailable(e.to_string()))?;
+            .map_err(|e| {
+                PublishError::Unavailable(format!("the event log's writer failed: {e}"))
+            })?;
+        let seqs = committed
+            .await
+            .map_err(|_| PublishError::Unavailable("the event log's commit was abandoned".into()))?
+            .map_err(PublishError::Unavailable)?;
         for (accepted, seq) in results.iter_mut().flatten().zip(seqs) {
             accepted.seq = seq;
         }
@@ -366,6 +394,41 @@ impl SqliteBus {
         F: FnOnce(&Store) -> Result<T, BusError> + Send + 'static,
     {
         blocking(&self.inner, f).await
+    }
+}
+
+/// Commits every waiting put in one transaction, unless another thread already took them. One
+/// committer at a time, so puts arriving during a commit's fsync form the next group.
+fn commit_waiting(inner: &Inner) {
+    let _committer = inner
+        .committer
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    let group = std::mem::take(&mut *inner.waiting.lock().unwrap_or_else(PoisonError::into_inner));
+    if group.is_empty() {
+        return;
+    }
+    let mut sizes = Vec::with_capacity(group.len());
+    let mut rows = Vec::new();
+    let mut waiters = Vec::with_capacity(group.len());
+    for put in group {
+        sizes.push(put.rows.len());
+        rows.extend(put.rows);
+        waiters.push(put.done);
+    }
+    match inner.store.append(&rows) {
+        Ok(seqs) => {
+            let mut seqs = seqs.into_iter();
+            for (done, n) in waiters.into_iter().zip(sizes) {
+                let _ = done.send(Ok(seqs.by_ref().take(n).collect()));
+            }
+        }
+        Err(e) => {
+            let error = e.to_string();
+            for done in waiters {
+                let _ = done.send(Err(error.clone()));
+            }
+        }
     }
 }
 

@@ -941,3 +941,54 @@ async fn a_failed_batch_is_delivered_one_event_at_a_time_and_only_the_bad_event_
     assert!(calls.iter().any(|n| *n > 1), "{calls:?}");
     assert!(calls.iter().filter(|n| **n == 1).count() >= 2, "{calls:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_puts_committed_together_each_get_their_own_events_and_sequence_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let bus = Arc::new(
+        SqliteBus::open(
+            dir.path(),
+            &table(&[("all", json!({"source": ["test"]}))]),
+            fast_config(0),
+        )
+        .unwrap(),
+    );
+    // 64 puts at once, of 1 to 3 events each: they share commits, never each other's numbers.
+    let puts: Vec<_> = (0..64u64)
+        .map(|p| {
+            let bus = bus.clone();
+            tokio::spawn(async move {
+                let events: Vec<OutgoingEvent> =
+                    (0..=p % 3).map(|i| event("test", p * 10 + i)).collect();
+                let accepted = bus.put_entries(&events).await.unwrap();
+                (
+                    p,
+                    accepted.into_iter().map(Result::unwrap).collect::<Vec<_>>(),
+                )
+            })
+        })
+        .collect();
+    let mut by_seq = HashMap::new();
+    for put in puts {
+        let (p, accepted) = put.await.unwrap();
+        assert_eq!(accepted.len() as u64, p % 3 + 1);
+        // A put's events are contiguous in the log, in the order given.
+        for pair in accepted.windows(2) {
+            assert_eq!(pair[1].seq, pair[0].seq + 1, "{accepted:?}");
+        }
+        for (i, a) in accepted.iter().enumerate() {
+            assert!(
+                by_seq
+                    .insert(a.seq, (p * 10 + i as u64, a.id.clone()))
+                    .is_none()
+            );
+        }
+    }
+    let logged = bus.events(None, 1000).await.unwrap();
+    assert_eq!(logged.len(), by_seq.len());
+    for stored in logged {
+        let (n, id) = &by_seq[&stored.seq];
+        assert_eq!(stored.envelope.detail["n"].as_u64(), Some(*n));
+        assert_eq!(&stored.envelope.id, id);
+    }
+}
