@@ -211,37 +211,44 @@ impl Dispatcher {
         Ok(Flow::Idle)
     }
 
-    /// Delivers consecutive events in one call of the target; if it fails, each is delivered again
-    /// on its own under the retry policy (the target counted none of the batch delivered).
+    /// Delivers consecutive events in one call of the target; the cursor moves past those it
+    /// delivered, and each other one is delivered again on its own under the retry policy.
     async fn deliver_batch(&mut self, batch: Vec<(i64, Box<Envelope>)>) -> Result<Flow, BusError> {
-        let Some(&(last, _)) = batch.last() else {
-            return Ok(Flow::Idle);
-        };
         if self.stop_requested() {
             return Ok(Flow::Stopped);
         }
         let target = self.target.clone();
         let envelopes: Vec<Envelope> = batch.iter().map(|(_, e)| (**e).clone()).collect();
         let size = envelopes.len();
-        let task = tokio::spawn(async move { target.deliver_batch(&envelopes).await });
-        match self.await_attempt(task).await {
+        let task = tokio::spawn(async move { Ok(target.deliver_batch(&envelopes).await) });
+        let results = match self.await_batch(task).await {
             None => return Ok(Flow::Stopped),
-            Some(Ok(())) => {
-                self.advance(last).await?;
-                return Ok(Flow::Idle);
+            Some(Ok(results)) if results.len() == size => results,
+            Some(Ok(results)) => {
+                let error = format!(
+                    "the target answered {} results for {size} events",
+                    results.len()
+                );
+                vec![Err(DeliveryError::Retryable(error)); size]
             }
-            Some(Err(error)) => tracing::debug!(
-                route = self.name(),
-                size,
-                %error,
-                "a batch delivery failed; delivering its events one at a time"
-            ),
-        }
-        for (seq, envelope) in batch {
+            Some(Err(error)) => vec![Err(error); size],
+        };
+        let mut delivered_up_to = None;
+        for ((seq, envelope), result) in batch.into_iter().zip(results) {
+            if result.is_ok() {
+                delivered_up_to = Some(seq);
+                continue;
+            }
+            if let Some(up_to) = delivered_up_to.take() {
+                self.advance(up_to).await?;
+            }
             let outcome = self.deliver(&envelope).await;
             if let Flow::Stopped = self.settle(seq, outcome).await? {
                 return Ok(Flow::Stopped);
             }
+        }
+        if let Some(up_to) = delivered_up_to {
+            self.advance(up_to).await?;
         }
         Ok(Flow::Idle)
     }
@@ -423,15 +430,15 @@ impl Dispatcher {
         let target = self.target.clone();
         let event = envelope.clone();
         let task = tokio::spawn(async move { target.deliver(&event).await });
-        self.await_attempt(task).await
+        self.await_batch(task).await
     }
 
     /// Waits for a delivery task within the delivery timeout; a panic or a failed task is a
     /// retryable error. `None` when shutdown abandoned it.
-    async fn await_attempt(
+    async fn await_batch<T: Send + 'static>(
         &mut self,
-        mut task: tokio::task::JoinHandle<Result<(), DeliveryError>>,
-    ) -> Option<Result<(), DeliveryError>> {
+        mut task: tokio::task::JoinHandle<Result<T, DeliveryError>>,
+    ) -> Option<Result<T, DeliveryError>> {
         let timeout = self.inner.config.delivery_timeout;
         let grace = self.inner.config.shutdown_grace;
         let joined = tokio::select! {

@@ -19,21 +19,33 @@ pub trait Target: Send + Sync {
 
     /// How many consecutive events of its route this target takes in one
     /// [`Target::deliver_batch`] call (1, the default: one at a time). A target that commits once
-    /// per call (the lake's one `fdatasync`) says more, and the bus hands it the events that are
-    /// waiting together — it never waits to fill a batch.
+    /// per call (the lake's one `fdatasync`) or works on several at once (analysis) says more, and
+    /// the bus hands it the events that are waiting together — it never waits to fill a batch.
     fn max_batch(&self) -> usize {
         1
     }
 
-    /// Delivers consecutive events of the route, in order, acknowledging them together: `Ok` only
-    /// once every one is delivered (durably, for a target that stores them). On an error, the bus
-    /// counts none of them delivered and delivers them again one at a time under its retry
-    /// policy, so a target should report the first failure without trying the rest.
-    async fn deliver_batch(&self, events: &[Envelope]) -> Result<(), DeliveryError> {
+    /// Delivers consecutive events of the route and says, for each in order, whether it was
+    /// delivered (durably, for a target that stores them). The bus moves its cursor past each one
+    /// delivered and delivers each other one again on its own under its retry policy — so a
+    /// target whose events depend on their order reports the first failure and leaves the rest
+    /// untried, as this default does; one whose events are independent may deliver the rest.
+    async fn deliver_batch(&self, events: &[Envelope]) -> Vec<Result<(), DeliveryError>> {
+        let mut results = Vec::with_capacity(events.len());
         for event in events {
-            self.deliver(event).await?;
+            let result = self.deliver(event).await;
+            let failed = result.is_err();
+            results.push(result);
+            if failed {
+                break;
+            }
         }
-        Ok(())
+        while results.len() < events.len() {
+            results.push(Err(DeliveryError::Retryable(
+                "not tried: an earlier event of its batch failed".into(),
+            )));
+        }
+        results
     }
 }
 

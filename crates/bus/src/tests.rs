@@ -845,20 +845,21 @@ impl Target for Batcher {
         16
     }
 
-    async fn deliver_batch(&self, events: &[Envelope]) -> Result<(), DeliveryError> {
+    /// All or nothing, as the lake's group commit.
+    async fn deliver_batch(&self, events: &[Envelope]) -> Vec<Result<(), DeliveryError>> {
         if self.fail_batches.load(Ordering::SeqCst)
             || events
                 .iter()
                 .any(|e| Some(e.detail["n"].as_u64().unwrap()) == self.poison)
         {
-            return Err(DeliveryError::Retryable("the batch failed".into()));
+            return vec![Err(DeliveryError::Retryable("the batch failed".into())); events.len()];
         }
         self.calls.lock().unwrap().push(events.len());
         self.seen
             .lock()
             .unwrap()
             .extend(events.iter().map(|e| e.detail["n"].as_u64().unwrap()));
-        Ok(())
+        vec![Ok(()); events.len()]
     }
 }
 
@@ -991,4 +992,72 @@ async fn concurrent_puts_committed_together_each_get_their_own_events_and_sequen
         assert_eq!(stored.envelope.detail["n"].as_u64(), Some(*n));
         assert_eq!(&stored.envelope.id, id);
     }
+}
+
+/// A target whose events are independent: it delivers every event of a batch it can and fails
+/// only the ones whose `n` is a multiple of 7, once each.
+#[derive(Clone, Default)]
+struct Independent {
+    seen: Arc<Mutex<Vec<u64>>>,
+    failed_once: Arc<Mutex<Vec<u64>>>,
+    batches: Arc<AtomicU32>,
+}
+
+#[async_trait::async_trait]
+impl Target for Independent {
+    async fn deliver(&self, event: &Envelope) -> Result<(), DeliveryError> {
+        self.seen
+            .lock()
+            .unwrap()
+            .push(event.detail["n"].as_u64().unwrap());
+        Ok(())
+    }
+
+    fn max_batch(&self) -> usize {
+        8
+    }
+
+    async fn deliver_batch(&self, events: &[Envelope]) -> Vec<Result<(), DeliveryError>> {
+        self.batches.fetch_add(1, Ordering::SeqCst);
+        events
+            .iter()
+            .map(|e| {
+                let n = e.detail["n"].as_u64().unwrap();
+                let mut failed = self.failed_once.lock().unwrap();
+                if n % 7 == 0 && !failed.contains(&n) {
+                    failed.push(n);
+                    return Err(DeliveryError::Retryable(format!("{n} failed once")));
+                }
+                self.seen.lock().unwrap().push(n);
+                Ok(())
+            })
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn in_a_batch_only_the_events_that_failed_are_delivered_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let bus = SqliteBus::open(
+        dir.path(),
+        &table(&[("all", json!({"source": ["test"]}))]),
+        fast_config(3),
+    )
+    .unwrap();
+    put_all(&bus, (1..=50).map(|n| event("test", n)).collect()).await;
+    let target = Independent::default();
+    bus.start(&TargetRegistry::new().with_route("all", Arc::new(target.clone())))
+        .await
+        .unwrap();
+    bus.wait_idle(PATIENCE).await.unwrap();
+    let mut seen = target.seen.lock().unwrap().clone();
+    assert_eq!(
+        seen.len(),
+        50,
+        "each event delivered exactly once: {seen:?}"
+    );
+    seen.sort_unstable();
+    assert_eq!(seen, (1..=50).collect::<Vec<_>>());
+    assert!(target.batches.load(Ordering::SeqCst) >= 6);
+    assert!(bus.dead_letters(None).await.unwrap().is_empty());
 }

@@ -241,7 +241,13 @@ pub fn local_targets(
         .with_target(
             "state-machine",
             "analyse-message",
-            Arc::new(StateMachineTarget::new("analyse-message", machine, tasks)),
+            // Analyses are independent of each other's order: as many at once as there are cores
+            // (at least two, so one photo's analysis does not hold up the texts behind it).
+            Arc::new(
+                StateMachineTarget::new("analyse-message", machine, tasks).with_concurrency(
+                    std::thread::available_parallelism().map_or(2, |n| n.get().max(2)),
+                ),
+            ),
         )
         .with_target("lambda", "reply-text", Arc::new(reply_text))
         .with_target("lambda", "reply-image", Arc::new(reply_image))

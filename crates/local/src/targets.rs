@@ -58,25 +58,41 @@ impl<H: DetailHandler> Target for HandlerTarget<H> {
 
 /// A route target that runs a state machine per event, as an EventBridge → Step Functions rule does.
 pub struct StateMachineTarget {
+    machine: Arc<Machine>,
+    concurrency: usize,
+}
+
+/// A state machine with the task resolver its executions use.
+struct Machine {
     name: String,
     machine: StateMachine,
     tasks: LocalTasks,
 }
 
 impl StateMachineTarget {
-    /// A target running `machine` with `tasks`.
+    /// A target running `machine` with `tasks`, one execution at a time.
     pub fn new(name: &str, machine: StateMachine, tasks: LocalTasks) -> Self {
         Self {
-            name: name.to_string(),
-            machine,
-            tasks,
+            machine: Arc::new(Machine {
+                name: name.to_string(),
+                machine,
+                tasks,
+            }),
+            concurrency: 1,
         }
+    }
+
+    /// Runs up to `n` executions at once when events wait together (as Step Functions runs
+    /// executions side by side): for machines whose executions are independent of each other's
+    /// order, such as analyse-message.
+    pub fn with_concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
     }
 }
 
-#[async_trait]
-impl Target for StateMachineTarget {
-    async fn deliver(&self, event: &Envelope) -> Result<(), DeliveryError> {
+impl Machine {
+    async fn run(&self, event: &Envelope) -> Result<(), DeliveryError> {
         let input =
             serde_json::to_value(event).map_err(|e| DeliveryError::Permanent(e.to_string()))?;
         let options = ExecutionOptions {
@@ -97,6 +113,40 @@ impl Target for StateMachineTarget {
                 result.cause.unwrap_or_default()
             ))),
         }
+    }
+}
+
+#[async_trait]
+impl Target for StateMachineTarget {
+    async fn deliver(&self, event: &Envelope) -> Result<(), DeliveryError> {
+        self.machine.run(event).await
+    }
+
+    fn max_batch(&self) -> usize {
+        self.concurrency
+    }
+
+    /// The executions run side by side, each on its own task (so on every worker thread); each
+    /// reports for itself.
+    async fn deliver_batch(&self, events: &[Envelope]) -> Vec<Result<(), DeliveryError>> {
+        let runs: Vec<_> = events
+            .iter()
+            .map(|event| {
+                let machine = self.machine.clone();
+                let event = event.clone();
+                tokio::spawn(async move { machine.run(&event).await })
+            })
+            .collect();
+        let mut results = Vec::with_capacity(runs.len());
+        for run in runs {
+            results.push(match run.await {
+                Ok(result) => result,
+                Err(e) => Err(DeliveryError::Retryable(format!(
+                    "the execution task failed: {e}"
+                ))),
+            });
+        }
+        results
     }
 }
 
@@ -161,12 +211,17 @@ impl Target for LakeTarget {
         LAKE_BATCH
     }
 
-    async fn deliver_batch(&self, events: &[Envelope]) -> Result<(), DeliveryError> {
-        let framed = events
+    /// All or nothing: either the whole group is synced or none of it counts as delivered.
+    async fn deliver_batch(&self, events: &[Envelope]) -> Vec<Result<(), DeliveryError>> {
+        let all = |result: Result<(), DeliveryError>| vec![result; events.len()];
+        let framed = match events
             .iter()
             .map(Framed::event)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| DeliveryError::Permanent(e.to_string()))?;
+        {
+            Ok(framed) => framed,
+            Err(e) => return all(Err(DeliveryError::Retryable(e.to_string()))),
+        };
         let writer = self.writer.clone();
         match tokio::task::spawn_blocking(move || writer.append_framed_all(framed)).await {
             Ok(Ok(outcomes)) => {
@@ -175,10 +230,12 @@ impl Target for LakeTarget {
                         tracing::warn!(id = %event.id, %reason, "lake: event written to the error prefix");
                     }
                 }
-                Ok(())
+                all(Ok(()))
             }
-            Ok(Err(e)) => Err(DeliveryError::Retryable(e.to_string())),
-            Err(e) => Err(DeliveryError::Retryable(format!("lake writer task: {e}"))),
+            Ok(Err(e)) => all(Err(DeliveryError::Retryable(e.to_string()))),
+            Err(e) => all(Err(DeliveryError::Retryable(format!(
+                "lake writer task: {e}"
+            )))),
         }
     }
 }
@@ -190,6 +247,83 @@ pub const LAKE_BATCH: usize = 256;
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// A local function that takes 200 ms and records how many calls overlapped.
+    struct Slow {
+        running: std::sync::atomic::AtomicUsize,
+        most: std::sync::atomic::AtomicUsize,
+    }
+
+    #[async_trait]
+    impl crate::tasks::LocalFunction for Slow {
+        async fn call(
+            &self,
+            payload: serde_json::Value,
+        ) -> Result<serde_json::Value, starling_states::TaskFailure> {
+            use std::sync::atomic::Ordering::SeqCst;
+            let now = self.running.fetch_add(1, SeqCst) + 1;
+            self.most.fetch_max(now, SeqCst);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            self.running.fetch_sub(1, SeqCst);
+            Ok(payload)
+        }
+    }
+
+    fn envelope(id: &str) -> Envelope {
+        serde_json::from_value(serde_json::json!({
+            "version": "0", "id": id, "detail-type": "MESSAGE_RECEIVED", "source": "starling.twitter",
+            "account": "000000000000", "time": "2026-11-23T10:00:00Z", "region": "local",
+            "resources": [], "detail": {}
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_batch_of_executions_runs_side_by_side_and_each_reports_for_itself() {
+        let slow = Arc::new(Slow {
+            running: Default::default(),
+            most: Default::default(),
+        });
+        let machine = StateMachine::from_json(
+            r#"{"StartAt": "Work", "States": {"Work": {"Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "slow", "Payload.$": "$"}, "End": true}}}"#,
+        )
+        .unwrap();
+        let tasks = LocalTasks::new().with_function("slow", slow.clone());
+        let target =
+            StateMachineTarget::new("m", machine.clone(), tasks.clone()).with_concurrency(4);
+        assert_eq!(target.max_batch(), 4);
+        let events: Vec<Envelope> = (0..4).map(|i| envelope(&format!("e{i}"))).collect();
+        let results = target.deliver_batch(&events).await;
+        assert_eq!(results.len(), 4);
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        assert_eq!(
+            slow.most.load(std::sync::atomic::Ordering::SeqCst),
+            4,
+            "ran side by side"
+        );
+
+        // Without concurrency, one at a time.
+        let one = StateMachineTarget::new("m", machine, tasks);
+        assert_eq!(one.max_batch(), 1);
+        let failing = StateMachineTarget::new(
+            "m",
+            StateMachine::from_json(
+                r#"{"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Boom"}}}"#,
+            )
+            .unwrap(),
+            LocalTasks::new(),
+        )
+        .with_concurrency(2);
+        let results = failing.deliver_batch(&events[..2]).await;
+        assert!(
+            results
+                .iter()
+                .all(|r| matches!(r, Err(DeliveryError::Retryable(m)) if m.contains("Boom"))),
+            "{results:?}"
+        );
+    }
 
     fn in_progress(root: &Path) -> usize {
         starling_lake::writer::files_under(root)
