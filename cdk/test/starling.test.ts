@@ -226,12 +226,26 @@ describe('the complete workspace', () => {
     t.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/events/plumbing-events', RetentionInDays: 30 });
     t.hasResourceProperties('AWS::Logs::ResourcePolicy', { PolicyName: 'starling-events-to-logs' });
     const dts = fs.readdirSync(path.join(DEFAULT_REPO_ROOT, 'schemas')).filter((f) => f.endsWith('.schema.json') && f !== 'envelope.schema.json');
-    t.resourceCountIs('AWS::Logs::MetricFilter', dts.length);
+    // One per detail-type, and one per sentiment of MESSAGE_ANALYSED.
+    t.resourceCountIs('AWS::Logs::MetricFilter', dts.length + 4);
+    t.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '{ ($.detail-type = "MESSAGE_ANALYSED") && ($.detail.Analysis.TextSentiment = "NEGATIVE") }',
+      MetricTransformations: [Match.objectLike({ MetricNamespace: 'Starling/Events', MetricName: 'SentimentNEGATIVE' })],
+    });
     t.hasResourceProperties('AWS::Logs::MetricFilter', {
       FilterPattern: '{ $.detail-type = "MESSAGE_ANALYSIS_FAILED" }',
       MetricTransformations: [Match.objectLike({ MetricNamespace: 'Starling/Events', MetricName: 'MESSAGE_ANALYSIS_FAILED' })],
     });
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    // What ops look at: counts per type, sentiment, alerts, what was posted or held back, X API
+    // outcomes, DLQ depths, analysis failures, Lambda errors and durations.
+    const body = JSON.stringify(Object.values(t.findResources('AWS::CloudWatch::Dashboard'))[0]);
+    for (const title of ['Events per detail-type', 'Sentiment of analysed messages', 'Alerts to ops', 'What the bot posted and held back', 'X API outcomes (egress)', 'DLQ depths', 'Analysis failures', 'Lambda errors', 'Lambda duration p99 (ms)']) {
+      expect(body).toContain(title);
+    }
+    for (const metric of ['SentimentMIXED', 'NumberOfMessagesPublished', 'starling-alerts', 'REPLY_SUPPRESSED', 'REPOSTED', 'TWEET_FAILED', 'ExecutionsFailed']) {
+      expect(body).toContain(metric);
+    }
     // One alarm per DLQ (catch-all, analyse-message, alert, reply-image, reply-text, egress, repost, lake) + analysis failures.
     t.resourceCountIs('AWS::CloudWatch::Alarm', 9);
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {

@@ -10,6 +10,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { StarlingConfig } from '../config';
 import { ALERT_TOPIC_NAME, EVENTS_LOG_GROUP_PREFIX, EVENTS_NAMESPACE, STATE_MACHINE_NAME } from '../names';
+
+/** Comprehend's sentiments, as MESSAGE_ANALYSED's `Analysis.TextSentiment` spells them. */
+const SENTIMENTS = ['POSITIVE', 'NEGATIVE', 'NEUTRAL', 'MIXED'] as const;
 import type { Observed } from '../observability';
 import { type RouteTable, route, ruleFor } from '../routes';
 import { ArnTarget, DeadLetterQueue, TARGET_RETRY, dlqName } from '../targets';
@@ -37,6 +40,7 @@ export class PlumbingStack extends Stack {
   readonly eventsLogGroup: logs.LogGroup;
   readonly detailTypes: string[];
   private readonly eventCounts = new Map<string, cloudwatch.Metric>();
+  private readonly sentimentCounts: cloudwatch.Metric[] = [];
   private readonly ownDlq: { label: string; queueName: string };
 
   constructor(scope: Construct, id: string, props: PlumbingStackProps) {
@@ -89,6 +93,24 @@ export class PlumbingStack extends Stack {
         unit: cloudwatch.Unit.COUNT,
       });
       this.eventCounts.set(dt, filter.metric({ statistic: 'Sum', period: Duration.minutes(5) }));
+    }
+    // Sentiment over time: analysed messages per Comprehend sentiment.
+    if (this.detailTypes.includes('MESSAGE_ANALYSED')) {
+      for (const sentiment of SENTIMENTS) {
+        const filter = this.eventsLogGroup.addMetricFilter(`Sentiment${sentiment}`, {
+          filterName: `starling-sentiment-${sentiment.toLowerCase()}`,
+          filterPattern: logs.FilterPattern.all(
+            logs.FilterPattern.stringValue('$.detail-type', '=', 'MESSAGE_ANALYSED'),
+            logs.FilterPattern.stringValue('$.detail.Analysis.TextSentiment', '=', sentiment),
+          ),
+          metricNamespace: EVENTS_NAMESPACE,
+          metricName: `Sentiment${sentiment}`,
+          metricValue: '1',
+          defaultValue: 0,
+          unit: cloudwatch.Unit.COUNT,
+        });
+        this.sentimentCounts.push(filter.metric({ statistic: 'Sum', period: Duration.minutes(5), label: sentiment }));
+      }
     }
   }
 
@@ -175,11 +197,35 @@ export class PlumbingStack extends Stack {
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({ title: 'Analysis failures', width: 8, left: [failures, sfnFailed] }),
       new cloudwatch.GraphWidget({
-        title: 'Egress outcomes',
+        title: 'X API outcomes (egress)',
         width: 8,
         left: [this.eventCount('TWEET_SENT').with({ label: 'TWEET_SENT' }), this.eventCount('TWEET_FAILED').with({ label: 'TWEET_FAILED' })],
       }),
       new cloudwatch.GraphWidget({ title: 'DLQ depths', width: 8, left: dlqs.map((q) => dlqDepth(q.queueName, q.label)) }),
+    );
+    const counted = (dts: string[]) => dts.filter((dt) => this.detailTypes.includes(dt)).map((dt) => this.eventCount(dt).with({ label: dt }));
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Sentiment of analysed messages', width: 8, left: this.sentimentCounts, stacked: true }),
+      new cloudwatch.GraphWidget({
+        title: 'Alerts to ops',
+        width: 8,
+        left: [
+          new cloudwatch.Metric({
+            namespace: 'AWS/SNS',
+            metricName: 'NumberOfMessagesPublished',
+            dimensionsMap: { TopicName: ALERT_TOPIC_NAME },
+            statistic: 'Sum',
+            period,
+            label: 'alerts published',
+          }),
+          ...counted(['MODERATION_FLAGGED']),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'What the bot posted and held back',
+        width: 8,
+        left: counted(['SEND_TWEET', 'REPLY_SUPPRESSED', 'REPOSTED', 'REPOST_SUPPRESSED']),
+      }),
     );
     if (observed.functions.length > 0) {
       dashboard.addWidgets(
