@@ -44,8 +44,8 @@ for definition in statemachines/*.asl.json; do
   ci/node/node_modules/.bin/asl-validator --json-path "$definition"
 done
 
-step "Athena named queries (athena/*.sql) parse as Trino SQL (sqlglot)"
-"$venv/bin/python" - athena/*.sql <<'PY'
+step "Athena named queries and the silver tables (athena/*.sql, athena/silver/*.sql) parse as Trino SQL (sqlglot)"
+"$venv/bin/python" - athena/*.sql athena/silver/*.sql <<'PY'
 import sys
 import sqlglot
 from sqlglot.errors import ErrorLevel

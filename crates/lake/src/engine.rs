@@ -27,6 +27,11 @@ pub const TRINO_MACROS: &[(&str, &str)] = &[
         "json_extract_scalar",
         "CREATE MACRO json_extract_scalar(j, p) AS json_extract_string(j, p)",
     ),
+    (
+        "json_format",
+        // Trino's JSON → its text; DuckDB's JSON values cast to text the same way.
+        "CREATE MACRO json_format(j) AS CAST(j AS VARCHAR)",
+    ),
 ];
 
 /// Why a query failed.
@@ -98,6 +103,16 @@ impl LakeEngine {
     /// parts and the in-progress ones, which hold acknowledged events too). An empty lake gives
     /// empty tables.
     pub fn open(lake_root: &Path, tables: &[TableDefinition]) -> Result<Self, QueryError> {
+        let engine = Self::open_bronze(lake_root, tables)?;
+        // The silver tables, deduplicated views over bronze.
+        for table in super::silver::SILVER_TABLES {
+            engine.conn.execute_batch(&super::silver::view_sql(table))?;
+        }
+        Ok(engine)
+    }
+
+    /// [`LakeEngine::open`] with the bronze tables only.
+    pub fn open_bronze(lake_root: &Path, tables: &[TableDefinition]) -> Result<Self, QueryError> {
         let conn = duckdb::Connection::open_in_memory()?;
         // Everything the queries need is linked in (JSON); never reach for the network.
         conn.execute_batch(

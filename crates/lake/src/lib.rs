@@ -8,6 +8,8 @@
 //!   DuckDB column types.
 //! - [`engine`] (feature `sql`): `starling query` — the SQL in `athena/` (Athena/Trino) run
 //!   unchanged by embedded DuckDB over the lake's files.
+//! - [`silver`] (feature `sql`): the deduplicated tables `events_silver`, `posts` and `users`,
+//!   defined by `athena/silver/*.sql`, as views over the bronze files.
 //!
 //! Must not import: the bus (the route target that feeds the writer lives in the runtime,
 //! `starling-local`), any AWS SDK or `lambda_*` crate. DuckDB only behind the `sql` feature, so a
@@ -15,6 +17,8 @@
 
 #[cfg(feature = "sql")]
 pub mod engine;
+#[cfg(feature = "sql")]
+pub mod silver;
 pub mod tables;
 pub mod writer;
 
