@@ -835,6 +835,71 @@ async fn every_athena_query_answers_from_a_lake_filled_by_the_handlers() {
     assert!(of_type(&log, "REPOSTED").is_empty());
     assert!(rows(dir.path(), "reposts-by-day.sql").is_empty());
 
+    // top-authors-by-negative-posts: NEGATIVE posts per author, each post once.
+    let mut negative_posts: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for e in analysed
+        .iter()
+        .filter(|e| e.detail["Analysis"]["TextSentiment"] == "NEGATIVE")
+    {
+        negative_posts
+            .entry(e.detail["Author"].as_str().unwrap().to_string())
+            .or_default()
+            .insert(e.detail["Twitter"]["TweetId"].as_str().unwrap().to_string());
+    }
+    assert!(!negative_posts.is_empty());
+    let got: BTreeMap<String, i64> = rows(dir.path(), "top-authors-by-negative-posts.sql")
+        .iter()
+        .map(|r| {
+            (
+                r["author"].as_str().unwrap().to_string(),
+                r["negative_posts"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        negative_posts
+            .into_iter()
+            .map(|(a, posts)| (a, posts.len() as i64))
+            .collect::<BTreeMap<_, _>>()
+    );
+
+    // most-recognised-people: posts per celebrity, each post once, and the best match.
+    let mut people: BTreeMap<String, (BTreeSet<String>, f64)> = BTreeMap::new();
+    for e in &analysed {
+        for image in images(e) {
+            for c in list(&image["Analysis"], "CelebrityFaces") {
+                let entry = people
+                    .entry(c["Name"].as_str().unwrap().to_string())
+                    .or_insert_with(|| (BTreeSet::new(), 0.0));
+                entry
+                    .0
+                    .insert(e.detail["Twitter"]["TweetId"].as_str().unwrap().to_string());
+                entry.1 = entry.1.max(c["MatchConfidence"].as_f64().unwrap());
+            }
+        }
+    }
+    assert!(!people.is_empty());
+    let got: BTreeMap<String, (i64, f64)> = rows(dir.path(), "most-recognised-people.sql")
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                (
+                    r["posts"].as_i64().unwrap(),
+                    r["best_match_confidence"].as_f64().unwrap(),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        people
+            .into_iter()
+            .map(|(n, (posts, best))| (n, (posts.len() as i64, best)))
+            .collect::<BTreeMap<_, _>>()
+    );
+
     // Every file in athena/ was checked above.
     let checked = [
         "all-celebrities.sql",
@@ -850,6 +915,8 @@ async fn every_athena_query_answers_from_a_lake_filled_by_the_handlers() {
         "replies-and-suppressions-by-day.sql",
         "messages-by-way-in.sql",
         "reposts-by-day.sql",
+        "top-authors-by-negative-posts.sql",
+        "most-recognised-people.sql",
     ];
     let on_disk: BTreeSet<String> =
         std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../athena"))
