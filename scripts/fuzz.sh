@@ -72,7 +72,7 @@ echo "building the fuzz targets (sanitizer: $sanitizer) in $CARGO_TARGET_DIR" >&
 cargo "+$toolchain" fuzz build "${build[@]}"
 
 bin_dir=$CARGO_TARGET_DIR/$(rustc "+$toolchain" -vV | sed -n 's/^host: //p')/$profile
-logs=$CARGO_TARGET_DIR/logs
+logs=$CARGO_TARGET_DIR/logs/$profile
 mkdir -p "$logs"
 python3 fuzz/seed.py fuzz/corpus "${targets[@]}" >&2
 
