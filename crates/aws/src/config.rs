@@ -75,6 +75,20 @@ impl Env {
             }),
         }
     }
+
+    /// Where and how X is called by a Lambda that reads it: `X_API_BASE` (default
+    /// `https://api.x.com`, also the upload base) and `X_TIMEOUT_SECONDS` (10).
+    pub fn x_api(&self) -> Result<starling_x::api::XApiConfig, ConfigError> {
+        let base = self
+            .get("X_API_BASE")
+            .map(str::to_string)
+            .unwrap_or_else(|| starling_x::api::XApiConfig::default().api_base);
+        Ok(starling_x::api::XApiConfig {
+            api_base: base.clone(),
+            upload_base: base,
+            timeout: std::time::Duration::from_secs(self.parsed("X_TIMEOUT_SECONDS", 10u64)?),
+        })
+    }
 }
 
 /// Test support: `parse` succeeds on `full`, and without any one of its variables fails with an

@@ -278,6 +278,26 @@ impl DetailHandler for DeferringEgress {
     }
 }
 
+/// What posts on X as the bot from a Lambda: X API v2 with the credentials in the secret at
+/// `secret_arn` (cached for `secret_ttl`), or, in a dry run, [`DryRunPoster`] (X never called).
+pub fn x_poster(
+    sdk: &aws_config::SdkConfig,
+    secret_arn: &str,
+    secret_ttl: Duration,
+    x_api: XApiConfig,
+    bot_user_id: String,
+    dry_run: bool,
+) -> Arc<dyn XPoster> {
+    if dry_run {
+        return Arc::new(DryRunPoster::default());
+    }
+    Arc::new(XApiPoster::new(
+        XApi::new(x_api),
+        CachedSecrets::new(SecretsManagerSecrets::new(sdk, secret_arn), secret_ttl),
+        bot_user_id,
+    ))
+}
+
 /// The egress handler with its AWS adapters (X with credentials from Secrets Manager, cached;
 /// images from S3; claims in DynamoDB), and the bus TWEET_SENT / TWEET_FAILED go to.
 pub fn egress(
@@ -288,19 +308,14 @@ pub fn egress(
         .defer
         .clone()
         .map(|d| SchedulerDeferrer::new(sdk, d));
-    let secrets = CachedSecrets::new(
-        SecretsManagerSecrets::new(sdk, &settings.secret_arn),
+    let x = x_poster(
+        sdk,
+        &settings.secret_arn,
         settings.secret_ttl,
+        settings.x_api,
+        settings.bot_user_id,
+        settings.dry_run,
     );
-    let x: Arc<dyn XPoster> = if settings.dry_run {
-        Arc::new(DryRunPoster::default())
-    } else {
-        Arc::new(XApiPoster::new(
-            XApi::new(settings.x_api),
-            secrets,
-            settings.bot_user_id,
-        ))
-    };
     let egress = Egress::new(
         x,
         Arc::new(crate::S3BlobStore::new(sdk, &settings.media_bucket)),

@@ -66,10 +66,6 @@ pub struct PollMentionsSettings {
 impl PollMentionsSettings {
     /// Reads the settings, naming any missing or invalid variable.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let base = env
-            .get("X_API_BASE")
-            .map(str::to_string)
-            .unwrap_or_else(|| XApiConfig::default().api_base);
         Ok(Self {
             secret_arn: env.required(
                 "SECRET_ARN",
@@ -90,11 +86,7 @@ impl PollMentionsSettings {
                 .get("DEDUP_TABLE")
                 .filter(|t| !t.trim().is_empty())
                 .map(str::to_string),
-            x_api: XApiConfig {
-                api_base: base.clone(),
-                upload_base: base,
-                timeout: Duration::from_secs(env.parsed("X_TIMEOUT_SECONDS", 10u64)?),
-            },
+            x_api: env.x_api()?,
             secret_ttl: Duration::from_secs(env.parsed("SECRET_TTL_SECONDS", 300u64)?),
             first_window: Duration::from_secs(env.parsed("FIRST_WINDOW_SECONDS", 900u64)?),
         })

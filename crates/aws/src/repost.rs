@@ -2,16 +2,12 @@
 //! over the reply policy's DynamoDB state, reposted on X as the bot (credentials from Secrets
 //! Manager, cached), REPOSTED / REPOST_SUPPRESSED on EventBridge.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use starling_core::egress::{DryRunPoster, XApiPoster};
 use starling_core::policy::RepostRule;
-use starling_core::ports::XPoster;
-use starling_core::secrets::CachedSecrets;
-use starling_x::api::{XApi, XApiConfig};
+use starling_x::api::XApiConfig;
 
-use crate::{ConfigError, Env, EventBridgePublisher, PolicySettings, SecretsManagerSecrets};
+use crate::{ConfigError, Env, EventBridgePublisher, PolicySettings};
 
 /// The repost Lambda's settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,10 +29,6 @@ pub struct RepostSettings {
 impl RepostSettings {
     /// Reads the settings, naming any missing or invalid variable.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let base = env
-            .get("X_API_BASE")
-            .map(str::to_string)
-            .unwrap_or_else(|| XApiConfig::default().api_base);
         Ok(Self {
             secret_arn: env.required(
                 "SECRET_ARN",
@@ -47,11 +39,7 @@ impl RepostSettings {
                 "the EventBridge bus for REPOSTED/REPOST_SUPPRESSED",
             )?,
             policy: PolicySettings::from_env(env)?,
-            x_api: XApiConfig {
-                api_base: base.clone(),
-                upload_base: base,
-                timeout: Duration::from_secs(env.parsed("X_TIMEOUT_SECONDS", 10u64)?),
-            },
+            x_api: env.x_api()?,
             secret_ttl: Duration::from_secs(env.parsed("SECRET_TTL_SECONDS", 300u64)?),
             dry_run: env.parsed("DRY_RUN", false)?,
         })
@@ -63,18 +51,14 @@ pub fn repost(
     settings: RepostSettings,
     sdk: &aws_config::SdkConfig,
 ) -> (RepostRule, EventBridgePublisher) {
-    let x: Arc<dyn XPoster> = if settings.dry_run {
-        Arc::new(DryRunPoster::default())
-    } else {
-        Arc::new(XApiPoster::new(
-            XApi::new(settings.x_api),
-            CachedSecrets::new(
-                SecretsManagerSecrets::new(sdk, &settings.secret_arn),
-                settings.secret_ttl,
-            ),
-            settings.policy.bot_user_id.clone(),
-        ))
-    };
+    let x = crate::egress::x_poster(
+        sdk,
+        &settings.secret_arn,
+        settings.secret_ttl,
+        settings.x_api,
+        settings.policy.bot_user_id.clone(),
+        settings.dry_run,
+    );
     let dry_run = settings.dry_run;
     (
         RepostRule::new(settings.policy.policy(sdk), x, dry_run),

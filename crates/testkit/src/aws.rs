@@ -201,3 +201,20 @@ pub async fn dynamodb_table(config: &SdkConfig, prefix: &str, key: &str) -> Stri
         .expect("CreateTable");
     name
 }
+
+/// A Secrets Manager secret holding fake X credentials (app and user) in the shape the Lambdas
+/// read; returns its ARN.
+pub async fn x_secret(config: &SdkConfig) -> String {
+    aws_sdk_secretsmanager::Client::new(config)
+        .create_secret()
+        .name(unique("TwitterSecret"))
+        .secret_string(
+            serde_json::json!({"ApiKey": "k", "ApiSecret": "s", "AccessToken": "t", "AccessTokenSecret": "ts"})
+                .to_string(),
+        )
+        .send()
+        .await
+        .expect("CreateSecret")
+        .arn
+        .expect("the secret's ARN")
+}

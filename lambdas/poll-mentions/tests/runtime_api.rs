@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::extract::{Query, State};
 use serde_json::{Value, json};
-use starling_testkit::aws::{bus_to_queue, dynamodb_table, moto_config, receive_json, unique};
+use starling_testkit::aws::{bus_to_queue, dynamodb_table, moto_config, receive_json};
 use starling_testkit::lambda_process::{LambdaProcess, lambda_command};
 use starling_testkit::lambda_runtime_api::{Outcome, RuntimeApi};
 
@@ -108,18 +108,7 @@ async fn invoke_with(api: &RuntimeApi, payload: Value) -> Value {
 async fn mentions_are_published_once_checkpointed_and_a_429_holds_off_x_until_its_reset() {
     let config = moto_config();
     let moto = starling_testkit::moto::endpoint();
-    let secret_arn = aws_sdk_secretsmanager::Client::new(&config)
-        .create_secret()
-        .name(unique("TwitterSecret"))
-        .secret_string(
-            json!({"ApiKey": "k", "ApiSecret": "s", "AccessToken": "t", "AccessTokenSecret": "ts"})
-                .to_string(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .arn
-        .unwrap();
+    let secret_arn = starling_testkit::aws::x_secret(&config).await;
     let bus = bus_to_queue(&config, &json!({"source": [{"prefix": "starling."}]})).await;
     let checkpoints = dynamodb_table(&config, "checkpoints", "Source").await;
     let claims = dynamodb_table(&config, "redeliveries", "IdempotencyKey").await;
@@ -188,18 +177,7 @@ async fn mentions_are_published_once_checkpointed_and_a_429_holds_off_x_until_it
 async fn a_search_schedule_polls_its_query_with_its_own_checkpoint_and_marks_posts_as_search() {
     let config = moto_config();
     let moto = starling_testkit::moto::endpoint();
-    let secret_arn = aws_sdk_secretsmanager::Client::new(&config)
-        .create_secret()
-        .name(unique("TwitterSecret"))
-        .secret_string(
-            json!({"ApiKey": "k", "ApiSecret": "s", "AccessToken": "t", "AccessTokenSecret": "ts"})
-                .to_string(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .arn
-        .unwrap();
+    let secret_arn = starling_testkit::aws::x_secret(&config).await;
     let bus = bus_to_queue(&config, &json!({"source": [{"prefix": "starling."}]})).await;
     let checkpoints = dynamodb_table(&config, "checkpoints", "Source").await;
     let (base, fake) = fake_x(0).await;

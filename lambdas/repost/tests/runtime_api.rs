@@ -45,18 +45,7 @@ async fn invoke(api: &RuntimeApi, event: Value) -> Value {
 async fn a_curated_match_is_reposted_once_and_others_are_suppressed_with_the_reason() {
     let config = moto_config();
     let moto = starling_testkit::moto::endpoint();
-    let secret_arn = aws_sdk_secretsmanager::Client::new(&config)
-        .create_secret()
-        .name(unique("TwitterSecret"))
-        .secret_string(
-            json!({"ApiKey": "k", "ApiSecret": "s", "AccessToken": "t", "AccessTokenSecret": "ts"})
-                .to_string(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .arn
-        .unwrap();
+    let secret_arn = starling_testkit::aws::x_secret(&config).await;
     let bus = bus_to_queue(&config, &json!({"source": ["starling.responding"]})).await;
     let policy_table = dynamodb_table(&config, "reply-policy", "Key").await;
     let reposts = Arc::new(Mutex::new(Vec::new()));
