@@ -202,7 +202,7 @@ impl LakeWriter {
                     state.open.entry(dir.clone()).or_insert(part)
                 }
             };
-            if let Err(source) = write_line(part, &line, false) {
+            if let Err(source) = write_line(part, &line) {
                 let path = part.path.clone();
                 self.abandon(&mut state, &dir);
                 return Err(LakeError::Io { path, source });
@@ -240,29 +240,12 @@ impl LakeWriter {
         }
     }
 
+    /// One framed line: a group commit of one.
     fn write(&self, dir: String, line: Vec<u8>, outcome: Appended) -> Result<Appended, LakeError> {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if state.closed {
-            return Err(LakeError::Closed);
-        }
-        let part = match state.open.get_mut(&dir) {
-            Some(part) => part,
-            None => {
-                let part = self.new_part(&dir)?;
-                state.open.entry(dir.clone()).or_insert(part)
-            }
-        };
-        if let Err(source) = write_line(part, &line, self.config.sync) {
-            let path = part.path.clone();
-            self.abandon(&mut state, &dir);
-            return Err(LakeError::Io { path, source });
-        }
-        if part.bytes >= self.config.max_part_bytes
-            && let Some(part) = state.open.remove(&dir)
-        {
-            finalise(&self.root, part.path, self.config.sync)?;
-        }
-        Ok(outcome)
+        let mut outcomes = self.append_framed_all(vec![Framed { dir, line, outcome }])?;
+        outcomes
+            .pop()
+            .ok_or_else(|| LakeError::Serialise("the group commit returned no outcome".into()))
     }
 
     /// Finalises the parts older than the buffer interval; returns how many.
@@ -342,12 +325,9 @@ fn part_name(now: DateTime<Utc>) -> String {
     )
 }
 
-fn write_line(part: &mut OpenPart, line: &[u8], sync: bool) -> std::io::Result<()> {
-    // One write of the whole line (the file is in append mode), then the data synced.
+fn write_line(part: &mut OpenPart, line: &[u8]) -> std::io::Result<()> {
+    // One write of the whole line (the file is in append mode); the caller syncs the group.
     part.file.write_all(line)?;
-    if sync {
-        part.file.sync_data()?;
-    }
     part.bytes += line.len() as u64;
     Ok(())
 }

@@ -96,8 +96,17 @@ pub fn local_egress(
     bot_user_id: Option<&str>,
     dry_run: bool,
 ) -> anyhow::Result<Egress> {
-    let to_x = creds.can_post() && !dry_run;
     let x = local_poster(data_dir, creds, x_api, bot_user_id, dry_run)?;
+    egress_over(data_dir, x, creds.can_post() && !dry_run, dry_run)
+}
+
+/// [`local_egress`] over a poster already made (`to_x`: it is X, not the outbox).
+fn egress_over(
+    data_dir: &DataDir,
+    x: Arc<dyn XPoster>,
+    to_x: bool,
+    dry_run: bool,
+) -> anyhow::Result<Egress> {
     let store = SqliteIdempotency::open(&data_dir.idempotency_db())?;
     // One process delivers from a data directory (the bus's lock): a claim still held now was
     // left by a run that died mid-attempt.
@@ -153,14 +162,17 @@ pub fn local_targets(
     creds: &XCredentials,
     options: LocalOptions,
 ) -> anyhow::Result<TargetRegistry> {
+    // One X (or outbox) for egress and the repost rule; a dry run posts and reposts nothing.
+    let dry_run = options.policy.dry_run;
+    let x = local_poster(
+        data_dir,
+        creds,
+        options.x_api.clone(),
+        options.bot_user_id.as_deref(),
+        dry_run,
+    )?;
     let egress = HandlerTarget::new(
-        local_egress(
-            data_dir,
-            creds,
-            options.x_api.clone(),
-            options.bot_user_id.as_deref(),
-            options.policy.dry_run,
-        )?,
+        egress_over(data_dir, x.clone(), creds.can_post() && !dry_run, dry_run)?,
         bus.clone(),
     );
     data_dir.create()?;
@@ -199,21 +211,7 @@ pub fn local_targets(
         ),
         bus.clone(),
     );
-    // The repost rule reposts through the same X (or outbox) as egress; a dry run reposts nothing.
-    let repost = HandlerTarget::new(
-        RepostRule::new(
-            policy,
-            local_poster(
-                data_dir,
-                creds,
-                options.x_api.clone(),
-                options.bot_user_id.as_deref(),
-                options.policy.dry_run,
-            )?,
-            options.policy.dry_run,
-        ),
-        bus.clone(),
-    );
+    let repost = HandlerTarget::new(RepostRule::new(policy, x, dry_run), bus.clone());
     let alert = HandlerTarget::new(
         AlertHandler::new(
             Arc::new(FileNotifier::new(data_dir.alerts(), options.alert_webhook)),

@@ -193,17 +193,12 @@ async fn tick(writer: Weak<LakeWriter>, every: Duration) {
 #[async_trait]
 impl Target for LakeTarget {
     async fn deliver(&self, event: &Envelope) -> Result<(), DeliveryError> {
-        let framed = Framed::event(event).map_err(|e| DeliveryError::Permanent(e.to_string()))?;
-        let writer = self.writer.clone();
-        match tokio::task::spawn_blocking(move || writer.append_framed(framed)).await {
-            Ok(Ok(Appended::Event(_))) => Ok(()),
-            Ok(Ok(Appended::Failed(reason))) => {
-                tracing::warn!(id = %event.id, %reason, "lake: event written to the error prefix");
-                Ok(())
-            }
-            Ok(Err(e)) => Err(DeliveryError::Retryable(e.to_string())),
-            Err(e) => Err(DeliveryError::Retryable(format!("lake writer task: {e}"))),
-        }
+        let mut results = self.deliver_batch(std::slice::from_ref(event)).await;
+        results.pop().unwrap_or_else(|| {
+            Err(DeliveryError::Retryable(
+                "the lake returned no result".into(),
+            ))
+        })
     }
 
     /// Group commit: the events waiting together are written with one `fdatasync` per part.
