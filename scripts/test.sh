@@ -76,6 +76,18 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "Rust tests"
 cargo test --workspace --locked
 
+step "the dashboard in a real browser (Debian's chromium, driven by playwright-core from ci/node)"
+if ! command -v chromium >/dev/null 2>&1; then
+  # No browser download: Debian's package. As root in CI; through sudo elsewhere.
+  sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+STARLING_BIN=$target_dir/debug/starling CHROMIUM=$(command -v chromium) \
+  ARTIFACTS_DIR=$target_dir/browser-artifacts \
+  node --test crates/local/tests/browser/dashboard.test.mjs
+
 step "fuzz targets, 10 s each from the seeds (scripts/fuzz.sh: nightly, cargo-fuzz installed if missing, unoptimised build)"
 FUZZ_DEV=1 FUZZ_TARGET_DIR=${FUZZ_TARGET_DIR:-${CARGO_TARGET_DIR:+${CARGO_TARGET_DIR%/*}/fuzz-target}} \
   bash scripts/fuzz.sh --seconds 10

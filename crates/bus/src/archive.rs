@@ -201,7 +201,7 @@ impl SqliteBus {
     }
 }
 
-fn stored_event(row: LoggedEvent) -> Result<StoredEvent, BusError> {
+pub(crate) fn stored_event(row: LoggedEvent) -> Result<StoredEvent, BusError> {
     Ok(StoredEvent {
         envelope: envelope(row.seq, &row.envelope)?,
         seq: row.seq,

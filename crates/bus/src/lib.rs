@@ -29,6 +29,7 @@ mod config;
 mod dispatch;
 mod error;
 mod routes;
+mod stats;
 mod store;
 mod target;
 
@@ -49,6 +50,7 @@ pub use archive::{DeadLetter, ReplayReport, StoredEvent};
 pub use config::{BusConfig, RetryPolicy};
 pub use error::BusError;
 pub use routes::{CompiledRoute, EMBEDDED_ROUTES, Route, RoutesError, RoutingTable, TargetRef};
+pub use stats::{LogProgress, MinuteCount, RouteProgress, SentimentCount, TypeCount};
 pub use store::DB_FILE;
 pub use target::{DeliveryError, FnTarget, Target, TargetRegistry, target_fn};
 

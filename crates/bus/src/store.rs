@@ -124,6 +124,9 @@ pub struct Store {
     path: PathBuf,
     log: Mutex<Connection>,
     state: Mutex<Connection>,
+    /// Read-only, for the dashboard's aggregates: in WAL mode a reader never blocks the
+    /// writers, so a slow aggregate cannot hold up a delivery.
+    read: Mutex<Connection>,
 }
 
 fn connect(path: &Path, synchronous: &str) -> rusqlite::Result<Connection> {
@@ -162,10 +165,14 @@ impl Store {
         log.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(sqlite)?;
         let state = connect(&path, "NORMAL").map_err(sqlite)?;
+        let read = connect(&path, "NORMAL").map_err(sqlite)?;
+        read.pragma_update(None, "query_only", true)
+            .map_err(sqlite)?;
         Ok(Self {
             path,
             log: Mutex::new(log),
             state: Mutex::new(state),
+            read: Mutex::new(read),
         })
     }
 
@@ -193,6 +200,14 @@ impl Store {
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
     ) -> Result<T, BusError> {
         self.run(&self.log, f)
+    }
+
+    /// Runs `f` on the read-only connection (the dashboard's aggregates).
+    pub(crate) fn read<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, BusError> {
+        self.run(&self.read, f)
     }
 
     fn state<T>(
@@ -517,7 +532,7 @@ impl Store {
     }
 }
 
-fn logged_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<LoggedEvent> {
+pub(crate) fn logged_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<LoggedEvent> {
     Ok(LoggedEvent {
         seq: r.get(0)?,
         put_ms: r.get(1)?,
@@ -526,6 +541,6 @@ fn logged_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<LoggedEvent> {
 }
 
 /// SQLite takes LIMIT as a signed 64-bit integer.
-fn limit_param(limit: usize) -> i64 {
+pub(crate) fn limit_param(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }

@@ -27,6 +27,7 @@ use starling_bus::{BusConfig, RoutingTable, SqliteBus};
 #[cfg(feature = "sql")]
 use starling_lake::{Format, LakeEngine, QueryResult, embedded_tables};
 
+use crate::dashboard::{Access, Dashboard};
 use crate::data_dir::DataDir;
 use crate::idempotency::SqliteIdempotency;
 use crate::runtime::{LocalOptions, local_targets};
@@ -112,8 +113,70 @@ pub struct DemoReport {
     pub query: QueryResult,
 }
 
+/// How the demo runs.
+#[derive(Debug, Default)]
+pub struct DemoOptions {
+    /// How long to wait for the pipeline to finish.
+    pub idle_timeout: Duration,
+    /// Keep serving the webhook and the dashboard on this listener after the summary
+    /// (`starling demo --serve`); the deliveries are POSTed to it too.
+    pub serve: Option<tokio::net::TcpListener>,
+    /// The bus's tunables (`--max-retries`).
+    pub bus: BusConfig,
+    /// A Slack-compatible incoming-webhook URL the demo's alerts are also POSTed to.
+    pub alert_webhook: Option<String>,
+}
+
+/// The demo still serving (`--serve`): its webhook, dashboard and pipeline, until stopped.
+pub struct Serving {
+    /// The server's address, e.g. `http://127.0.0.1:3000`.
+    pub base_url: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    bus: Arc<SqliteBus>,
+    targets: starling_bus::TargetRegistry,
+    dashboard: Arc<Dashboard>,
+}
+
+impl std::fmt::Debug for Serving {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Serving")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Serving {
+    /// Serves until `signal` resolves, then stops cleanly (the lake's parts finalised).
+    pub async fn until(self, signal: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+        signal.await;
+        self.dashboard.stop();
+        let _ = self.stop.send(());
+        let _ = self.server.await;
+        self.bus.shutdown().await?;
+        drop(self.targets);
+        Ok(())
+    }
+}
+
 /// Runs the demo in `data_dir` (emptied first), waiting at most `idle_timeout` for the pipeline.
 pub async fn run(data_dir: &DataDir, idle_timeout: Duration) -> anyhow::Result<DemoReport> {
+    let (report, _) = run_with(
+        data_dir,
+        DemoOptions {
+            idle_timeout,
+            ..DemoOptions::default()
+        },
+    )
+    .await?;
+    Ok(report)
+}
+
+/// Runs the demo as `options` say; with `serve`, returns it still serving.
+pub async fn run_with(
+    data_dir: &DataDir,
+    options: DemoOptions,
+) -> anyhow::Result<(DemoReport, Option<Serving>)> {
     let dir = data_dir.root();
     if dir.exists() {
         std::fs::remove_dir_all(dir).with_context(|| format!("emptying {}", dir.display()))?;
@@ -127,13 +190,16 @@ pub async fn run(data_dir: &DataDir, idle_timeout: Duration) -> anyhow::Result<D
         access_token: String::new(),
         access_token_secret: String::new(),
     };
+    // Kept where `starling send --data-dir` looks, so more deliveries can be signed while serving.
+    crate::settings::store_consumer_secret(data_dir, &creds.api_secret)
+        .with_context(|| format!("writing {}", data_dir.consumer_secret().display()))?;
     let bus = Arc::new(SqliteBus::open(
         data_dir.bus(),
         &RoutingTable::embedded()?,
-        BusConfig::default(),
+        options.bus.clone(),
     )?);
-    let options = LocalOptions {
-        alert_webhook: None,
+    let local = LocalOptions {
+        alert_webhook: options.alert_webhook.clone(),
         unknown_faces: UnknownFaces::Box,
         fetcher: Some(Arc::new(DemoFetcher)),
         bot_user_id: Some(DEMO_BOT_USER_ID.into()),
@@ -149,7 +215,7 @@ pub async fn run(data_dir: &DataDir, idle_timeout: Duration) -> anyhow::Result<D
         },
         ..LocalOptions::default()
     };
-    let targets = local_targets(data_dir, bus.clone(), &creds, options)?;
+    let targets = local_targets(data_dir, bus.clone(), &creds, local)?;
     let started = bus.start(&targets).await?;
     if !started.waiting.is_empty() {
         bail!("routes without a handler: {}", started.waiting.join(", "));
@@ -172,12 +238,27 @@ pub async fn run(data_dir: &DataDir, idle_timeout: Duration) -> anyhow::Result<D
             &data_dir.idempotency_db(),
         )?)),
     );
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-    let url = format!("http://{}/twitter", listener.local_addr()?);
+    let serving = options.serve.is_some();
+    let listener = match options.serve {
+        Some(listener) => listener,
+        None => tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?,
+    };
+    let base_url = format!("http://{}", listener.local_addr()?);
+    let url = format!("{base_url}/twitter");
+    let dashboard = Arc::new(Dashboard::new(
+        bus.clone(),
+        data_dir.clone(),
+        Access::loopback(),
+    ));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(crate::server::serve(listener, ingress, async move {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(crate::server::serve(
+        listener,
+        ingress,
+        serving.then(|| dashboard.clone()),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
 
     let mut deliveries = Vec::new();
     for (name, body) in DELIVERIES {
@@ -185,13 +266,26 @@ pub async fn run(data_dir: &DataDir, idle_timeout: Duration) -> anyhow::Result<D
             send_delivery(&url, creds.api_secret.as_bytes(), body.as_bytes().to_vec()).await?;
         deliveries.push((name.to_string(), answer.status));
     }
-    let idle = bus.wait_idle(idle_timeout).await;
-    let _ = stop.send(());
-    let _ = server.await;
-    bus.shutdown().await?;
-    // Dropping the targets finalises the lake's open parts, as Firehose flushes its buffer.
-    drop(targets);
-    idle.context("waiting for the pipeline to finish")?;
+    let idle = bus.wait_idle(options.idle_timeout).await;
+    let serving = if serving {
+        idle.context("waiting for the pipeline to finish")?;
+        Some(Serving {
+            base_url,
+            stop,
+            server,
+            bus: bus.clone(),
+            targets,
+            dashboard,
+        })
+    } else {
+        let _ = stop.send(());
+        let _ = server.await;
+        bus.shutdown().await?;
+        // Dropping the targets finalises the lake's open parts, as Firehose flushes its buffer.
+        drop(targets);
+        idle.context("waiting for the pipeline to finish")?;
+        None
+    };
 
     let mut events = BTreeMap::new();
     for event in bus.events(None, usize::MAX).await? {
@@ -205,17 +299,20 @@ pub async fn run(data_dir: &DataDir, idle_timeout: Duration) -> anyhow::Result<D
     let lake_files = starling_lake::writer::files_under(&data_dir.lake())?.len();
     #[cfg(feature = "sql")]
     let query = LakeEngine::open(&data_dir.lake(), &embedded_tables()?)?.query(DEMO_QUERY.1)?;
-    Ok(DemoReport {
-        data_dir: data_dir.clone(),
-        deliveries,
-        events,
-        alerts,
-        replies,
-        dead_letters,
-        lake_files,
-        #[cfg(feature = "sql")]
-        query,
-    })
+    Ok((
+        DemoReport {
+            data_dir: data_dir.clone(),
+            deliveries,
+            events,
+            alerts,
+            replies,
+            dead_letters,
+            lake_files,
+            #[cfg(feature = "sql")]
+            query,
+        },
+        serving,
+    ))
 }
 
 fn read_json_lines(path: &Path) -> anyhow::Result<Vec<Value>> {

@@ -11,6 +11,7 @@
 pub mod blob;
 pub mod checkpoints;
 pub mod cli;
+pub mod dashboard;
 pub mod data_dir;
 pub mod demo;
 pub mod functions;

@@ -1,5 +1,5 @@
 //! The local webhook server behind `starling up`: `GET/POST /twitter` answered by the same
-//! `starling_core::ingress::Ingress` as the Lambda, plus `/healthz`.
+//! `starling_core::ingress::Ingress` as the Lambda, `/healthz`, and the dashboard when served.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,16 +12,22 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use starling_core::ingress::{Ingress, IngressRequest, crc_token_from_query};
 
-/// The router: `/twitter` (webhook) and `/healthz`.
-pub fn router(ingress: Arc<Ingress>) -> Router {
+use crate::dashboard::Dashboard;
+
+/// The router: `/twitter` (webhook), `/healthz`, and the dashboard's routes when given one.
+pub fn router(ingress: Arc<Ingress>, dashboard: Option<Arc<Dashboard>>) -> Router {
     // Let bodies one byte over the ingress limit through, so the ingress answers 413 itself
     // (with its JSON error) instead of axum's plain-text rejection.
     let limit = ingress.config().max_body_bytes.saturating_add(1);
-    Router::new()
+    let webhook = Router::new()
         .route("/twitter", get(webhook).post(webhook))
         .route("/healthz", get(|| async { "ok" }))
         .layer(DefaultBodyLimit::max(limit))
-        .with_state(ingress)
+        .with_state(ingress);
+    match dashboard {
+        Some(dashboard) => webhook.merge(dashboard.router()),
+        None => webhook,
+    }
 }
 
 async fn webhook(
@@ -53,11 +59,12 @@ async fn webhook(
 pub async fn serve(
     listener: tokio::net::TcpListener,
     ingress: Arc<Ingress>,
+    dashboard: Option<Arc<Dashboard>>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     axum::serve(
         listener,
-        router(ingress).into_make_service_with_connect_info::<SocketAddr>(),
+        router(ingress, dashboard).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await

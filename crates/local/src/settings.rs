@@ -118,6 +118,13 @@ fn consumer_secret_from_data_dir(data_dir: &DataDir) -> std::io::Result<(String,
     Ok((secret, SecretSource::Generated))
 }
 
+/// Stores `secret` as the data directory's consumer secret (owner-only), where `starling send`
+/// and `starling up` read it.
+pub fn store_consumer_secret(data_dir: &DataDir, secret: &str) -> std::io::Result<()> {
+    std::fs::create_dir_all(data_dir.root())?;
+    write_private(&data_dir.consumer_secret(), secret)
+}
+
 #[cfg(unix)]
 fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;

@@ -51,6 +51,16 @@ pub struct Global {
     /// The routing table; the repository's schemas/routes.json (built in) when not given.
     #[arg(long, global = true, env = "STARLING_ROUTES", value_name = "FILE")]
     pub routes: Option<PathBuf>,
+    /// Retries of a failed delivery before the event is dead-lettered (each doubling the wait
+    /// from 200 ms, capped at 60 s, within an hour).
+    #[arg(
+        long,
+        global = true,
+        env = "STARLING_MAX_RETRIES",
+        default_value_t = 8,
+        value_name = "N"
+    )]
+    pub max_retries: u32,
 }
 
 impl Global {
@@ -67,6 +77,13 @@ impl Global {
         })
     }
 
+    /// The bus's tunables: the defaults with `--max-retries`.
+    pub fn bus_config(&self) -> BusConfig {
+        let mut config = BusConfig::default();
+        config.retry.max_retries = self.max_retries;
+        config
+    }
+
     /// Opens the bus in the data directory (without delivering), creating the directory
     /// private to its owner.
     pub fn open_bus(&self) -> anyhow::Result<SqliteBus> {
@@ -75,7 +92,7 @@ impl Global {
         Ok(SqliteBus::open(
             self.data_dir().bus(),
             &table,
-            BusConfig::default(),
+            self.bus_config(),
         )?)
     }
 }

@@ -18,6 +18,7 @@ use starling_core::sources::{
 use starling_core::responding::annotate::UnknownFaces;
 
 use super::Global;
+use crate::dashboard::{Access, Availability, Dashboard};
 use crate::runtime::LocalOptions;
 use crate::settings::{self, SecretSource, XSettings};
 
@@ -92,6 +93,18 @@ pub struct Args {
         value_name = "SECONDS"
     )]
     pub poll_interval: u64,
+    /// The token the dashboard asks for (at least 16 characters). Without one the dashboard is
+    /// served on loopback only; bound to another address it is off unless a token is set.
+    #[arg(
+        long,
+        env = "STARLING_DASHBOARD_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub dashboard_token: Option<String>,
+    /// Do not serve the dashboard (`/ui`, `/api/…`).
+    #[arg(long, env = "STARLING_NO_DASHBOARD")]
+    pub no_dashboard: bool,
     /// The X app and the bot.
     #[command(flatten)]
     pub x: XSettings,
@@ -281,16 +294,38 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
     let ingress = Arc::new(
         Ingress::new(bus.clone(), Arc::new(StaticSecrets(creds)), config).with_dedup(seen),
     );
+    let dashboard = if args.no_dashboard {
+        None
+    } else {
+        match Access::for_bind(args.bind, args.dashboard_token.as_deref()) {
+            Availability::On(access) => Some(Arc::new(Dashboard::new(
+                bus.clone(),
+                data_dir.clone(),
+                access,
+            ))),
+            Availability::Off(why) => {
+                println!("Dashboard: {why}");
+                None
+            }
+        }
+    };
     let listener = tokio::net::TcpListener::bind((args.bind, args.port))
         .await
         .with_context(|| format!("listening on {}:{}", args.bind, args.port))?;
+    let address = listener.local_addr()?;
     println!(
-        "Starling is listening on http://{}/twitter (health: /healthz), data in {}",
-        listener.local_addr()?,
+        "Starling is listening on http://{address}/twitter (health: /healthz), data in {}",
         data_dir.root().display()
     );
-    crate::server::serve(listener, ingress, async move {
+    if let Some(dashboard) = &dashboard {
+        println!("{}", dashboard_line(address, dashboard));
+    }
+    let stopping = dashboard.clone();
+    crate::server::serve(listener, ingress, dashboard, async move {
         shutdown_signal().await;
+        if let Some(dashboard) = stopping {
+            dashboard.stop();
+        }
         let _ = stop.send(true);
     })
     .await?;
@@ -397,7 +432,23 @@ fn search_poller(
         .for_search(query))
 }
 
-async fn shutdown_signal() {
+/// The line `starling up` prints about its dashboard.
+pub fn dashboard_line(address: std::net::SocketAddr, dashboard: &Dashboard) -> String {
+    let host = if address.ip().is_unspecified() {
+        std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), address.port())
+    } else {
+        address
+    };
+    if dashboard.needs_token() {
+        format!(
+            "Dashboard: http://{host}/ui?token=<your STARLING_DASHBOARD_TOKEN> (every request needs the token)"
+        )
+    } else {
+        format!("Dashboard: http://{host}/ui (loopback only)")
+    }
+}
+
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -1,0 +1,210 @@
+//! The dashboard through the built binary: who may open it (token, loopback), that the JSON
+//! matches the log, and that an open live stream never holds up a clean stop. The page itself is
+//! tested in a real browser by `tests/browser/dashboard.test.mjs`.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_starling");
+const TOKEN: &str = "dashboard-token-for-the-test";
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn up(data_dir: &std::path::Path, args: &[&str]) -> Server {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(BIN)
+        .args(["up", "--port", &port.to_string(), "--data-dir"])
+        .arg(data_dir)
+        .args(args)
+        .env_remove("STARLING_CONSUMER_SECRET")
+        .env_remove("STARLING_DASHBOARD_TOKEN")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "starling up did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn stop(mut server: Server) -> String {
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            assert!(status.success(), "exit after SIGTERM: {status:?}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "starling up did not stop within 30 s of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut out = String::new();
+    server
+        .child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    out
+}
+
+#[tokio::test]
+async fn with_a_token_every_request_carries_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = up(dir.path(), &["--dashboard-token", TOKEN]);
+    let http = client();
+    let summary = format!("{}/api/summary", server.base);
+    assert_eq!(http.get(&summary).send().await.unwrap().status(), 401);
+    let wrong = http.get(&summary).bearer_auth("nope").send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let body: Value = wrong.json().await.unwrap();
+    assert!(!body.to_string().contains(TOKEN));
+
+    let ok = http.get(&summary).bearer_auth(TOKEN).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let body: Value = ok.json().await.unwrap();
+    assert_eq!(body["head"], 0);
+    assert_eq!(body["minutes"].as_array().unwrap().len(), 60);
+
+    // The browser's way: the token once in the URL, then a cookie and a clean address.
+    let login = http
+        .get(format!("{}/ui?token={TOKEN}", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303);
+    assert_eq!(login.headers()["location"], "/ui");
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let page = http
+        .get(format!("{}/ui", server.base))
+        .header("cookie", &pair)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+    assert!(page.text().await.unwrap().contains("/ui/app.js"));
+    let bad_login = http
+        .get(format!("{}/ui?token=wrong", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_login.status(), 401);
+
+    // With a token, any Host may ask (the token is the guard) — but a POST still needs the
+    // dashboard's own header.
+    let post = http
+        .post(format!("{}/api/dead-letters/redrive", server.base))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), 403);
+    let post = http
+        .post(format!("{}/api/dead-letters/redrive", server.base))
+        .bearer_auth(TOKEN)
+        .header("x-starling-dashboard", "1")
+        .json(&serde_json::json!({"route": "no-such-route"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), 400, "an unknown route is the caller's error");
+    let out = stop(server);
+    assert!(out.contains("every request needs the token"), "{out}");
+    assert!(!out.contains(TOKEN), "the token is never printed: {out}");
+}
+
+#[tokio::test]
+async fn off_loopback_without_a_token_there_is_no_dashboard() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = up(dir.path(), &["--bind", "0.0.0.0"]);
+    let status = client()
+        .get(format!("{}/api/summary", server.base))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 404);
+    let healthz = client()
+        .get(format!("{}/healthz", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(healthz.status(), 200, "the webhook side still serves");
+    let out = stop(server);
+    assert!(out.contains("dashboard off"), "{out}");
+}
+
+#[tokio::test]
+async fn an_open_live_stream_does_not_hold_up_a_clean_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = up(dir.path(), &[]);
+    let mut live = client()
+        .get(format!("{}/api/live", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status(), 200);
+    assert_eq!(live.headers()["content-type"], "text/event-stream");
+    let first = live.chunk().await.unwrap().unwrap();
+    let first = String::from_utf8_lossy(&first).to_string();
+    assert!(
+        first.contains("event: head") && first.contains("\"head\":0"),
+        "{first}"
+    );
+    let out = stop(server);
+    assert!(out.contains("Dashboard: http://127.0.0.1:"), "{out}");
+    assert!(out.contains("Stopped cleanly."), "{out}");
+}
