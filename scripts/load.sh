@@ -4,6 +4,7 @@
 #
 #   bash scripts/load.sh                      # 10 s, 2 threads, 32 connections
 #   DURATION=60s CONNECTIONS=64 bash scripts/load.sh
+#   DASHBOARD=1 bash scripts/load.sh          # with the dashboard open in headless Chromium
 #
 # Prints wrk's requests/s and latency percentiles, the count of 200s, the events in the log, and
 # how long the pipeline took to finish the backlog (analysis, replies, lake) after the load.
@@ -19,8 +20,9 @@ DRAIN_TIMEOUT=${DRAIN_TIMEOUT:-1800}
 
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
 
-# Optimised like release, without fat LTO so it builds in a few minutes (Cargo.toml [profile.load]).
-cargo build --profile load -p starling --bin starling
+# Optimised like release, without fat LTO so it builds in a few minutes (Cargo.toml [profile.load]);
+# without the `sql` feature (DuckDB's C++ is the long pole of a build, and the load never queries).
+cargo build --profile load -p starling --bin starling --no-default-features
 target_dir=${CARGO_TARGET_DIR:-target}
 starling="$target_dir/load/starling"
 
@@ -57,6 +59,13 @@ JSON
 server=$!
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 
+if [ "${DASHBOARD:-0}" = 1 ]; then
+  [ -d ci/node/node_modules/playwright-core ] || (cd ci/node && npm ci --no-audit --no-fund --loglevel=error)
+  node scripts/load/dashboard-viewer.mjs "http://127.0.0.1:$PORT/ui" >"$work/viewer.txt" 2>"$work/viewer.err" &
+  viewer=$!
+  for _ in $(seq 300); do grep -q "dashboard open" "$work/viewer.err" 2>/dev/null && break; sleep 0.1; done
+fi
+
 STARLING_LOAD_FILE="$work/deliveries.tsv" STARLING_LOAD_THREADS=$THREADS wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency \
   -s scripts/load/signed-deliveries.lua "http://127.0.0.1:$PORT/twitter" | tee "$work/wrk.txt"
 ok=$(sed -n 's/.*ok=\([0-9]*\).*/\1/p' "$work/wrk.txt")
@@ -73,6 +82,7 @@ while :; do
   sleep 1
 done
 echo "backlog drained in $(( $(date +%s) - start )) s after the load"
+if [ -n "${viewer:-}" ]; then kill -TERM "$viewer"; wait "$viewer" || true; cat "$work/viewer.txt"; fi
 kill -TERM "$server"; wait "$server" || true   # a clean stop flushes the lake's open parts
 
 tweeted=$(count TWITTER_TWEETED)
