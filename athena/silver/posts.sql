@@ -55,7 +55,7 @@ SELECT r.post_id, r.author_id, r.author, r.received_at, r.text, r.way_in, r.summ
        f.post_id IS NOT NULL AS moderation_flagged,
        p.reply_id, p.replied_at,
        CASE WHEN p.reply_id IS NULL THEN h.reason END AS not_replied_because,
-       date_diff('millisecond', r.received_at, p.replied_at) / 1000.0 AS reply_latency_seconds,
+       date_diff('millisecond', r.received_at, p.replied_at) / 1e3 AS reply_latency_seconds,
        r.dt
 FROM received r
 LEFT JOIN analysed a ON a.post_id = r.post_id AND a.latest = 1

@@ -1,10 +1,13 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { DEFAULT_REPO_ROOT } from '../lib/config';
 import { FUNCTIONS, functionName } from '../lib/functions';
 import { STAR_RESOURCE_ACTIONS } from '../lib/iam';
 import { loadRoutes } from '../lib/routes';
+import { PROJECTION_START } from '../lib/stacks/analytics';
+import { SILVER_SCHEDULE, SILVER_STATE_MACHINE_NAME, loadSilverTables } from '../lib/silver';
 import { ACCOUNT_ID, completeWorkspace, ingressOnlyWorkspace, nagViolations, resources, type Synthesized, synth } from './helpers';
 
 const routes = loadRoutes(DEFAULT_REPO_ROOT).routes;
@@ -207,6 +210,13 @@ describe('an ingress-only workspace (only lambdas/ingress)', () => {
 
   test('without athena/tables, the default events table', () => {
     today.templates.Analytics.hasResourceProperties('AWS::Glue::Table', { TableInput: Match.objectLike({ Name: 'events' }) });
+  });
+
+  test('without athena/silver, no silver tables, state machine or schedule', () => {
+    const t = today.templates.Analytics;
+    t.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
+    t.resourceCountIs('AWS::Scheduler::Schedule', 0);
+    expect(resources(today, 'AWS::Glue::Table').map((r) => r.props.TableInput.Name)).toEqual(['events']);
   });
 });
 
@@ -645,8 +655,8 @@ test('context searchQuery: the poller also reads that search on its own schedule
   const t = s.templates.Ingress;
   t.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
   t.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'starling-poll-mentions' });
-  // Only the search schedule: mentions still come by webhook.
-  const schedules = resources(s, 'AWS::Scheduler::Schedule').map((r) => r.props);
+  // Only the search schedule: mentions still come by webhook (the Analytics stack's silver schedule aside).
+  const schedules = resources(s, 'AWS::Scheduler::Schedule').filter((r) => r.stack === 'Ingress').map((r) => r.props);
   expect(schedules).toHaveLength(1);
   expect(schedules[0].Name).toBe('starling-poll-search');
   expect(schedules[0].ScheduleExpression).toBe('rate(10 minutes)');
@@ -654,7 +664,7 @@ test('context searchQuery: the poller also reads that search on its own schedule
   expect(nagViolations(s)).toEqual([]);
 
   const both = synth('search-and-poll', completeWorkspace(), { mentionsSource: 'poll', searchQuery: '#starling' });
-  const names = resources(both, 'AWS::Scheduler::Schedule').map((r) => r.props);
+  const names = resources(both, 'AWS::Scheduler::Schedule').filter((r) => r.stack === 'Ingress').map((r) => r.props);
   expect(names.map((n) => n.Name).sort()).toEqual(['starling-poll-mentions', 'starling-poll-search']);
   expect(names.find((n) => n.Name === 'starling-poll-search')?.ScheduleExpression).toBe('rate(5 minutes)');
   expect(names.find((n) => n.Name === 'starling-poll-mentions')?.Target.Input).toBeUndefined();
@@ -688,4 +698,206 @@ test('Egress: a rate-limited SEND_TWEET is deferred by a one-time schedule — e
   expect(puts).toHaveLength(1);
   expect(JSON.stringify(puts[0].Condition)).toContain('starling.responding');
   expect(nagViolations(s)).toEqual([]);
+});
+
+/** athena/silver as the repository has it: tables.json and one SELECT per table. */
+const SILVER_DIR = path.join(DEFAULT_REPO_ROOT, 'athena', 'silver');
+const silverDefs = JSON.parse(fs.readFileSync(path.join(SILVER_DIR, 'tables.json'), 'utf8')) as {
+  name: string;
+  partitionedByDay: boolean;
+  columns: { name: string; type: string; comment?: string }[];
+}[];
+const silverSql = (name: string) => fs.readFileSync(path.join(SILVER_DIR, `${name}.sql`), 'utf8');
+
+/** The silver state machine's definition (the DefinitionString, parsed) and its resource. */
+function silverMachine(s: Synthesized): { id: string; props: Record<string, any>; asl: any } {
+  const machines = resources(s, 'AWS::StepFunctions::StateMachine').filter((r) => r.props.StateMachineName === SILVER_STATE_MACHINE_NAME);
+  expect(machines).toHaveLength(1);
+  expect(machines[0].stack).toBe('Analytics');
+  return { ...machines[0], asl: JSON.parse(machines[0].props.DefinitionString) };
+}
+
+/** Every statement of the policies attached to the Analytics role whose logical id starts with `rolePrefix`. */
+function roleStatements(s: Synthesized, rolePrefix: string): { Action: string | string[]; Resource: unknown; Condition?: any }[] {
+  const roles = Object.keys(s.templates.Analytics.findResources('AWS::IAM::Role')).filter((id) => id.startsWith(rolePrefix));
+  expect(roles).toHaveLength(1);
+  return resources(s, 'AWS::IAM::Policy')
+    .filter((p) => p.stack === 'Analytics' && JSON.stringify(p.props.Roles) === JSON.stringify([{ Ref: roles[0] }]))
+    .flatMap((p) => p.props.PolicyDocument.Statement);
+}
+const actionsOf = (st: { Action: string | string[] }) => ([] as string[]).concat(st.Action);
+
+describe.each([
+  ['this repository as it is', () => repository],
+  ['the complete workspace', () => complete],
+])('the silver layer on AWS (%s)', (_name, get) => {
+  test('athena/silver: every SELECT has an entry in tables.json and every entry a SELECT', () => {
+    const files = fs.readdirSync(SILVER_DIR).filter((f) => f.endsWith('.sql')).map((f) => f.slice(0, -4)).sort();
+    expect(silverDefs.map((d) => d.name).sort()).toEqual(files);
+    expect(files).toEqual(expect.arrayContaining(['events_silver', 'posts', 'users']));
+  });
+
+  test('a Glue table per tables.json entry: Parquet (zstd) under silver/<table>/, columns as listed, dt projected on the day-partitioned ones', () => {
+    const tables = resources(get(), 'AWS::Glue::Table').map((r) => r.props.TableInput);
+    for (const def of silverDefs) {
+      const table = tables.find((x) => x.Name === def.name);
+      expect(table).toBeDefined();
+      expect(table.TableType).toBe('EXTERNAL_TABLE');
+      expect(table.StorageDescriptor.Columns).toEqual(def.columns.map((c) => ({ Name: c.name, Type: c.type, Comment: c.comment })));
+      expect(table.StorageDescriptor.InputFormat).toBe('org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat');
+      expect(table.StorageDescriptor.OutputFormat).toBe('org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat');
+      expect(table.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe');
+      expect(JSON.stringify(table.StorageDescriptor.Location)).toMatch(new RegExp(`/silver/${def.name}/"`));
+      const p = table.Parameters;
+      expect(p.classification).toBe('parquet');
+      expect(p['parquet.compression']).toBe('ZSTD');
+      if (def.partitionedByDay) {
+        expect(table.PartitionKeys).toEqual([expect.objectContaining({ Name: 'dt', Type: 'string' })]);
+        expect(p['projection.enabled']).toBe('true');
+        expect(p['projection.dt.type']).toBe('date');
+        expect(p['projection.dt.format']).toBe('yyyy-MM-dd');
+        expect(p['projection.dt.range']).toBe(`${PROJECTION_START},NOW`);
+        expect(JSON.stringify(p['storage.location.template'])).toMatch(new RegExp(`/silver/${def.name}/dt=\\$\\{dt\\}/"`));
+      } else {
+        expect(table.PartitionKeys).toBeUndefined();
+        expect(p['projection.enabled']).toBeUndefined();
+      }
+    }
+    expect(silverDefs.filter((d) => d.partitionedByDay).map((d) => d.name)).toEqual(expect.arrayContaining(['events_silver', 'posts']));
+    expect(silverDefs.find((d) => d.name === 'users')?.partitionedByDay).toBe(false);
+  });
+
+  test('the state machine embeds each athena/silver/*.sql verbatim in one Athena UNLOAD of its table, written only after its prefix is cleared', () => {
+    const { props, asl } = silverMachine(get());
+    expect(props.StateMachineType).toBe('STANDARD');
+    expect(props.TracingConfiguration).toEqual({ Enabled: true });
+    expect(props.LoggingConfiguration).toEqual(expect.objectContaining({ Level: 'ALL', IncludeExecutionData: true }));
+    expect(Object.keys(props.DefinitionSubstitutions)).toEqual(['LakeBucket']);
+    expect(asl.QueryLanguage).toBe('JSONata');
+    const items: { table: string; prefix: string; statement: string }[] = asl.States.Tables.Items;
+    expect(items.map((i) => i.table).sort()).toEqual(silverDefs.map((d) => d.name).sort());
+    for (const def of silverDefs) {
+      const item = items.find((i) => i.table === def.name)!;
+      const sql = silverSql(def.name);
+      expect(item.statement).toContain(sql);
+      expect(item.statement.startsWith('UNLOAD (SELECT ')).toBe(true);
+      expect(item.statement).toContain("WITH (format = 'PARQUET', compression = 'ZSTD')");
+      // Each listed column, cast to its Glue type; nothing else is written.
+      for (const c of def.columns) expect(item.statement).toContain(`AS "${c.name}"`);
+      if (def.partitionedByDay) {
+        expect(item.prefix).toBe(`silver/${def.name}/dt=@day@/`);
+        expect(item.statement).toContain(`TO 's3://\${LakeBucket}/silver/${def.name}/dt=@day@/'`);
+        expect(item.statement).toContain("WHERE dt = '@day@'");
+        // Bronze read only from the day before to the day after.
+        expect(item.statement).toContain(`WITH events AS (SELECT * FROM "starling"."events" WHERE dt BETWEEN '@from@' AND '@to@')`);
+      } else {
+        expect(item.prefix).toBe(`silver/${def.name}/`);
+        expect(item.statement).toContain(`TO 's3://\${LakeBucket}/silver/${def.name}/'`);
+        expect(item.statement).not.toContain('@day@');
+      }
+    }
+    // Per table: list the prefix, delete what is there, list again; UNLOAD only once it is empty.
+    const job = asl.States.Tables.ItemProcessor.States;
+    expect(job.Job.Next).toBe('List');
+    expect(job.List.Resource).toBe('arn:aws:states:::aws-sdk:s3:listObjectsV2');
+    expect(job.List.Arguments).toEqual({ Bucket: '${LakeBucket}', Prefix: '{% $prefix %}', MaxKeys: 1000 });
+    expect(job.List.Next).toBe('AnyLeft');
+    expect(job.AnyLeft.Choices).toEqual([{ Condition: '{% $states.input.KeyCount > 0 %}', Next: 'Delete' }]);
+    expect(job.AnyLeft.Default).toBe('Unload');
+    expect(job.Delete.ItemProcessor.States.DeleteObject.Resource).toBe('arn:aws:states:::aws-sdk:s3:deleteObject');
+    expect(job.Delete.Next).toBe('List');
+    expect(job.Unload.Resource).toBe('arn:aws:states:::athena:startQueryExecution.sync');
+    expect(job.Unload.Arguments.WorkGroup).toBe('starling');
+    expect(job.Unload.Arguments.QueryExecutionContext).toEqual({ Catalog: 'AwsDataCatalog', Database: 'starling' });
+    expect(job.Unload.Arguments.QueryString).toMatch(/\$job\.statement/);
+    // The day goes into SQL text: only a closed UTC day shaped YYYY-MM-DD gets past the first Choice.
+    expect(asl.StartAt).toBe('Day');
+    expect(asl.States.IsClosedDay.Choices[0].Condition).toContain('/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/');
+    expect(asl.States.IsClosedDay.Choices[0].Condition).toContain('$day < $today');
+    expect(asl.States.IsClosedDay.Default).toBe('NotAClosedDay');
+    expect(asl.States.NotAClosedDay.Type).toBe('Fail');
+  });
+
+  test('EventBridge Scheduler starts it daily after midnight UTC, as a role that may start only it; failures alarm to ops', () => {
+    const { id } = silverMachine(get());
+    const t = get().templates.Analytics;
+    t.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: SILVER_STATE_MACHINE_NAME,
+      ScheduleExpression: SILVER_SCHEDULE,
+      ScheduleExpressionTimezone: 'UTC',
+      State: 'ENABLED',
+      Target: Match.objectLike({ Arn: { Ref: id }, Input: '{}' }),
+    });
+    expect(SILVER_SCHEDULE).toBe('cron(30 0 * * ? *)');
+    expect(roleStatements(get(), 'SilverScheduleRole')).toEqual([{ Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: id } }]);
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `${SILVER_STATE_MACHINE_NAME}-failed`,
+      AlarmActions: [Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([':starling-alerts'])]) })],
+    });
+  });
+
+  test('its role: Athena in the starling workgroup, Glue read-only on the database and bronze tables, S3 by prefix (bronze read, silver cleared and written, results)', () => {
+    const statements = roleStatements(get(), 'SilverRole');
+    const lake = Object.keys(get().templates.Analytics.findResources('AWS::S3::Bucket')).find((id) => id.startsWith('Lake'))!;
+    const results = Object.keys(get().templates.Analytics.findResources('AWS::S3::Bucket')).find((id) => id.startsWith('AthenaResults'))!;
+    const all = statements.flatMap(actionsOf);
+    for (const a of all) expect(a).not.toContain('*');
+    for (const st of statements) {
+      const res = ([] as unknown[]).concat(st.Resource);
+      const service = actionsOf(st)[0].split(':')[0];
+      if (res.includes('*')) {
+        // Only CDK's own grants for log delivery and X-Ray (no resource-level permissions).
+        for (const a of actionsOf(st)) expect(a in STAR_RESOURCE_ACTIONS).toBe(true);
+        continue;
+      }
+      for (const r of res) {
+        const text = JSON.stringify(r);
+        if (service === 'athena') expect(text).toMatch(/:athena:.*:(workgroup\/starling|datacatalog\/AwsDataCatalog)"/);
+        if (service === 'glue') expect(text).toMatch(/:glue:.*:(catalog|database\/starling|table\/starling\/[a-z_-]+)"/);
+        if (service === 's3') {
+          // The lake and results buckets, or objects below one prefix of them.
+          expect(text).toMatch(new RegExp(`^\\{"Fn::GetAtt":\\["(${lake}|${results})","Arn"\\]\\}$|"(${lake}|${results})","Arn"\\]\\},"/(events|silver|results)/\\*"\\]\\]\\}$`));
+        }
+      }
+    }
+    const granted = (action: string) => statements.filter((st) => actionsOf(st).includes(action)).flatMap((st) => ([] as unknown[]).concat(st.Resource).map((r) => JSON.stringify(r)));
+    expect(granted('athena:StartQueryExecution')).toHaveLength(1);
+    expect(granted('athena:StartQueryExecution')[0]).toContain(':workgroup/starling');
+    expect(all).toEqual(expect.arrayContaining(['athena:GetQueryExecution', 'athena:StopQueryExecution', 'glue:GetTable', 'glue:GetDatabase']));
+    // Glue read-only: UNLOAD registers nothing, the partitions are projected.
+    for (const a of all.filter((x) => x.startsWith('glue:'))) expect(a).toMatch(/^glue:(Get|BatchGet)/);
+    expect(granted('glue:GetTable').join(' ')).toContain('table/starling/events');
+    // Delete only below silver/; write only below silver/ and the results prefix; read bronze below events/.
+    expect(granted('s3:DeleteObject')).toEqual([expect.stringContaining('"/silver/*"')]);
+    for (const r of granted('s3:PutObject')) expect(r).toMatch(/"\/(silver|results)\/\*"/);
+    expect(granted('s3:GetObject').join(' ')).toContain('"/events/*"');
+    const lakeList = statements.find((st) => actionsOf(st).includes('s3:ListBucket') && JSON.stringify(st.Resource).includes(lake));
+    expect(lakeList?.Condition).toEqual({ StringLike: { 's3:prefix': ['events/*', 'silver/*'] } });
+    // The buckets are SSE-S3: no KMS key to grant.
+    expect(all.some((a) => a.startsWith('kms:'))).toBe(false);
+  });
+});
+
+test('athena/silver/tables.json is checked at synth: a missing SELECT, a trailing semicolon, a type Athena cannot cast to, dt as a column', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'starling-silver-'));
+  const dir = path.join(root, 'athena', 'silver');
+  fs.mkdirSync(dir, { recursive: true });
+  const write = (tables: unknown, sql?: string) => {
+    fs.writeFileSync(path.join(dir, 'tables.json'), JSON.stringify(tables));
+    if (sql === undefined) fs.rmSync(path.join(dir, 't.sql'), { force: true });
+    else fs.writeFileSync(path.join(dir, 't.sql'), sql);
+  };
+  const table = (columns: unknown[]) => [{ name: 't', partitionedByDay: true, columns }];
+  write(table([{ name: 'a', type: 'string' }]), '-- t\nSELECT 1 AS a, dt FROM events');
+  expect(loadSilverTables(root)?.map((t) => t.def.name)).toEqual(['t']);
+  write(table([{ name: 'a', type: 'string' }]));
+  expect(() => loadSilverTables(root)).toThrow(/t\.sql does not exist/);
+  write(table([{ name: 'a', type: 'string' }]), 'SELECT 1 AS a;\n');
+  expect(() => loadSilverTables(root)).toThrow(/trailing ';'/);
+  write(table([{ name: 'a', type: 'map<string,string>' }]), 'SELECT 1 AS a');
+  expect(() => loadSilverTables(root)).toThrow(/unsupported column type/);
+  write(table([{ name: 'dt', type: 'string' }]), 'SELECT 1 AS dt');
+  expect(() => loadSilverTables(root)).toThrow(/dt is the partition/);
+  fs.rmSync(path.join(dir, 'tables.json'));
+  expect(loadSilverTables(root)).toBeUndefined();
 });

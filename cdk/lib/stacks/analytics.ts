@@ -16,6 +16,7 @@ import type { Observed } from '../observability';
 import { type RouteTable, route, ruleFor } from '../routes';
 import { ArnTarget, DeadLetterQueue, TARGET_RETRY } from '../targets';
 import { OBJECT_KEYS, expectWildcards } from '../nag';
+import { SilverLayer, loadSilverTables } from '../silver';
 
 export interface AnalyticsStackProps extends StackProps {
   readonly config: StarlingConfig;
@@ -42,6 +43,8 @@ export function partitionPath(value: (key: string) => string): string {
 /** Partition projection starts here: no partition before it can exist. */
 export const PROJECTION_START = '2025-01-01';
 export const GLUE_DATABASE = 'starling';
+/** Where the workgroup writes query results (and UNLOAD/INSERT manifests) in the results bucket. */
+export const RESULTS_PREFIX = 'results/';
 
 /**
  * athena/tables/<table>.json: one Glue table over the lake, also read by the local engine
@@ -115,6 +118,8 @@ export class AnalyticsStack extends Stack {
   readonly transform?: StarlingFunction;
   readonly workGroup: athena.CfnWorkGroup;
   readonly tables: glue.CfnTable[] = [];
+  /** The silver tables and the state machine that fills them, when athena/silver/tables.json exists. */
+  readonly silver?: SilverLayer;
 
   constructor(scope: Construct, id: string, props: AnalyticsStackProps) {
     super(scope, id, props);
@@ -237,7 +242,8 @@ export class AnalyticsStack extends Stack {
       catalogId: this.account,
       databaseInput: { name: GLUE_DATABASE, description: 'Starling data lake' },
     });
-    for (const def of loadTables(config.repoRoot)) {
+    const bronze = loadTables(config.repoRoot);
+    for (const def of bronze) {
       const dts = def.detailTypes ?? props.detailTypes;
       const location = `s3://${this.lake.bucketName}/${LAKE_PREFIX}`;
       const table = new glue.CfnTable(this, `Table-${def.name}`, {
@@ -292,7 +298,7 @@ export class AnalyticsStack extends Stack {
         bytesScannedCutoffPerQuery: 10 * 1024 ** 3,
         engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
         resultConfiguration: {
-          outputLocation: `s3://${this.results.bucketName}/results/`,
+          outputLocation: `s3://${this.results.bucketName}/${RESULTS_PREFIX}`,
           encryptionConfiguration: { encryptionOption: 'SSE_S3' },
         },
       },
@@ -306,6 +312,25 @@ export class AnalyticsStack extends Stack {
         queryString: q.sql,
       });
       nq.addResourceDependency(this.workGroup);
+    }
+
+    // Silver: athena/silver/*.sql as Parquet tables, rewritten daily by a state machine (lib/silver.ts).
+    const silverTables = loadSilverTables(config.repoRoot);
+    if (silverTables !== undefined) {
+      if (!bronze.some((t) => t.name === 'events')) {
+        throw new Error('athena/silver/tables.json: the silver SQL reads the bronze table `events`, which athena/tables/ does not define');
+      }
+      this.silver = new SilverLayer(this, 'Silver', {
+        tables: silverTables,
+        lake: this.lake,
+        results: this.results,
+        resultsPrefix: RESULTS_PREFIX,
+        workGroupName: this.workGroup.name,
+        database: db,
+        databaseName: GLUE_DATABASE,
+        bronzeTables: bronze.map((t) => t.name),
+        projectionStart: PROJECTION_START,
+      });
     }
   }
 }
