@@ -32,6 +32,12 @@ pub const TRINO_MACROS: &[(&str, &str)] = &[
         // Trino's JSON → its text; DuckDB's JSON values cast to text the same way.
         "CREATE MACRO json_format(j) AS CAST(j AS VARCHAR)",
     ),
+    (
+        "json_parse",
+        // Trino's text → JSON, so `CAST(json_parse(s) AS JSON ARRAY)` unnests a JSON array held
+        // as text (the silver tables' `entities`, `images`) in both engines; invalid JSON fails.
+        "CREATE MACRO json_parse(s) AS CAST(s AS JSON)",
+    ),
 ];
 
 /// Why a query failed.
@@ -106,7 +112,9 @@ impl LakeEngine {
         let engine = Self::open_bronze(lake_root, tables)?;
         // The silver tables, deduplicated views over bronze.
         for table in super::silver::SILVER_TABLES {
-            engine.conn.execute_batch(&super::silver::view_sql(table))?;
+            engine
+                .conn
+                .execute_batch(&super::silver::view_sql(lake_root, table))?;
         }
         Ok(engine)
     }
@@ -131,6 +139,24 @@ impl LakeEngine {
             conn.execute_batch(&view_sql(table, &mine)?)?;
         }
         Ok(Self { conn })
+    }
+
+    /// Runs statements that return no rows (a `COPY`).
+    pub fn execute(&self, sql: &str) -> Result<(), QueryError> {
+        Ok(self.conn.execute_batch(sql)?)
+    }
+
+    /// The first column of the first row of `sql`, as a count.
+    pub fn count(&self, sql: &str) -> Result<u64, QueryError> {
+        let n: i64 = self.conn.query_row(sql, [], |row| row.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// The first column of every row of `sql`, as text.
+    pub fn strings(&self, sql: &str) -> Result<Vec<String>, QueryError> {
+        let mut statement = self.conn.prepare(sql)?;
+        let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
     /// Runs one SQL statement (or several; the last one's rows are returned).

@@ -9,7 +9,8 @@
 //! - [`engine`] (feature `sql`): `starling query` — the SQL in `athena/` (Athena/Trino) run
 //!   unchanged by embedded DuckDB over the lake's files.
 //! - [`silver`] (feature `sql`): the deduplicated tables `events_silver`, `posts` and `users`,
-//!   defined by `athena/silver/*.sql`, as views over the bronze files.
+//!   defined by `athena/silver/*.sql`: `starling lake compact` writes them as Parquet; until then
+//!   they are views over the bronze files.
 //!
 //! Must not import: the bus (the route target that feeds the writer lives in the runtime,
 //! `starling-local`), any AWS SDK or `lambda_*` crate. DuckDB only behind the `sql` feature, so a
@@ -24,5 +25,7 @@ pub mod writer;
 
 #[cfg(feature = "sql")]
 pub use engine::{Format, LakeEngine, QueryError, QueryResult};
+#[cfg(feature = "sql")]
+pub use silver::{CompactReport, SILVER_TABLES, compact};
 pub use tables::{TableDefinition, embedded_tables};
 pub use writer::{Appended, Framed, LakeConfig, LakeError, LakeWriter};

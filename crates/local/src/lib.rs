@@ -19,6 +19,7 @@ pub mod idempotency;
 pub mod notifier;
 pub mod outbox;
 pub mod policy_store;
+pub mod progress;
 pub mod runtime;
 pub mod send;
 pub mod server;

@@ -8,6 +8,8 @@ pub mod demo;
 pub mod dlq;
 pub mod events;
 #[cfg(feature = "sql")]
+pub mod lake;
+#[cfg(feature = "sql")]
 pub mod query;
 pub mod replay;
 pub mod send;
@@ -117,6 +119,9 @@ pub enum Command {
     /// Run SQL (Athena's, e.g. a file of athena/) over the local data lake.
     #[cfg(feature = "sql")]
     Query(query::Args),
+    /// The data lake's silver layer: `starling lake compact`.
+    #[cfg(feature = "sql")]
+    Lake(lake::Args),
     /// Set X up: the bot's OAuth 2.0 login, webhooks, X Activity API subscriptions.
     X(x::Args),
     /// Test helper: put events in a burst, printing each acknowledged event id.
@@ -137,6 +142,8 @@ impl Cli {
             Command::Events(args) => events::run(&self.global, args).await,
             #[cfg(feature = "sql")]
             Command::Query(args) => query::run(&self.global, args).await,
+            #[cfg(feature = "sql")]
+            Command::Lake(args) => lake::run(&self.global, args).await,
             Command::X(args) => x::run(&self.global, args).await,
             Command::BusBurst(args) => burst::run(&self.global, args).await,
         }

@@ -102,6 +102,16 @@ pub struct Args {
         value_name = "TOKEN"
     )]
     pub dashboard_token: Option<String>,
+    /// Seconds between two compactions of the lake's silver layer (`starling lake compact`), also
+    /// run once at stop; 0: never.
+    #[cfg(feature = "sql")]
+    #[arg(
+        long,
+        default_value_t = 3600,
+        env = "STARLING_COMPACT_EVERY",
+        value_name = "SECONDS"
+    )]
+    pub compact_every: u64,
     /// Do not serve the dashboard (`/ui`, `/api/…`).
     #[arg(long, env = "STARLING_NO_DASHBOARD")]
     pub no_dashboard: bool,
@@ -218,9 +228,9 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
     // Redeliveries: each post (or activity item) is published once, remembered beside egress's
     // claims in the same SQLite file — shared with the mentions poller, so a post that comes both
     // ways is one post.
-    let seen = Arc::new(crate::idempotency::SqliteIdempotency::open(
-        &data_dir.idempotency_db(),
-    )?);
+    let seen = Arc::new(
+        crate::idempotency::SqliteIdempotency::open_for_redeliveries(&data_dir.idempotency_db())?,
+    );
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let parts = PollerParts {
         args: &args,
@@ -320,6 +330,23 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
     if let Some(dashboard) = &dashboard {
         println!("{}", dashboard_line(address, dashboard));
     }
+    #[cfg(feature = "sql")]
+    let compacting = (args.compact_every > 0).then(|| {
+        let root = data_dir.lake();
+        let every = std::time::Duration::from_secs(args.compact_every);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            loop {
+                tick.tick().await;
+                let root = root.clone();
+                match tokio::task::spawn_blocking(move || super::lake::compact(&root, None)).await {
+                    Ok(Ok(report)) => println!("{}", super::lake::summary(&report)),
+                    Ok(Err(e)) => eprintln!("Compacting the lake's silver layer failed: {e:#}"),
+                    Err(e) => eprintln!("Compacting the lake's silver layer failed: {e}"),
+                }
+            }
+        })
+    });
     let stopping = dashboard.clone();
     crate::server::serve(listener, ingress, dashboard, async move {
         shutdown_signal().await;
@@ -341,6 +368,16 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
     bus.shutdown().await?;
     // The targets go last: dropping them flushes the lake's buffered parts (Firehose's flush).
     drop(targets);
+    #[cfg(feature = "sql")]
+    if let Some(compacting) = compacting {
+        compacting.abort();
+        let _ = compacting.await;
+        let root = data_dir.lake();
+        match tokio::task::spawn_blocking(move || super::lake::compact(&root, None)).await? {
+            Ok(report) => println!("{}", super::lake::summary(&report)),
+            Err(e) => eprintln!("Compacting the lake's silver layer failed: {e:#}"),
+        }
+    }
     println!("Stopped cleanly.");
     Ok(())
 }
