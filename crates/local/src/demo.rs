@@ -234,7 +234,7 @@ pub async fn run_with(
                 ..IngressConfig::default()
             },
         )
-        .with_dedup(Arc::new(SqliteIdempotency::open(
+        .with_dedup(Arc::new(SqliteIdempotency::open_for_redeliveries(
             &data_dir.idempotency_db(),
         )?)),
     );

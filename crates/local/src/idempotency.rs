@@ -44,8 +44,23 @@ fn err(context: &str, e: impl std::fmt::Display) -> IdempotencyError {
 }
 
 impl SqliteIdempotency {
-    /// Opens (creating or upgrading if needed) the store at `path`.
+    /// Opens (creating or upgrading if needed) the store at `path`; every write is fsynced
+    /// before it returns (egress's claims: a reply must never be posted twice, even across a
+    /// power cut).
     pub fn open(path: &Path) -> Result<Self, IdempotencyError> {
+        Self::open_with(path, true)
+    }
+
+    /// Opens the store for the ways in's redelivery claims: writes survive a killed process but
+    /// are not fsynced one by one (SQLite WAL, `synchronous=NORMAL`), so a power cut may forget
+    /// the last few claims and a redelivery after it is published again — at least once, which
+    /// the bus promises anyway; the reply is still posted once (egress's own claims, fsynced).
+    /// Two fsyncs per delivery were the webhook's ceiling (`scripts/load.sh`).
+    pub fn open_for_redeliveries(path: &Path) -> Result<Self, IdempotencyError> {
+        Self::open_with(path, false)
+    }
+
+    fn open_with(path: &Path, fsync_each: bool) -> Result<Self, IdempotencyError> {
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
         {
@@ -56,6 +71,12 @@ impl SqliteIdempotency {
             .map_err(|e| err("busy timeout", e))?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(|e| err("WAL", e))?;
+        conn.pragma_update(
+            None,
+            "synchronous",
+            if fsync_each { "FULL" } else { "NORMAL" },
+        )
+        .map_err(|e| err("synchronous", e))?;
         conn.execute_batch(SCHEMA).map_err(|e| err("schema", e))?;
         let existing: Vec<String> = conn
             .prepare("SELECT name FROM pragma_table_info('egress_idempotency')")
