@@ -1,10 +1,12 @@
--- Negative messages per hour: how many analysed messages were NEGATIVE in each UTC hour, read from the
--- dt and hour partitions (add WHERE dt >= '…' to scan only recent days).
+-- Negative messages per hour: how many messages were analysed as NEGATIVE in each UTC hour
+-- (the hour they arrived), with their average negative score. Reads the silver posts table: each
+-- post once, with its latest analysis; dt is the day it arrived (add WHERE dt >= '…' to scan only
+-- recent days).
 SELECT dt,
-       hour,
+       lpad(CAST(hour(received_at) AS varchar), 2, '0') AS hour,
        count(*) AS negative_messages,
-       round(avg(detail.analysis.sentimentscore.negative), 3) AS avg_negative_score
-FROM "analysed-messages-table"
-WHERE detail.analysis.textsentiment = 'NEGATIVE'
-GROUP BY dt, hour
-ORDER BY dt, hour
+       round(avg(negative), 3) AS avg_negative_score
+FROM posts
+WHERE sentiment = 'NEGATIVE'
+GROUP BY 1, 2
+ORDER BY 1, 2

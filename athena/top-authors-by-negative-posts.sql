@@ -1,10 +1,11 @@
--- Top authors by negative posts: who posted the most messages analysed as NEGATIVE (each post
--- counted once however often it was analysed), with their average negative score; the top 20.
-SELECT detail.author AS author,
-       count(DISTINCT detail.twitter.tweetid) AS negative_posts,
-       round(avg(detail.analysis.sentimentscore.negative), 3) AS avg_negative_score
-FROM "analysed-messages-table"
-WHERE detail.analysis.textsentiment = 'NEGATIVE'
-GROUP BY detail.author
+-- Top authors by negative posts: who posted the most messages analysed as NEGATIVE, with their
+-- average negative score; the top 20. Reads the silver posts table: each post counted once however
+-- often it was received or analysed, by its latest analysis.
+SELECT author,
+       count(*) AS negative_posts,
+       round(avg(negative), 3) AS avg_negative_score
+FROM posts
+WHERE sentiment = 'NEGATIVE'
+GROUP BY author
 ORDER BY negative_posts DESC, author
 LIMIT 20

@@ -568,7 +568,27 @@ async fn every_athena_query_answers_from_a_lake_filled_by_the_handlers() {
     );
     assert_eq!(text_only["author"], "ada");
 
-    // negative-messages-per-hour: from the dt and hour partitions.
+    // Each post's first MESSAGE_RECEIVED: the queries over the silver posts table count a post
+    // on the day and hour it arrived.
+    let mut arrived: BTreeMap<String, &Envelope> = BTreeMap::new();
+    for e in of_type(&log, "MESSAGE_RECEIVED") {
+        let id = e.detail["Twitter"]["TweetId"].as_str().unwrap().to_string();
+        let first = arrived.entry(id).or_insert(e);
+        if (e.time, &e.id) < (first.time, &first.id) {
+            *first = e;
+        }
+    }
+    let arrival = |post: &Value| -> (String, String) {
+        let e = arrived[post.as_str().unwrap()];
+        (
+            e.time.format("%Y-%m-%d").to_string(),
+            e.time.format("%H").to_string(),
+        )
+    };
+
+    // negative-messages-per-hour: over silver posts, by the UTC hour each post arrived (over
+    // bronze it was the hour of the MESSAGE_ANALYSED event, a second or two later — the same
+    // hour except across an hour boundary).
     let negative = rows(dir.path(), "negative-messages-per-hour.sql");
     let mut expected: BTreeMap<(String, String), i64> = BTreeMap::new();
     for e in analysed
@@ -576,10 +596,7 @@ async fn every_athena_query_answers_from_a_lake_filled_by_the_handlers() {
         .filter(|e| e.detail["Analysis"]["TextSentiment"] == "NEGATIVE")
     {
         *expected
-            .entry((
-                e.time.format("%Y-%m-%d").to_string(),
-                e.time.format("%H").to_string(),
-            ))
+            .entry(arrival(&e.detail["Twitter"]["TweetId"]))
             .or_default() += 1;
     }
     let got: BTreeMap<(String, String), i64> = negative
@@ -900,6 +917,104 @@ async fn every_athena_query_answers_from_a_lake_filled_by_the_handlers() {
             .collect::<BTreeMap<_, _>>()
     );
 
+    // sentiment-per-hour: every post on the hour it arrived, split by its analysis' sentiment.
+    let mut expected: BTreeMap<(String, String), [i64; 5]> = BTreeMap::new();
+    for (id, e) in &arrived {
+        let counts = expected
+            .entry(arrival(&e.detail["Twitter"]["TweetId"]))
+            .or_default();
+        counts[0] += 1;
+        let sentiment = analysed
+            .iter()
+            .find(|a| a.detail["Twitter"]["TweetId"] == id.as_str())
+            .and_then(|a| a.detail["Analysis"]["TextSentiment"].as_str());
+        if let Some(i) = ["POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED"]
+            .iter()
+            .position(|s| Some(*s) == sentiment)
+        {
+            counts[i + 1] += 1;
+        }
+    }
+    let got: BTreeMap<(String, String), [i64; 5]> = rows(dir.path(), "sentiment-per-hour.sql")
+        .iter()
+        .map(|r| {
+            let n = |k: &str| r[k].as_i64().unwrap();
+            (
+                (
+                    r["dt"].as_str().unwrap().to_string(),
+                    r["hour"].as_str().unwrap().to_string(),
+                ),
+                [
+                    n("posts"),
+                    n("positive_posts"),
+                    n("negative_posts"),
+                    n("neutral_posts"),
+                    n("mixed_posts"),
+                ],
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(
+        got.values().map(|c| c[0]).sum::<i64>(),
+        MESSAGES.len() as i64,
+        "every post once, the failed one too"
+    );
+
+    // reply-rate-by-day: every post that arrived, once, under its outcome: replied (a TWEET_SENT
+    // for it), else the reason of its latest REPLY_SUPPRESSED, else "no decision" (the failed
+    // analysis). The held-back reply to gus has no received post, so no row here (it has one in
+    // replies-and-suppressions-by-day, which counts refusals rather than posts).
+    let mut expected: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for (id, e) in &arrived {
+        let replied = of_type(&log, "TWEET_SENT")
+            .iter()
+            .any(|s| s.detail["ReplyToTweetId"] == id.as_str());
+        let refused = of_type(&log, "REPLY_SUPPRESSED")
+            .into_iter()
+            .filter(|s| s.detail["TweetId"] == id.as_str())
+            .max_by_key(|s| (s.time, s.id.clone()))
+            .map(|s| s.detail["Reason"].as_str().unwrap().to_string());
+        let outcome = if replied {
+            "replied".to_string()
+        } else {
+            refused.unwrap_or_else(|| "no decision".into())
+        };
+        *expected
+            .entry((e.time.format("%Y-%m-%d").to_string(), outcome))
+            .or_default() += 1;
+    }
+    let rates = rows(dir.path(), "reply-rate-by-day.sql");
+    let got: BTreeMap<(String, String), i64> = rates
+        .iter()
+        .map(|r| {
+            (
+                (
+                    r["day"].as_str().unwrap().to_string(),
+                    r["outcome"].as_str().unwrap().to_string(),
+                ),
+                r["posts"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+    assert!(
+        got.keys().any(|(_, o)| o == "replied") && got.keys().any(|(_, o)| o == "no decision"),
+        "{got:?}"
+    );
+    for r in &rates {
+        let day: i64 = rates
+            .iter()
+            .filter(|o| o["day"] == r["day"])
+            .map(|o| o["posts"].as_i64().unwrap())
+            .sum();
+        let exact = 100.0 * r["posts"].as_f64().unwrap() / day as f64;
+        assert!(
+            (r["percent_of_day"].as_f64().unwrap() - exact).abs() <= 0.05,
+            "{r}"
+        );
+    }
+
     // Every file in athena/ was checked above.
     let checked = [
         "all-celebrities.sql",
@@ -917,6 +1032,8 @@ async fn every_athena_query_answers_from_a_lake_filled_by_the_handlers() {
         "reposts-by-day.sql",
         "top-authors-by-negative-posts.sql",
         "most-recognised-people.sql",
+        "sentiment-per-hour.sql",
+        "reply-rate-by-day.sql",
     ];
     let on_disk: BTreeSet<String> =
         std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../athena"))
@@ -946,6 +1063,36 @@ async fn every_athena_query_answers_from_a_lake_filled_by_the_handlers() {
         String::from_utf8(csv.stdout).unwrap(),
         "detail-type,n\r\nMESSAGE_ANALYSED,5\r\n"
     );
+
+    // Once `starling lake compact` has written the silver tables as Parquet, every query reads
+    // them and answers as it did over the views computed from bronze (rows compared as sets:
+    // all-celebrities has no ORDER BY).
+    let answers = |dir: &Path| -> BTreeMap<String, Vec<String>> {
+        checked
+            .iter()
+            .map(|f| {
+                let rows = rows(dir, f).iter().map(Value::to_string).collect();
+                (f.to_string(), sorted(rows))
+            })
+            .collect()
+    };
+    let before = answers(dir.path());
+    let out = Command::new(BIN)
+        .args(["lake", "compact", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        walk(&dir.path().join("lake/silver"))
+            .iter()
+            .any(|p| p.extension().is_some_and(|e| e == "parquet"))
+    );
+    assert_eq!(answers(dir.path()), before);
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
@@ -991,6 +1138,26 @@ fn an_empty_lake_has_empty_tables_and_a_bad_query_fails_with_the_engines_error()
         1,
         "the header only"
     );
+
+    // Every named query runs on an empty lake, the ones over the silver tables included.
+    for f in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../athena")).unwrap() {
+        let path = f.unwrap().path();
+        if path.extension().is_some_and(|e| e == "sql") {
+            let out = query(dir.path(), &path.to_string_lossy(), "json");
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(
+                serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+                json!([]),
+                "{}",
+                path.display()
+            );
+        }
+    }
 
     let out = query(dir.path(), "SELECT nope FROM events", "table");
     assert!(!out.status.success());
