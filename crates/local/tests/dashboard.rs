@@ -208,7 +208,10 @@ async fn an_open_live_stream_does_not_hold_up_a_clean_stop() {
     assert!(out.contains("Dashboard: http://127.0.0.1:"), "{out}");
     assert!(out.contains("Stopped cleanly."), "{out}");
     // A clean stop also compacts the lake's silver layer (an empty lake: empty tables).
-    assert!(out.contains("Silver layer rewritten from 0 bronze events"), "{out}");
+    assert!(
+        out.contains("Silver layer rewritten from 0 bronze events"),
+        "{out}"
+    );
     for table in ["events_silver", "posts", "users"] {
         let current = dir.path().join("lake/silver").join(table).join("CURRENT");
         assert!(current.exists(), "{}", current.display());
