@@ -66,6 +66,9 @@ for path in sys.argv[1:]:
 sys.exit(1 if failed else 0)
 PY
 
+step "DuckDB's prebuilt library for the local SQL engine (scripts/duckdb.sh: DuckDB's npm package)"
+bash scripts/duckdb.sh
+
 step "dependency rule (ARCHITECTURE.md): no SDK, Lambda runtime or DuckDB below the adapters"
 bash scripts/check-deps.sh
 

@@ -249,7 +249,7 @@ fn view_sql(table: &TableDefinition, files: &[&PathBuf]) -> Result<String, Query
         format!(
             "SELECT {} FROM read_json([{}], format = 'newline_delimited', columns = {{{}}}, \
              hive_partitioning = true, hive_types = {{'detail_type': 'VARCHAR', 'dt': 'VARCHAR', 'hour': 'VARCHAR'}}, \
-             ignore_errors = true, compression = 'auto', maximum_object_size = 16777216)",
+             ignore_errors = true, compression = 'auto_detect', maximum_object_size = 16777216)",
             select.join(", "),
             list.join(", "),
             spec.join(", ")
