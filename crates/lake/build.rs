@@ -20,7 +20,11 @@ fn main() {
              set it to a directory holding DuckDB 1.5.6's library, or use --features duckdb-bundled"
         );
     };
-    let lib = dir.join(if cfg!(target_os = "macos") { "libduckdb.dylib" } else { "libduckdb.so" });
+    let lib = dir.join(if cfg!(target_os = "macos") {
+        "libduckdb.dylib"
+    } else {
+        "libduckdb.so"
+    });
     println!("cargo:rerun-if-changed={}", lib.display());
     if !lib.exists() {
         ensure_installed(&lib);
