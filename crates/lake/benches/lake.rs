@@ -1076,7 +1076,8 @@ fn writer_throughput(c: &mut Criterion) {
 }
 
 /// Each query opened and run the way `starling query` does, `group` named for the lake.
-fn run_queries(c: &mut Criterion, lake: &Lake, group: &str) {
+/// Queries named in `once` are run once (their first run printed), not under criterion.
+fn run_queries(c: &mut Criterion, lake: &Lake, group: &str, once: &BTreeSet<String>) {
     let mut group = c.benchmark_group(group);
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(5));
@@ -1095,6 +1096,9 @@ fn run_queries(c: &mut Criterion, lake: &Lake, group: &str) {
             "{name}: {rows} rows, first run {:.0} ms",
             started.elapsed().as_secs_f64() * 1000.0
         );
+        if once.contains(name) {
+            continue;
+        }
         group.bench_function(name.as_str(), |b| {
             b.iter(|| lake.engine().query(sql).unwrap());
         });
@@ -1105,7 +1109,7 @@ fn run_queries(c: &mut Criterion, lake: &Lake, group: &str) {
 /// Every query over the bronze lake (the silver tables not compacted yet: views over bronze).
 fn queries(c: &mut Criterion, lake: &Lake) {
     let name = format!("athena query over {} events", thousands(lake.events));
-    run_queries(c, lake, &name);
+    run_queries(c, lake, &name, &BTreeSet::new());
 }
 
 /// `compact` once over the whole lake (timed, events per second), then, on lakes up to
@@ -1156,8 +1160,15 @@ fn compaction(c: &mut Criterion, lake: &Lake) {
 fn silver_queries(c: &mut Criterion, lake: &Lake) {
     let engine = lake.engine();
     eprintln!("bytes each query reads (Athena bills by bytes scanned):");
+    // With STARLING_BENCH_SILVER_ONLY the queries that read only bronze run once here, not ten
+    // times under criterion (at a million events each takes tens of seconds).
+    let silver_only = std::env::var_os("STARLING_BENCH_SILVER_ONLY").is_some();
+    let mut once = BTreeSet::new();
     for (name, sql) in &lake.queries {
         let s = scan(lake, &engine, sql);
+        if s.parquet == 0 && silver_only {
+            once.insert(name.clone());
+        }
         if s.parquet == 0 {
             eprintln!(
                 "  {name}: bronze {} — {} of JSON",
@@ -1180,7 +1191,7 @@ fn silver_queries(c: &mut Criterion, lake: &Lake) {
         "athena query over silver, {} events",
         thousands(lake.events)
     );
-    run_queries(c, lake, &name);
+    run_queries(c, lake, &name, &once);
 }
 
 fn main() {
