@@ -71,6 +71,28 @@ impl Progress {
         }
     }
 
+    /// `done` steps are done so far (for work whose progress is read, not counted); `note` says
+    /// what.
+    pub fn set(&mut self, done: u64, note: &str) {
+        let done = done.min(self.total);
+        if done == self.done {
+            return;
+        }
+        self.done = done;
+        match &self.bar {
+            Some(bar) => {
+                bar.set_message(note.to_string());
+                bar.set_position(done);
+            }
+            None => {
+                if self.done == self.total || self.last_line.elapsed() >= Duration::from_secs(1) {
+                    eprintln!("{}: {}/{} {note}", self.label, self.done, self.total);
+                    self.last_line = Instant::now();
+                }
+            }
+        }
+    }
+
     /// The work is over.
     pub fn finish(self) {
         if let Some(bar) = self.bar {

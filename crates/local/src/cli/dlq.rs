@@ -29,6 +29,10 @@ pub enum DlqCommand {
         /// Only this route's.
         #[arg(long, value_name = "ROUTE")]
         route: Option<String>,
+        /// Follow the deliveries the running `starling up` makes, with a progress bar, until they
+        /// are all made (or nothing has moved for 30 s).
+        #[arg(long)]
+        wait: bool,
     },
 }
 
@@ -70,10 +74,14 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
                 );
             }
         }
-        DlqCommand::Redrive { route } => {
+        DlqCommand::Redrive { route, wait } => {
+            let before = super::replay::queued(&bus).await?;
             let queued = bus.redrive(route.as_deref()).await?;
             println!("{queued} dead letter(s) queued for redelivery");
-            if queued > 0 {
+            if wait {
+                super::replay::follow(&bus, "redrive", before, queued as u64).await?;
+                println!("redriven: every queued delivery made");
+            } else if queued > 0 {
                 println!("a running `starling up` delivers them now; otherwise the next one will");
             }
         }

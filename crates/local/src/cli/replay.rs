@@ -17,6 +17,54 @@ pub struct Args {
     /// Only this route (its pattern still has to match).
     #[arg(long, value_name = "ROUTE")]
     pub route: Option<String>,
+    /// Follow the deliveries the running `starling up` makes, with a progress bar, until they are
+    /// all made (or nothing has moved for 30 s).
+    #[arg(long)]
+    pub wait: bool,
+}
+
+/// Redeliveries queued on every route (replays, redrives) not yet made.
+pub async fn queued(bus: &starling_bus::SqliteBus) -> anyhow::Result<u64> {
+    let progress = bus.progress().await?;
+    Ok(progress
+        .routes
+        .iter()
+        .map(|r| u64::try_from(r.queued).unwrap_or(0))
+        .sum())
+}
+
+/// Follows `ours` deliveries queued on top of `before` others until the queue is back to
+/// `before` (a running `starling up` makes them), showing progress; gives up when nothing has
+/// moved for 30 s.
+pub async fn follow(
+    bus: &starling_bus::SqliteBus,
+    label: &str,
+    before: u64,
+    ours: u64,
+) -> anyhow::Result<()> {
+    if ours == 0 {
+        return Ok(());
+    }
+    let mut progress = crate::progress::Progress::new(label, ours, "deliveries");
+    let mut last = (0, std::time::Instant::now());
+    loop {
+        let left = queued(bus).await?.saturating_sub(before);
+        let done = ours.saturating_sub(left);
+        progress.set(done, "delivered");
+        if left == 0 {
+            progress.finish();
+            return Ok(());
+        }
+        if done != last.0 {
+            last = (done, std::time::Instant::now());
+        } else if last.1.elapsed() >= std::time::Duration::from_secs(30) {
+            progress.finish();
+            anyhow::bail!(
+                "{left} of {ours} deliveries still queued and none made for 30 s: is `starling up` running on this data directory?"
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
 }
 
 /// Queues the replay; the running (or next) `starling up` delivers it.
@@ -29,6 +77,7 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
         to.to_rfc3339_opts(SecondsFormat::Secs, true)
     );
     let bus = global.open_bus()?;
+    let before = queued(&bus).await?;
     let report = bus.replay(args.from, to, args.route.as_deref()).await?;
     println!(
         "{} archived event(s) between {} and {}; deliveries queued: {}",
@@ -40,7 +89,10 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
     for (route, n) in &report.queued {
         println!("  {route}: {n}");
     }
-    if report.total() > 0 {
+    if args.wait {
+        follow(&bus, "replay", before, report.total() as u64).await?;
+        println!("replayed: every queued delivery made");
+    } else if report.total() > 0 {
         println!("a running `starling up` delivers them now; otherwise the next one will");
     }
     Ok(())
