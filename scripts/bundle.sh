@@ -15,15 +15,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 
-venv=$root/.venv
-stamp=$venv/.lambda-$(sha256sum ci/requirements-lambda.txt | cut -c1-16)
-if [ ! -f "$stamp" ]; then
-  [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r ci/requirements-lambda.txt
-  rm -f "$venv"/.lambda-*
-  touch "$stamp"
-fi
-export PATH=$venv/bin:$PATH
+source scripts/cargo-lambda.sh
 
 BUDGET_BYTES=${BUDGET_BYTES:-5000000}
 PROFILE=${PROFILE:-release}

@@ -11,15 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 ARCH=${ARCH:-x86_64}
 
-venv=$root/.venv
-stamp=$venv/.lambda-$(sha256sum ci/requirements-lambda.txt | cut -c1-16)
-if [ ! -f "$stamp" ]; then
-  [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r ci/requirements-lambda.txt
-  rm -f "$venv"/.lambda-*
-  touch "$stamp"
-fi
-export PATH=$venv/bin:$PATH
+source scripts/cargo-lambda.sh
 # cargo-lambda reads its compiler from the environment: plain cargo (no zig, no Docker).
 export CARGO_LAMBDA_COMPILER=cargo
 export CDK_DISABLE_CLI_TELEMETRY=true CI=true
