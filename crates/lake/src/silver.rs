@@ -158,6 +158,15 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> QueryError + '_ {
     move |e| QueryError::Engine(format!("{}: {e}", path.display()))
 }
 
+/// Writes the rows of `select` to `file` as Parquet (zstd, row groups sized for scans) and syncs it.
+fn write_parquet(engine: &LakeEngine, select: &str, file: &Path) -> Result<(), QueryError> {
+    engine.execute(&format!(
+        "COPY ({select}) TO {} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)",
+        sql_path(file)
+    ))?;
+    sync_file(file)
+}
+
 fn sync_file(path: &Path) -> Result<(), QueryError> {
     std::fs::File::open(path)
         .and_then(|f| f.sync_all())
@@ -276,13 +285,14 @@ pub fn compact(
                     quote_ident(&staged)
                 ))?;
                 // `dt` is the partition directory's name (Hive style), not a column of the file.
-                engine.execute(&format!(
-                    "COPY (SELECT * EXCLUDE (dt) FROM {} WHERE {filter}) TO {} \
-                     (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)",
-                    quote_ident(&staged),
-                    sql_path(&file)
-                ))?;
-                sync_file(&file)?;
+                write_parquet(
+                    &engine,
+                    &format!(
+                        "SELECT * EXCLUDE (dt) FROM {} WHERE {filter}",
+                        quote_ident(&staged)
+                    ),
+                    &file,
+                )?;
                 written += 1;
                 progress(Progress::Part {
                     table: table.name,
@@ -297,12 +307,11 @@ pub fn compact(
                 parts: 1,
             });
             let file = target.join(DATA_FILE);
-            engine.execute(&format!(
-                "COPY (SELECT * FROM {}) TO {} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)",
-                quote_ident(&staged),
-                sql_path(&file)
-            ))?;
-            sync_file(&file)?;
+            write_parquet(
+                &engine,
+                &format!("SELECT * FROM {}", quote_ident(&staged)),
+                &file,
+            )?;
             written += 1;
             progress(Progress::Part {
                 table: table.name,
