@@ -4,53 +4,19 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::io::Read;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_starling");
 const TOKEN: &str = "dashboard-token-for-the-test";
 
-struct Server {
-    child: Child,
-    base: String,
-}
+mod common;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::up_process::UpProcess;
 
-fn up(data_dir: &std::path::Path, args: &[&str]) -> Server {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(BIN)
-        .args(["up", "--port", &port.to_string(), "--data-dir"])
-        .arg(data_dir)
-        .args(args)
-        .env_remove("STARLING_CONSUMER_SECRET")
-        .env_remove("STARLING_DASHBOARD_TOKEN")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "starling up did not listen");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    }
+fn up(data_dir: &std::path::Path, args: &[&str]) -> UpProcess {
+    UpProcess::start(data_dir, args, &[])
 }
 
 fn client() -> reqwest::Client {
@@ -60,7 +26,7 @@ fn client() -> reqwest::Client {
         .unwrap()
 }
 
-fn stop(mut server: Server) -> String {
+fn stop(mut server: UpProcess) -> String {
     let pid = server.child.id().to_string();
     assert!(
         Command::new("kill")

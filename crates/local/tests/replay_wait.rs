@@ -2,21 +2,14 @@
 //! `starling up` makes until the queue is empty, and say so; without a server they would give up.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_starling");
 
-struct Server(Child);
+mod common;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::up_process::UpProcess;
 
 fn starling(data: &Path, args: &[&str]) -> std::process::Output {
     Command::new(BIN)
@@ -43,33 +36,7 @@ fn replay_and_redrive_with_wait_return_once_the_running_server_made_every_delive
     assert!(demo.status.success(), "{demo:?}");
     let data = dir.path().join("demo");
 
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let _server = Server(
-        Command::new(BIN)
-            .args([
-                "up",
-                "--no-dashboard",
-                "--port",
-                &port.to_string(),
-                "--data-dir",
-            ])
-            .arg(&data)
-            .env_remove("STARLING_CONSUMER_SECRET")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "starling up did not listen");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let _server = UpProcess::start(&data, &["--no-dashboard"], &[]);
 
     let replay = starling(
         &data,

@@ -2,55 +2,17 @@
 //! durable bus, every refusal's status, and a clean stop on SIGTERM.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_starling");
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+mod common;
 
-struct Server {
-    child: Child,
-    url: String,
-}
+use common::up_process::UpProcess;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn up(data_dir: &std::path::Path, extra_env: &[(&str, &str)]) -> Server {
-    let port = free_port();
-    let mut cmd = Command::new(BIN);
-    cmd.args(["up", "--port", &port.to_string(), "--data-dir"])
-        .arg(data_dir)
-        .env_remove("STARLING_CONSUMER_SECRET")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    for (k, v) in extra_env {
-        cmd.env(k, v);
-    }
-    let child = cmd.spawn().unwrap();
-    let url = format!("http://127.0.0.1:{port}/twitter");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "starling up did not listen within 60 s"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Server { child, url }
+fn up(data_dir: &std::path::Path, extra_env: &[(&str, &str)]) -> UpProcess {
+    UpProcess::start(data_dir, &[], extra_env)
 }
 
 fn starling(args: &[&str], data_dir: &std::path::Path) -> Output {
@@ -86,7 +48,10 @@ fn crc_and_signed_deliveries_land_on_the_bus_and_refusals_get_their_status() {
     let dir = tempfile::tempdir().unwrap();
     let server = up(dir.path(), &[("STARLING_MAX_BODY_BYTES", "65536")]);
 
-    let crc = starling(&["send", "--crc", "--url", &server.url], dir.path());
+    let crc = starling(
+        &["send", "--crc", "--url", &server.webhook_url()],
+        dir.path(),
+    );
     assert!(
         crc.status.success(),
         "{}",
@@ -98,7 +63,7 @@ fn crc_and_signed_deliveries_land_on_the_bus_and_refusals_get_their_status() {
             "send",
             &fixture("account_activity_all_kinds.json"),
             "--url",
-            &server.url,
+            &server.webhook_url(),
         ],
         dir.path(),
     );
@@ -113,10 +78,10 @@ fn crc_and_signed_deliveries_land_on_the_bus_and_refusals_get_their_status() {
         String::from_utf8_lossy(&sent.stdout)
     );
 
-    assert_eq!(post(&server.url, &[], b"{}".to_vec()), 401);
+    assert_eq!(post(&server.webhook_url(), &[], b"{}".to_vec()), 401);
     assert_eq!(
         post(
-            &server.url,
+            &server.webhook_url(),
             &[("x-twitter-webhooks-signature", "sha256=AAAA")],
             b"{}".to_vec()
         ),
@@ -126,10 +91,14 @@ fn crc_and_signed_deliveries_land_on_the_bus_and_refusals_get_their_status() {
     let bad = b"{not json".to_vec();
     let sig = starling_x::webhook::sign(secret.trim().as_bytes(), &bad);
     assert_eq!(
-        post(&server.url, &[("x-twitter-webhooks-signature", &sig)], bad),
+        post(
+            &server.webhook_url(),
+            &[("x-twitter-webhooks-signature", &sig)],
+            bad
+        ),
         400
     );
-    assert_eq!(post(&server.url, &[], vec![b' '; 70_000]), 413);
+    assert_eq!(post(&server.webhook_url(), &[], vec![b' '; 70_000]), 413);
 
     let listed = starling(&["events", "list", "--limit", "100"], dir.path());
     let table = String::from_utf8_lossy(&listed.stdout);
@@ -183,7 +152,10 @@ fn sigterm_stops_the_server_cleanly_and_the_secret_is_reused_on_restart() {
     assert!(out.contains("Stopped cleanly."), "{out}");
 
     let server = up(dir.path(), &[]);
-    let crc = starling(&["send", "--crc", "--url", &server.url], dir.path());
+    let crc = starling(
+        &["send", "--crc", "--url", &server.webhook_url()],
+        dir.path(),
+    );
     assert!(crc.status.success());
     assert_eq!(
         std::fs::read_to_string(dir.path().join("consumer-secret")).unwrap(),

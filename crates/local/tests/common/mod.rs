@@ -2,6 +2,8 @@
 
 #![allow(dead_code, unused_imports, clippy::unwrap_used)]
 
+pub mod up_process;
+
 use std::path::Path;
 use std::sync::Arc;
 
