@@ -3,10 +3,6 @@
 //! tested in a real browser by `tests/browser/dashboard.test.mjs`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::io::Read;
-use std::process::Command;
-use std::time::{Duration, Instant};
-
 use serde_json::Value;
 
 const TOKEN: &str = "dashboard-token-for-the-test";
@@ -24,38 +20,6 @@ fn client() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
-}
-
-fn stop(mut server: UpProcess) -> String {
-    let pid = server.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            assert!(status.success(), "exit after SIGTERM: {status:?}");
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "starling up did not stop within 30 s of SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let mut out = String::new();
-    server
-        .child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    out
 }
 
 #[tokio::test]
@@ -127,7 +91,7 @@ async fn with_a_token_every_request_carries_it() {
         .await
         .unwrap();
     assert_eq!(post.status(), 400, "an unknown route is the caller's error");
-    let out = stop(server);
+    let out = server.stop();
     assert!(out.contains("every request needs the token"), "{out}");
     assert!(!out.contains(TOKEN), "the token is never printed: {out}");
 }
@@ -149,7 +113,7 @@ async fn off_loopback_without_a_token_there_is_no_dashboard() {
         .await
         .unwrap();
     assert_eq!(healthz.status(), 200, "the webhook side still serves");
-    let out = stop(server);
+    let out = server.stop();
     assert!(out.contains("dashboard off"), "{out}");
 }
 
@@ -170,7 +134,7 @@ async fn an_open_live_stream_does_not_hold_up_a_clean_stop() {
         first.contains("event: head") && first.contains("\"head\":0"),
         "{first}"
     );
-    let out = stop(server);
+    let out = server.stop();
     assert!(out.contains("Dashboard: http://127.0.0.1:"), "{out}");
     assert!(out.contains("Stopped cleanly."), "{out}");
     // A clean stop also compacts the lake's silver layer (an empty lake: empty tables).

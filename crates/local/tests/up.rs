@@ -127,27 +127,9 @@ fn crc_and_signed_deliveries_land_on_the_bus_and_refusals_get_their_status() {
 #[test]
 fn sigterm_stops_the_server_cleanly_and_the_secret_is_reused_on_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = up(dir.path(), &[]);
+    let server = up(dir.path(), &[]);
     let first = std::fs::read_to_string(dir.path().join("consumer-secret")).unwrap();
-    let pid = server.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = server.child.wait().unwrap();
-    assert!(status.success(), "exit after SIGTERM: {status:?}");
-    let mut out = String::new();
-    use std::io::Read;
-    server
-        .child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
+    let out = server.stop();
     assert!(out.contains("generated a consumer secret"), "{out}");
     assert!(out.contains("Stopped cleanly."), "{out}");
 

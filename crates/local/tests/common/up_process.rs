@@ -1,5 +1,6 @@
 //! `starling up` as a child process of a test: on a free loopback port, killed when dropped.
 
+use std::io::Read;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -47,6 +48,38 @@ impl UpProcess {
             child,
             base: format!("http://127.0.0.1:{port}"),
         }
+    }
+
+    /// Stops it with SIGTERM, asserts a clean exit within 30 s, and returns what it printed.
+    pub fn stop(mut self) -> String {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "exit after SIGTERM: {status:?}");
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "starling up did not stop within 30 s of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let mut out = String::new();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        out
     }
 
     /// The webhook's URL.
