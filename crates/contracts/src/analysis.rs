@@ -134,9 +134,13 @@ pub struct ImageAnalysis {
     /// `RecognizeCelebrities` celebrity faces.
     #[serde(default)]
     pub celebrity_faces: Vec<Celebrity>,
-    /// `RecognizeCelebrities` unrecognized faces.
+    /// `RecognizeCelebrities` unrecognized faces, less those the known-faces gallery named.
     #[serde(default)]
     pub unrecognized_faces: Vec<ComparedFace>,
+    /// Faces no celebrity matched that the known-faces gallery did (`SearchFacesByImage` on a
+    /// Rekognition collection on AWS, face embeddings offline).
+    #[serde(default)]
+    pub known_faces: Vec<KnownFace>,
     /// Which provider produced this, e.g. `amazon-rekognition` or `starling-offline/…`.
     pub provider: String,
     /// Why parts of the analysis are missing (e.g. no offline label model).
@@ -224,6 +228,22 @@ pub struct Celebrity {
     pub face: ComparedFace,
     /// Match confidence 0–100.
     pub match_confidence: f64,
+}
+
+/// A face the known-faces gallery matched: a person someone enrolled with `starling faces add`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct KnownFace {
+    /// The enrolled person's name.
+    pub name: String,
+    /// How alike the face and the closest enrolled face are, 0–100 (Rekognition's `Similarity`;
+    /// offline, derived from the embeddings' distance: see the README).
+    pub similarity: f64,
+    /// The face in the image.
+    pub face: ComparedFace,
+    /// The matched gallery entry: Rekognition's `FaceId`, or the local gallery's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub face_id: Option<String>,
 }
 
 /// Rekognition's `ComparedFace` (what `RecognizeCelebrities` returns for faces).

@@ -250,10 +250,63 @@ pub trait ImageAnalyzer: Send + Sync {
         &self,
         image: &ImageRef,
     ) -> Result<Vec<starling_contracts::TextDetection>, AnalysisError>;
+    /// Searches the known-faces gallery for each of `faces` (faces no celebrity matched, as
+    /// `RecognizeCelebrities` returned them): the closest enrolled person per face, when alike
+    /// enough. A provider without a gallery finds no one.
+    async fn search_known_faces(
+        &self,
+        _image: &ImageRef,
+        _faces: &[starling_contracts::ComparedFace],
+    ) -> Result<Vec<starling_contracts::KnownFace>, AnalysisError> {
+        Ok(Vec::new())
+    }
     /// Why labels or text are unavailable from this provider, if they are (said in `ImageAnalysis.Notes`).
     fn limitations(&self) -> Vec<String> {
         Vec::new()
     }
+}
+
+/// One person in a known-faces gallery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GalleryPerson {
+    /// The name replies give them.
+    pub name: String,
+    /// The gallery's ids of their enrolled faces (Rekognition `FaceId`s, or local ids).
+    pub face_ids: Vec<String>,
+}
+
+/// One face added to a gallery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnrolledFace {
+    /// Its id in the gallery.
+    pub face_id: String,
+    /// Where the face is in the photo it came from.
+    pub bounding_box: starling_contracts::BoundingBox,
+}
+
+/// Why a gallery operation failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GalleryError {
+    /// The photo or the name cannot be used (no face found, an unreadable image, an empty name).
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The gallery could not be read or written.
+    #[error("face gallery unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The known-faces gallery `starling faces` manages: a Rekognition collection on AWS, a file of
+/// face embeddings locally.
+#[async_trait]
+pub trait FaceGallery: Send + Sync {
+    /// Names the gallery (the collection, or the local file) for people.
+    fn describe(&self) -> String;
+    /// Enrols the most prominent face of one photo as `name`.
+    async fn add(&self, name: &str, image: &[u8]) -> Result<EnrolledFace, GalleryError>;
+    /// Everyone enrolled, by name.
+    async fn list(&self) -> Result<Vec<GalleryPerson>, GalleryError>;
+    /// Removes every face enrolled as `name`; how many were removed.
+    async fn remove(&self, name: &str) -> Result<usize, GalleryError>;
 }
 
 /// Why a blob operation failed.

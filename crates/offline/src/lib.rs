@@ -23,6 +23,7 @@
 
 pub mod chatbot;
 pub mod image;
+pub mod onnx;
 pub mod text;
 
 pub use chatbot::LocalIntentMatcher;

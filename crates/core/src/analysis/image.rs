@@ -104,7 +104,16 @@ pub async fn analyse_image(
         bucket: task.bucket.clone(),
         key: task.key.clone(),
     };
-    let (celebrity_faces, unrecognized_faces) = analyzer.recognize_celebrities(&image).await?;
+    let (celebrity_faces, mut unrecognized_faces) = analyzer.recognize_celebrities(&image).await?;
+    let known_faces = if unrecognized_faces.is_empty() {
+        Vec::new()
+    } else {
+        analyzer
+            .search_known_faces(&image, &unrecognized_faces)
+            .await?
+    };
+    // A face the gallery named is no longer unrecognized (it is drawn with its name).
+    unrecognized_faces.retain(|f| !known_faces.iter().any(|k| k.face.bounding_box == f.bounding_box));
     let labels = analyzer
         .detect_labels(&image, config.max_labels, config.min_confidence)
         .await?;
@@ -126,6 +135,7 @@ pub async fn analyse_image(
             text_detections,
             celebrity_faces,
             unrecognized_faces,
+            known_faces,
             provider: analyzer.provider(),
             notes: analyzer.limitations(),
         }),
