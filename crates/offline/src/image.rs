@@ -16,11 +16,12 @@
 
 pub mod decode;
 pub mod faces;
+pub mod known;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use starling_contracts::{Celebrity, ComparedFace, Label, TextDetection};
+use starling_contracts::{Celebrity, ComparedFace, KnownFace, Label, TextDetection};
 use starling_core::ports::{AnalysisError, BlobError, BlobStore, ImageAnalyzer, ImageRef};
 
 /// The provider named in image results.
@@ -30,6 +31,7 @@ pub const IMAGE_PROVIDER: &str = "starling-offline/seetaface";
 #[derive(Clone)]
 pub struct OfflineImageAnalyzer {
     blobs: Arc<dyn BlobStore>,
+    gallery: Option<Arc<known::LocalFaceGallery>>,
 }
 
 impl std::fmt::Debug for OfflineImageAnalyzer {
@@ -43,7 +45,16 @@ impl std::fmt::Debug for OfflineImageAnalyzer {
 impl OfflineImageAnalyzer {
     /// An analyzer reading images from `blobs`.
     pub fn new(blobs: Arc<dyn BlobStore>) -> Self {
-        Self { blobs }
+        Self {
+            blobs,
+            gallery: None,
+        }
+    }
+
+    /// Names faces after the people enrolled in `gallery` (`starling faces add`).
+    pub fn with_gallery(mut self, gallery: Arc<known::LocalFaceGallery>) -> Self {
+        self.gallery = Some(gallery);
+        self
     }
 
     /// Reads the image's bytes. One machine has one media store, so only the key is used: the
@@ -108,6 +119,37 @@ impl ImageAnalyzer for OfflineImageAnalyzer {
         image: &ImageRef,
     ) -> Result<(Vec<Celebrity>, Vec<ComparedFace>), AnalysisError> {
         Ok((Vec::new(), self.faces(image).await?))
+    }
+
+    async fn search_known_faces(
+        &self,
+        image: &ImageRef,
+        faces: &[ComparedFace],
+    ) -> Result<Vec<KnownFace>, AnalysisError> {
+        let Some(gallery) = self.gallery.clone() else {
+            return Ok(Vec::new());
+        };
+        if faces.is_empty()
+            || gallery
+                .entries()
+                .map_err(|e| AnalysisError::Unavailable(e.to_string()))?
+                .is_empty()
+        {
+            return Ok(Vec::new());
+        }
+        let bytes = self.read(image).await?;
+        let faces = faces.to_vec();
+        let key = image.key.clone();
+        tokio::task::spawn_blocking(move || {
+            let rgb = decode::decode(&bytes)?.image.into_rgb8();
+            gallery
+                .search_blocking(&rgb, &faces)
+                .map_err(AnalysisError::Unavailable)
+        })
+        .await
+        .map_err(|e| {
+            AnalysisError::Unavailable(format!("known-face search on {key} failed: {e}"))
+        })?
     }
 
     async fn detect_labels(

@@ -218,7 +218,9 @@ mod tests {
 
     #[test]
     fn runs_a_model_and_checks_the_input_length() {
-        let out = FACE.run(&[1, 150, 150, 3], &vec![0.1; 150 * 150 * 3]).unwrap();
+        let out = FACE
+            .run(&[1, 150, 150, 3], &vec![0.1; 150 * 150 * 3])
+            .unwrap();
         assert_eq!(out[0].shape, vec![1, 128]);
         assert!(out[0].values.iter().any(|v| *v != 0.0));
         assert!(FACE.run(&[1, 150, 150, 3], &[0.0; 10]).is_err());

@@ -113,7 +113,11 @@ pub async fn analyse_image(
             .await?
     };
     // A face the gallery named is no longer unrecognized (it is drawn with its name).
-    unrecognized_faces.retain(|f| !known_faces.iter().any(|k| k.face.bounding_box == f.bounding_box));
+    unrecognized_faces.retain(|f| {
+        !known_faces
+            .iter()
+            .any(|k| k.face.bounding_box == f.bounding_box)
+    });
     let labels = analyzer
         .detect_labels(&image, config.max_labels, config.min_confidence)
         .await?;

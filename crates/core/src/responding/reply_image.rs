@@ -260,8 +260,9 @@ impl ReplyImage {
                 continue;
             };
             analysed += 1;
-            for celebrity in &analysis.celebrity_faces {
-                let name = celebrity.name.trim();
+            let celebrities = analysis.celebrity_faces.iter().map(|c| c.name.trim());
+            let known = analysis.known_faces.iter().map(|k| k.name.trim());
+            for name in celebrities.chain(known) {
                 if !name.is_empty() && !names.iter().any(|n| n == name) {
                     names.push(name.to_string());
                 }
@@ -462,14 +463,22 @@ impl ReplyImage {
     }
 }
 
-/// The marks for one image: every celebrity, and unknown faces unless they are ignored.
+/// The marks for one image: every celebrity and known person (named the same way), and unknown
+/// faces unless they are ignored.
 pub fn marks_for(analysis: &starling_contracts::ImageAnalysis, unknown: UnknownFaces) -> Vec<Mark> {
-    let mut marks: Vec<Mark> = analysis
+    let celebrities = analysis
         .celebrity_faces
         .iter()
-        .map(|c| Mark::Celebrity {
-            bounding_box: c.face.bounding_box,
-            name: c.name.clone(),
+        .map(|c| (c.face.bounding_box, &c.name));
+    let known = analysis
+        .known_faces
+        .iter()
+        .map(|k| (k.face.bounding_box, &k.name));
+    let mut marks: Vec<Mark> = celebrities
+        .chain(known)
+        .map(|(bounding_box, name)| Mark::Celebrity {
+            bounding_box,
+            name: name.clone(),
         })
         .collect();
     if unknown != UnknownFaces::Ignore {
@@ -758,6 +767,58 @@ mod tests {
         assert!(
             !objects.contains_key("annotated/1850000000000000001/2.jpg"),
             "nothing drawn on image 2"
+        );
+    }
+
+    #[tokio::test]
+    async fn known_people_are_named_and_drawn_like_celebrities() {
+        let blobs = Arc::new(MemoryBlobs::default());
+        let original = png(640, 480);
+        blobs
+            .put("media/a/0.png", original.clone(), "image/png")
+            .await
+            .unwrap();
+        let mut image = analysis(&[("Grace Hopper", 0.6)], &[], &["Person"]);
+        image["KnownFaces"] = json!([
+            {"Name": "Ada Lovelace", "Similarity": 91.0, "Face": face(0.1), "FaceId": "f1"},
+            {"Name": "Grace Hopper", "Similarity": 88.0, "Face": face(0.35)},
+        ]);
+        let send = run(
+            blobs.clone(),
+            UnknownFaces::Ignore,
+            json!([{"Key": "media/a/0.png", "Analysis": image.clone()}]),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(send.text, "I recognised: Grace Hopper, Ada Lovelace");
+        assert_eq!(send.image_keys, ["annotated/1850000000000000001/0.jpg"]);
+        let parsed: starling_contracts::ImageAnalysis = serde_json::from_value(image).unwrap();
+        let marks = marks_for(&parsed, UnknownFaces::Ignore);
+        let named: Vec<&str> = marks
+            .iter()
+            .filter_map(|m| match m {
+                Mark::Celebrity { name, .. } => Some(name.as_str()),
+                Mark::Unknown { .. } => None,
+            })
+            .collect();
+        assert_eq!(named, ["Grace Hopper", "Ada Lovelace", "Grace Hopper"]);
+        let drawn =
+            image::load_from_memory(&blobs.objects()["annotated/1850000000000000001/0.jpg"])
+                .unwrap()
+                .into_rgb8();
+        let source = image::load_from_memory(&original).unwrap().into_rgb8();
+        // Something was drawn around the known face's box (left 0.1 of 640 px).
+        let changed = (64..192)
+            .flat_map(|x| (144..288).map(move |y| (x, y)))
+            .filter(|&(x, y)| {
+                let (a, b) = (drawn.get_pixel(x, y).0, source.get_pixel(x, y).0);
+                a.iter().zip(b).any(|(p, q)| p.abs_diff(q) > 40)
+            })
+            .count();
+        assert!(
+            changed > 100,
+            "{changed} pixels changed around the known face"
         );
     }
 
