@@ -260,6 +260,11 @@ pub trait ImageAnalyzer: Send + Sync {
     ) -> Result<Vec<starling_contracts::KnownFace>, AnalysisError> {
         Ok(Vec::new())
     }
+    /// Whether this provider's labels can tell which images show text (Rekognition's can: `Text`,
+    /// `Sign`, …). When they cannot, `DETECT_TEXT=auto` reads text in every image.
+    fn labels_suggest_text(&self) -> bool {
+        true
+    }
     /// Why labels or text are unavailable from this provider, if they are (said in `ImageAnalysis.Notes`).
     fn limitations(&self) -> Vec<String> {
         Vec::new()

@@ -93,6 +93,11 @@ impl DataDir {
         self.root.join("alerts.jsonl")
     }
 
+    /// The known-faces gallery `starling faces` manages (names and face embeddings).
+    pub fn faces_gallery(&self) -> PathBuf {
+        self.root.join("faces").join("gallery.json")
+    }
+
     /// The lake's root.
     pub fn lake(&self) -> PathBuf {
         self.root.join("lake")

@@ -4,8 +4,9 @@
 //!
 //! The deliveries are signed and POSTed over loopback HTTP to the real webhook server, exactly as
 //! `starling send` does; the photo they link is served from the binary by [`DemoFetcher`] (X's CDN
-//! URL, no network), and unknown faces are boxed, so the photo reply carries an annotated image
-//! even though no offline provider recognises celebrities.
+//! URL, no network). Before the deliveries the demo enrols its two people in the known-faces
+//! gallery from photos of their own (not the one posted), so the photo reply names both and draws
+//! their names; the post's second photo, a sign, shows text read offline.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,6 +28,8 @@ use starling_bus::{BusConfig, RoutingTable, SqliteBus};
 #[cfg(feature = "sql")]
 use starling_lake::{Format, LakeEngine, QueryResult, embedded_tables};
 
+use starling_offline::image::known::LocalFaceGallery;
+
 use crate::dashboard::{Access, Dashboard};
 use crate::data_dir::DataDir;
 use crate::idempotency::SqliteIdempotency;
@@ -42,6 +45,27 @@ pub const DEMO_PHOTO_URL: &str = "https://pbs.twimg.com/media/StarlingDemoPeople
 /// Two real public-domain portraits side by side (see the fixture's SOURCES.md).
 const DEMO_PHOTO: &[u8] =
     include_bytes!("../../offline/tests/fixtures/images/two_faces_composite.jpg");
+
+/// The URL of the post's second photo, a sign.
+pub const DEMO_SIGN_URL: &str = "https://pbs.twimg.com/media/StarlingDemoSign.jpg";
+
+/// A drawn café sign (`crates/offline/examples/demo_sign.rs` made it), for text in an image.
+const DEMO_SIGN: &[u8] = include_bytes!("../demo/sign.jpg");
+
+/// The people the demo enrols before it posts, each from a portrait of their own: the
+/// single-person public-domain originals the composite was made from (SOURCES.md).
+pub const DEMO_PEOPLE: [(&str, &str, &[u8]); 2] = [
+    (
+        "Eileen Collins",
+        "astronaut.png",
+        include_bytes!("../../offline/tests/fixtures/images/astronaut.png"),
+    ),
+    (
+        "Grace Hopper",
+        "grace_hopper.jpg",
+        include_bytes!("../../offline/tests/fixtures/images/grace_hopper.jpg"),
+    ),
+];
 
 /// The bundled deliveries, in the order they are sent: (name, body).
 pub const DELIVERIES: [(&str, &str); 6] = [
@@ -68,25 +92,30 @@ pub const DEMO_QUERY: (&str, &str) = (
     include_str!("../../../athena/sentiment-by-language.sql"),
 );
 
-/// Serves the bundled photo for its URL and refuses everything else: the demo never goes online.
+/// Serves the bundled photos for their URLs and refuses everything else: the demo never goes
+/// online.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DemoFetcher;
 
 #[async_trait]
 impl HttpFetcher for DemoFetcher {
     async fn get(&self, url: &str, max_bytes: usize) -> Result<Fetched, FetchError> {
-        if url != DEMO_PHOTO_URL {
-            return Err(FetchError::Transport(format!(
-                "the demo serves only its bundled photo ({DEMO_PHOTO_URL}), not {url}"
-            )));
-        }
-        if DEMO_PHOTO.len() > max_bytes {
+        let body = match url {
+            DEMO_PHOTO_URL => DEMO_PHOTO,
+            DEMO_SIGN_URL => DEMO_SIGN,
+            _ => {
+                return Err(FetchError::Transport(format!(
+                    "the demo serves only its bundled photos ({DEMO_PHOTO_URL}, {DEMO_SIGN_URL}), not {url}"
+                )));
+            }
+        };
+        if body.len() > max_bytes {
             return Err(FetchError::TooLarge { limit: max_bytes });
         }
         Ok(Fetched {
             status: 200,
             location: None,
-            body: DEMO_PHOTO.to_vec(),
+            body: body.to_vec(),
         })
     }
 }
@@ -108,6 +137,10 @@ pub struct DemoReport {
     pub dead_letters: usize,
     /// The lake's files (finalised parts).
     pub lake_files: usize,
+    /// Who was enrolled in the known-faces gallery, and from which photo.
+    pub enrolled: Vec<(String, String)>,
+    /// What the image analysis found in each photo: (URL, known people, lines of text, provider).
+    pub seen: Vec<(String, Vec<String>, Vec<String>, String)>,
     /// The closing query's result (built with the `sql` feature).
     #[cfg(feature = "sql")]
     pub query: QueryResult,
@@ -215,6 +248,15 @@ pub async fn run_with(
         },
         ..LocalOptions::default()
     };
+    let gallery = LocalFaceGallery::open(data_dir.faces_gallery());
+    let mut enrolled = Vec::new();
+    for (name, file, photo) in DEMO_PEOPLE {
+        let g = gallery.clone();
+        tokio::task::spawn_blocking(move || g.add_blocking(name, photo))
+            .await?
+            .with_context(|| format!("enrolling {name} from {file}"))?;
+        enrolled.push((name.to_string(), file.to_string()));
+    }
     let targets = local_targets(data_dir, bus.clone(), &creds, local)?;
     let started = bus.start(&targets).await?;
     if !started.waiting.is_empty() {
@@ -288,10 +330,33 @@ pub async fn run_with(
     };
 
     let mut events = BTreeMap::new();
+    let mut seen = Vec::new();
     for event in bus.events(None, usize::MAX).await? {
         *events
             .entry(event.envelope.detail_type.clone())
             .or_insert(0) += 1;
+        if event.envelope.detail_type == starling_contracts::detail_type::MESSAGE_ANALYSED
+            && let Ok(analysed) = event
+                .envelope
+                .detail_as::<starling_contracts::MessageAnalysed>()
+        {
+            seen.extend(analysed.analysis.images.iter().filter_map(|image| {
+                let a = image.analysis.as_ref()?;
+                Some((
+                    image.url.clone().unwrap_or_default(),
+                    a.known_faces
+                        .iter()
+                        .map(|k| format!("{} ({:.0})", k.name, k.similarity))
+                        .collect(),
+                    a.text_detections
+                        .iter()
+                        .filter(|t| t.kind == "LINE")
+                        .map(|t| t.detected_text.clone())
+                        .collect(),
+                    a.provider.clone(),
+                ))
+            }));
+        }
     }
     let dead_letters = bus.dead_letters(None).await?.len();
     let alerts = read_json_lines(&data_dir.alerts())?;
@@ -308,6 +373,8 @@ pub async fn run_with(
             replies,
             dead_letters,
             lake_files,
+            enrolled,
+            seen,
             #[cfg(feature = "sql")]
             query,
         },
@@ -351,6 +418,24 @@ impl DemoReport {
         let _ = writeln!(out, "Deliveries (signed, POSTed to the local webhook):");
         for (name, status) in &self.deliveries {
             let _ = writeln!(out, "  {status}  {name}");
+        }
+        let _ = writeln!(
+            out,
+            "\nKnown faces enrolled (in {}):",
+            self.data_dir.faces_gallery().display()
+        );
+        for (name, file) in &self.enrolled {
+            let _ = writeln!(out, "  {name}, from {file}");
+        }
+        let _ = writeln!(out, "\nSeen in the photos (offline models):");
+        for (url, people, lines, provider) in &self.seen {
+            let _ = writeln!(out, "  {url}  [{provider}]");
+            if !people.is_empty() {
+                let _ = writeln!(out, "      people: {}", people.join(", "));
+            }
+            for line in lines {
+                let _ = writeln!(out, "      text: {line}");
+            }
         }
         let total: usize = self.events.values().sum();
         let _ = writeln!(out, "\nEvents on the bus ({total}):");

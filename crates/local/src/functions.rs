@@ -14,7 +14,11 @@ use starling_core::ports::{AnalysisError, BlobStore, ImageAnalyzer, TextAnalyzer
 use starling_states::TaskFailure;
 
 use starling_http::ReqwestFetcher;
+use starling_offline::image::known::LocalFaceGallery;
 use starling_offline::{OfflineImageAnalyzer, OfflineTextAnalyzer};
+
+use crate::data_dir::DataDir;
+use starling_core::analysis::image::DetectTextMode;
 
 use crate::blob::DiskBlobStore;
 use crate::tasks::{LocalFunction, LocalTasks};
@@ -100,12 +104,16 @@ impl LocalFunction for AnalyseImage {
     }
 }
 
-/// The analyse-message tasks on one machine: offline providers, media under `media_dir`,
-/// downloads through `fetcher` (the network when `None`; the demo serves its bundled photo).
+/// The analyse-message tasks on one machine: offline providers, media in the data directory,
+/// known faces from its gallery, downloads through `fetcher` (the network when `None`; the demo
+/// serves its bundled photos), text read in images as `detect_text` says.
 pub fn offline_analysis_tasks(
-    media_dir: &std::path::Path,
+    data_dir: &DataDir,
     fetcher: Option<Arc<dyn HttpFetcher>>,
+    detect_text: DetectTextMode,
 ) -> LocalTasks {
+    let media_dir = data_dir.media();
+    let media_dir = media_dir.as_path();
     let fetcher = fetcher.unwrap_or_else(|| Arc::new(ReqwestFetcher::new(Duration::from_secs(10))));
     let blobs: Arc<dyn BlobStore> = Arc::new(DiskBlobStore::new(media_dir));
     LocalTasks::new()
@@ -124,8 +132,14 @@ pub fn offline_analysis_tasks(
         .with_function(
             "analyse-image",
             Arc::new(AnalyseImage {
-                analyzer: Arc::new(OfflineImageAnalyzer::new(blobs)),
-                config: ImageConfig::default(),
+                analyzer: Arc::new(
+                    OfflineImageAnalyzer::new(blobs)
+                        .with_gallery(Arc::new(LocalFaceGallery::open(data_dir.faces_gallery()))),
+                ),
+                config: ImageConfig {
+                    detect_text,
+                    ..ImageConfig::default()
+                },
             }),
         )
 }

@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use starling_bus::{TargetRegistry, target_fn};
 use starling_core::alert::{AlertConfig, AlertHandler};
+use starling_core::analysis::image::DetectTextMode;
 use starling_core::analysis::media::HttpFetcher;
 use starling_core::egress::{Egress, EgressConfig, XApiPoster};
-use starling_core::moderation::{Moderator, UnavailableModerator};
+use starling_core::moderation::Moderator;
 use starling_core::policy::{PolicyConfig, PolicyGate, ReplyPolicy, RepostRule};
 use starling_core::ports::{EventPublisher, SystemClock, XCredentials, XPoster};
 use starling_core::responding::annotate::UnknownFaces;
@@ -18,6 +19,7 @@ use starling_core::responding::reply_text::ReplyText;
 use starling_core::secrets::StaticSecrets;
 use starling_lake::LakeConfig;
 use starling_offline::LocalIntentMatcher;
+use starling_offline::OfflineModerator;
 use starling_states::StateMachine;
 use starling_x::api::{XApi, XApiConfig};
 
@@ -150,6 +152,8 @@ pub struct LocalOptions {
     pub bot_user_id: Option<String>,
     /// Where X's API is (`STARLING_X_API_BASE`; X itself by default), so a fake X can stand in.
     pub x_api: XApiConfig,
+    /// When analyse-image reads text in images (`DETECT_TEXT` on AWS).
+    pub detect_text: DetectTextMode,
 }
 
 /// Every route's target: the catch-all log, analyse-message with the offline providers, alerts
@@ -182,9 +186,9 @@ pub fn local_targets(
         Arc::new(SqlitePolicyStore::open(&data_dir.policy_db())?),
         Arc::new(SystemClock),
     ));
-    // No offline moderation model yet: the gate says so, and `moderation.whenUnavailable` decides
-    // (by default, image replies go out as text only).
-    let moderator: Arc<dyn Moderator> = Arc::new(UnavailableModerator::no_offline_model());
+    // Images are judged by the offline NSFW classifier; text has no offline model, so for text
+    // the gate says so and `moderation.whenUnavailable` decides.
+    let moderator: Arc<dyn Moderator> = Arc::new(OfflineModerator);
     let reply_text = HandlerTarget::new(
         PolicyGate::new(
             ReplyText::new(
@@ -224,7 +228,8 @@ pub fn local_targets(
         &local_substitutions(data_dir),
     )?;
     let tasks =
-        crate::functions::offline_analysis_tasks(&data_dir.media(), options.fetcher).with_bus(bus);
+        crate::functions::offline_analysis_tasks(data_dir, options.fetcher, options.detect_text)
+            .with_bus(bus);
     let lake = LakeTarget::open(&data_dir.lake(), LakeConfig::default())?;
     Ok(TargetRegistry::new()
         .with_target(

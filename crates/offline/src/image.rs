@@ -167,6 +167,10 @@ impl ImageAnalyzer for OfflineImageAnalyzer {
         Ok(Vec::new())
     }
 
+    fn labels_suggest_text(&self) -> bool {
+        false // no labels offline: `auto` reads text in every image
+    }
+
     fn limitations(&self) -> Vec<String> {
         vec![
             NO_LABELS.to_string(),

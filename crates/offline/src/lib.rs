@@ -23,9 +23,11 @@
 
 pub mod chatbot;
 pub mod image;
+pub mod moderation;
 pub mod onnx;
 pub mod text;
 
 pub use chatbot::LocalIntentMatcher;
 pub use image::{IMAGE_PROVIDER, OfflineImageAnalyzer};
+pub use moderation::{MODERATION_PROVIDER, OfflineModerator};
 pub use text::{OfflineTextAnalyzer, TEXT_PROVIDER};

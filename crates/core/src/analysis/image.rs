@@ -12,7 +12,8 @@ use crate::ports::{AnalysisError, ImageAnalyzer, ImageRef};
 /// When to run DetectText (`DETECT_TEXT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DetectTextMode {
-    /// Only when a label suggests text (a sign, a document, a screenshot…).
+    /// Only when a label suggests text (a sign, a document, a screenshot…); on every image when
+    /// the provider has no labels that could tell (offline).
     #[default]
     Auto,
     /// On every image.
@@ -124,7 +125,7 @@ pub async fn analyse_image(
     let run_text = match config.detect_text {
         DetectTextMode::Always => true,
         DetectTextMode::Never => false,
-        DetectTextMode::Auto => suggests_text(&labels),
+        DetectTextMode::Auto => !analyzer.labels_suggest_text() || suggests_text(&labels),
     };
     let text_detections = if run_text {
         analyzer.detect_text(&image).await?

@@ -7,6 +7,7 @@ pub mod burst;
 pub mod demo;
 pub mod dlq;
 pub mod events;
+pub mod faces;
 #[cfg(feature = "sql")]
 pub mod lake;
 #[cfg(feature = "sql")]
@@ -124,6 +125,8 @@ pub enum Command {
     Lake(lake::Args),
     /// Set X up: the bot's OAuth 2.0 login, webhooks, X Activity API subscriptions.
     X(x::Args),
+    /// The people replies name: enrol them from photos, list them, forget them.
+    Faces(faces::Args),
     /// Test helper: put events in a burst, printing each acknowledged event id.
     #[command(hide = true)]
     BusBurst(burst::Args),
@@ -140,6 +143,7 @@ impl Cli {
             Command::Replay(args) => replay::run(&self.global, args).await,
             Command::Dlq(args) => dlq::run(&self.global, args).await,
             Command::Events(args) => events::run(&self.global, args).await,
+            Command::Faces(args) => faces::run(&self.global, args).await,
             #[cfg(feature = "sql")]
             Command::Query(args) => query::run(&self.global, args).await,
             #[cfg(feature = "sql")]

@@ -64,7 +64,11 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("{} is not JSON", p.display()))?,
         None => json!({}),
     };
-    let mut tasks = crate::functions::offline_analysis_tasks(&global.data_dir().media(), None);
+    let mut tasks = crate::functions::offline_analysis_tasks(
+        &global.data_dir(),
+        None,
+        starling_core::analysis::image::DetectTextMode::default(),
+    );
     let bus = if args.bus {
         Some(Arc::new(global.open_bus()?))
     } else {

@@ -15,6 +15,7 @@ use starling_core::sources::{
     XApiMentions, XApiSearch,
 };
 
+use starling_core::analysis::image::DetectTextMode;
 use starling_core::responding::annotate::UnknownFaces;
 
 use super::Global;
@@ -48,6 +49,15 @@ pub struct Args {
         value_name = "HOW"
     )]
     pub unknown_faces: UnknownFaces,
+    /// When analyse-image reads text in photos: auto, always or never (`DETECT_TEXT` on AWS).
+    /// Offline, `auto` reads every photo: no offline labeller says which ones show text.
+    #[arg(
+        long,
+        env = "STARLING_DETECT_TEXT",
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub detect_text: DetectTextMode,
     /// The reply policy: a JSON file (README, "Reply policy"); unset keys take the defaults.
     #[arg(long = "policy", env = "STARLING_REPLY_POLICY", value_name = "FILE")]
     pub policy_file: Option<std::path::PathBuf>,
@@ -184,6 +194,7 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
             .clone()
             .filter(|u| !u.trim().is_empty()),
         unknown_faces: args.unknown_faces,
+        detect_text: args.detect_text,
         fetcher: None,
         policy,
         bot_user_id: bot_user_id.clone(),

@@ -194,12 +194,15 @@ struct Stamp {
     len: u64,
 }
 
+/// The entries last read, with the file's stamp then.
+type Cached = Option<(Stamp, Arc<Vec<GalleryEntry>>)>;
+
 /// The local known-faces gallery: a JSON file of names and embeddings. Clones share one cache.
 #[derive(Debug, Clone)]
 pub struct LocalFaceGallery {
     path: PathBuf,
     max_distance: f32,
-    cache: Arc<Mutex<Option<(Stamp, Arc<Vec<GalleryEntry>>)>>>,
+    cache: Arc<Mutex<Cached>>,
 }
 
 impl LocalFaceGallery {
@@ -469,6 +472,7 @@ impl FaceGallery for LocalFaceGallery {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
