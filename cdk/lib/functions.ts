@@ -37,6 +37,8 @@ export interface Wiring {
   readonly replyPolicy?: string;
   /** `true` or `false`, from context `dryRun`. */
   readonly dryRun?: string;
+  /** The known-faces Rekognition collection analyse-image searches. */
+  readonly faceCollectionId?: string;
 }
 
 /** One Lambda of the workspace: adding a Lambda to the app is adding one of these. */
@@ -82,7 +84,9 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   },
   {
     name: 'analyse-image', crate: 'analyse-image', binary: 'analyse-image', memoryMb: 256, timeout: s(30), reservedConcurrency: 10,
-    env: { MEDIA_BUCKET: 'mediaBucketName' },
+    env: { MEDIA_BUCKET: 'mediaBucketName', FACE_COLLECTION_ID: 'faceCollectionId' },
+    // The least Rekognition Similarity (0–100) that names a face from the known-faces collection.
+    fixedEnv: { FACE_MATCH_THRESHOLD: '90' },
   },
   {
     name: 'analyse-text', crate: 'analyse-text', binary: 'analyse-text', memoryMb: 128, timeout: s(15), reservedConcurrency: 10,

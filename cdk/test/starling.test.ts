@@ -6,6 +6,7 @@ import { DEFAULT_REPO_ROOT } from '../lib/config';
 import { FUNCTIONS, functionName } from '../lib/functions';
 import { STAR_RESOURCE_ACTIONS } from '../lib/iam';
 import { loadRoutes } from '../lib/routes';
+import { faceCollectionId } from '../lib/stacks/analysis';
 import { PROJECTION_START } from '../lib/stacks/analytics';
 import { SILVER_SCHEDULE, SILVER_STATE_MACHINE_NAME, loadSilverTables } from '../lib/silver';
 import { ACCOUNT_ID, completeWorkspace, ingressOnlyWorkspace, nagViolations, resources, type Synthesized, synth } from './helpers';
@@ -305,6 +306,35 @@ describe('the complete workspace', () => {
         EventBusName: Match.anyValue(), MediaBucket: Match.anyValue(),
       }),
     });
+  });
+
+  test('Analysis: the known-faces collection, searched only by analyse-image, named in an output', () => {
+    const t = complete.templates.Analysis;
+    expect(faceCollectionId('Analysis')).toEqual('starling-analysis-known-faces');
+    const collections = t.findResources('AWS::Rekognition::Collection');
+    expect(Object.values(collections)).toEqual([
+      // Enrolled faces go with the stack: nothing biometric outlives the bot.
+      expect.objectContaining({ Properties: expect.objectContaining({ CollectionId: 'starling-analysis-known-faces' }), DeletionPolicy: 'Delete' }),
+    ]);
+    const collection = Object.keys(collections)[0];
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'starling-analyse-image',
+      Environment: { Variables: Match.objectLike({ FACE_COLLECTION_ID: { Ref: collection }, FACE_MATCH_THRESHOLD: '90', MEDIA_BUCKET: Match.anyValue() }) },
+    });
+    const threshold = Number(FUNCTIONS.find((f) => f.name === 'analyse-image')!.fixedEnv!.FACE_MATCH_THRESHOLD);
+    expect(threshold).toBeGreaterThanOrEqual(0);
+    expect(threshold).toBeLessThanOrEqual(100);
+    t.hasOutput('FaceCollectionId', { Value: { Ref: collection } });
+    // One statement in the whole app touches a collection: analyse-image's count and search, on this one.
+    const role = Object.entries(t.findResources('AWS::IAM::Role')).find(([, r]: [string, any]) =>
+      String(r.Properties.Description ?? '').includes('starling-analyse-image'))![0];
+    const faceStatements = resources(complete, 'AWS::IAM::Policy').flatMap((p) =>
+      (p.props.PolicyDocument.Statement as any[])
+        .filter((st) => ([] as string[]).concat(st.Action).some((a) => /^rekognition:(SearchFaces|IndexFaces|ListFaces|DeleteFaces|\w*Collection)/.test(a)))
+        .map((st) => ({ roles: p.props.Roles, st })));
+    expect(faceStatements).toEqual([
+      { roles: [{ Ref: role }], st: { Action: ['rekognition:DescribeCollection', 'rekognition:SearchFacesByImage'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [collection, 'Arn'] } } },
+    ]);
   });
 
   test('Alerting: TLS-only encrypted topic, e-mail subscriptions from context', () => {

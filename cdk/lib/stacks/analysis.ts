@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Annotations, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rekognition from 'aws-cdk-lib/aws-rekognition';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
@@ -42,6 +43,11 @@ export function placeholders(asl: string): string[] {
   return [...new Set([...asl.matchAll(/\$\{([^}]*)\}?/g)].map((m) => m[1]))].sort();
 }
 
+/** The known-faces collection's id for a stack: `starling-<stack name, lower case>-known-faces`. */
+export function faceCollectionId(stackName: string): string {
+  return `starling-${stackName.toLowerCase()}-known-faces`;
+}
+
 /** Rekognition and Comprehend calls have no resource-level permissions: the IAM reference lists none. */
 export const REKOGNITION_ACTIONS = ['rekognition:DetectLabels', 'rekognition:DetectFaces', 'rekognition:RecognizeCelebrities', 'rekognition:DetectText'];
 export const COMPREHEND_ACTIONS = ['comprehend:DetectDominantLanguage', 'comprehend:DetectSentiment', 'comprehend:DetectEntities', 'comprehend:DetectKeyPhrases'];
@@ -56,6 +62,8 @@ export class AnalysisStack extends Stack {
   readonly downloadMedia?: StarlingFunction;
   readonly analyseImage?: StarlingFunction;
   readonly analyseText?: StarlingFunction;
+  /** The known-faces gallery: people enrolled with `starling faces --aws`, searched by analyse-image. */
+  readonly faceCollection: rekognition.CfnCollection;
   /**
    * The media bucket for other stacks, as named exports: a policy then names the bucket the same
    * way before and after synthesis, so its cdk-nag acknowledgment matches (see lib/nag.ts).
@@ -84,7 +92,16 @@ export class AnalysisStack extends Stack {
       arn: this.exportValue(this.mediaBucket.bucketArn, { name: 'starling-media-bucket-arn' }),
       name: this.exportValue(this.mediaBucket.bucketName, { name: 'starling-media-bucket-name' }),
     };
-    const wiring = { mediaBucketName: this.mediaBucket.bucketName };
+    // Deleting the stack deletes the collection and every enrolled face with it: enrolments are
+    // people's faces, kept only as long as the bot that uses them.
+    this.faceCollection = new rekognition.CfnCollection(this, 'KnownFaces', { collectionId: faceCollectionId(this.stackName) });
+    this.faceCollection.applyRemovalPolicy(RemovalPolicy.DESTROY);
+    new CfnOutput(this, 'FaceCollectionId', {
+      value: this.faceCollection.ref,
+      description: 'The known-faces Rekognition collection: enrol people with `starling faces add --aws --collection <this>` (cdk/README.md "Known faces")',
+    });
+
+    const wiring = { mediaBucketName: this.mediaBucket.bucketName, faceCollectionId: this.faceCollection.ref };
     this.downloadMedia = maybeFunction(this, 'DownloadMedia', { config, spec: functionSpec('download-media'), wiring, observed });
     this.analyseImage = maybeFunction(this, 'AnalyseImage', { config, spec: functionSpec('analyse-image'), wiring, observed });
     this.analyseText = maybeFunction(this, 'AnalyseText', { config, spec: functionSpec('analyse-text'), wiring, observed });
@@ -96,6 +113,11 @@ export class AnalysisStack extends Stack {
     if (this.analyseImage) {
       this.analyseImage.role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }));
       this.analyseImage.role.addToPolicy(new iam.PolicyStatement({ actions: REKOGNITION_ACTIONS, resources: ['*'] }));
+      // The known-faces search names its collection: no `*`. DescribeCollection reads the face
+      // count, so an empty collection is not searched (and not paid for).
+      this.analyseImage.role.addToPolicy(
+        new iam.PolicyStatement({ actions: ['rekognition:DescribeCollection', 'rekognition:SearchFacesByImage'], resources: [this.faceCollection.attrArn] }),
+      );
       expectWildcards(this.analyseImage.role, OBJECT_KEYS, starResource(REKOGNITION_ACTIONS, 'Rekognition image operations have no resource-level permissions.'));
     }
     if (this.analyseText) {

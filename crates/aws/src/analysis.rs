@@ -1,6 +1,7 @@
 //! The media Lambdas' configuration (download-media, analyse-image) read from the environment,
 //! and their handlers: the task payload checked against the configuration, then the core.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -14,6 +15,7 @@ use starling_core::ports::{BlobStore, ImageAnalyzer};
 
 use crate::config::{ConfigError, Env};
 use crate::lambda_error::TaskError;
+use crate::{RekognitionImageAnalyzer, S3BlobStore};
 
 /// download-media's configuration.
 #[derive(Debug, Clone)]
@@ -91,11 +93,64 @@ pub struct AnalyseImageSettings {
     pub bucket: Option<String>,
     /// Labels and text detection (`MAX_LABELS`, `MIN_LABEL_CONFIDENCE`, `DETECT_TEXT`).
     pub image: ImageConfig,
+    /// The known-faces search (`FACE_COLLECTION_ID`, `FACE_MATCH_THRESHOLD`), when a collection
+    /// is named.
+    pub faces: Option<FaceSearchSettings>,
+}
+
+/// The known-faces collection analyse-image searches for faces no celebrity matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaceSearchSettings {
+    /// The Rekognition face collection (`FACE_COLLECTION_ID`).
+    pub collection_id: String,
+    /// The least `Similarity` (0–100) that names a face (`FACE_MATCH_THRESHOLD`).
+    pub face_match_threshold: f32,
+}
+
+/// `FACE_MATCH_THRESHOLD`'s default: Rekognition's own is 80; a wrong name on a stranger's face in
+/// a public reply costs more than a missed one.
+pub const DEFAULT_FACE_MATCH_THRESHOLD: f32 = 90.0;
+
+impl FaceSearchSettings {
+    /// Reads `FACE_COLLECTION_ID` (optional: unset means no search; Rekognition's
+    /// `[a-zA-Z0-9_.-]{1,255}`) and `FACE_MATCH_THRESHOLD` (0–100, default
+    /// [`DEFAULT_FACE_MATCH_THRESHOLD`]).
+    pub fn from_env(env: &Env) -> Result<Option<Self>, ConfigError> {
+        let threshold: f32 = env.parsed("FACE_MATCH_THRESHOLD", DEFAULT_FACE_MATCH_THRESHOLD)?;
+        if !(0.0..=100.0).contains(&threshold) {
+            return Err(ConfigError::Invalid {
+                name: "FACE_MATCH_THRESHOLD",
+                value: threshold.to_string(),
+                reason: "must be a percentage, 0..=100 (Rekognition's Similarity)".into(),
+            });
+        }
+        let Some(collection_id) = env.get("FACE_COLLECTION_ID") else {
+            return Ok(None);
+        };
+        let valid = collection_id.len() <= 255
+            && collection_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+        if !valid {
+            return Err(ConfigError::Invalid {
+                name: "FACE_COLLECTION_ID",
+                value: collection_id.to_string(),
+                reason: "a Rekognition collection id is 1 to 255 of a-z, A-Z, 0-9, '_', '.', '-'"
+                    .into(),
+            });
+        }
+        Ok(Some(Self {
+            collection_id: collection_id.to_string(),
+            face_match_threshold: threshold,
+        }))
+    }
 }
 
 impl AnalyseImageSettings {
     /// Reads `MAX_LABELS` (1–1000, default 10), `MIN_LABEL_CONFIDENCE` (0–100, default 70),
-    /// `DETECT_TEXT` (`auto|always|never`, default `auto`) and `MEDIA_BUCKET` (optional).
+    /// `DETECT_TEXT` (`auto|always|never`, default `auto`), `MEDIA_BUCKET` (optional, but
+    /// required with a face collection: the photos are read from it) and the known-faces search's
+    /// variables ([`FaceSearchSettings::from_env`]).
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let defaults = ImageConfig::default();
         let max_labels: u32 = env.parsed("MAX_LABELS", defaults.max_labels)?;
@@ -115,14 +170,37 @@ impl AnalyseImageSettings {
             });
         }
         let detect_text: DetectTextMode = env.parsed("DETECT_TEXT", defaults.detect_text)?;
+        let faces = FaceSearchSettings::from_env(env)?;
+        let bucket = env.get("MEDIA_BUCKET").map(str::to_string);
+        if faces.is_some() && bucket.is_none() {
+            return Err(ConfigError::Missing(
+                "MEDIA_BUCKET",
+                "the media bucket: with FACE_COLLECTION_ID set, analyse-image reads the photos from it to search their faces",
+            ));
+        }
         Ok(Self {
-            bucket: env.get("MEDIA_BUCKET").map(str::to_string),
+            bucket,
             image: ImageConfig {
                 max_labels,
                 min_confidence,
                 detect_text,
             },
+            faces,
         })
+    }
+
+    /// Rekognition as analyse-image's analyzer: with the known-faces collection and the media
+    /// bucket (S3) when a collection is configured.
+    pub fn analyzer(&self, config: &aws_config::SdkConfig) -> RekognitionImageAnalyzer {
+        let analyzer = RekognitionImageAnalyzer::new(config);
+        match (&self.faces, &self.bucket) {
+            (Some(faces), Some(bucket)) => analyzer.with_collection(
+                faces.collection_id.clone(),
+                faces.face_match_threshold,
+                Arc::new(S3BlobStore::new(config, bucket.clone())),
+            ),
+            _ => analyzer,
+        }
     }
 }
 
@@ -248,6 +326,66 @@ mod tests {
         assert_eq!(s.image.max_labels, 10);
         assert_eq!(s.image.min_confidence, 70.0);
         assert_eq!(s.image.detect_text, DetectTextMode::Auto);
+        assert_eq!(s.faces, None);
+    }
+
+    #[test]
+    fn a_face_collection_is_searched_at_90_unless_told_otherwise() {
+        let s = AnalyseImageSettings::from_env(&Env::from_pairs([
+            ("MEDIA_BUCKET", "media"),
+            ("FACE_COLLECTION_ID", "starling-Analysis-known_faces.1"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            s.faces,
+            Some(FaceSearchSettings {
+                collection_id: "starling-Analysis-known_faces.1".into(),
+                face_match_threshold: 90.0,
+            })
+        );
+        let s = AnalyseImageSettings::from_env(&Env::from_pairs([
+            ("MEDIA_BUCKET", "media"),
+            ("FACE_COLLECTION_ID", "faces"),
+            ("FACE_MATCH_THRESHOLD", "97.5"),
+        ]))
+        .unwrap();
+        assert_eq!(s.faces.unwrap().face_match_threshold, 97.5);
+    }
+
+    #[test]
+    fn a_face_collection_needs_the_media_bucket() {
+        let err =
+            AnalyseImageSettings::from_env(&Env::from_pairs([("FACE_COLLECTION_ID", "faces")]))
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("MEDIA_BUCKET is required"), "{err}");
+        assert!(err.contains("FACE_COLLECTION_ID"), "{err}");
+    }
+
+    #[test]
+    fn face_search_errors_name_the_variable() {
+        for (name, value, expected) in [
+            ("FACE_MATCH_THRESHOLD", "101", "0..=100"),
+            ("FACE_MATCH_THRESHOLD", "-0.5", "0..=100"),
+            ("FACE_MATCH_THRESHOLD", "high", "is invalid"),
+            ("FACE_COLLECTION_ID", "my faces", "1 to 255 of"),
+            ("FACE_COLLECTION_ID", "faces:1", "1 to 255 of"),
+        ] {
+            let err = AnalyseImageSettings::from_env(&Env::from_pairs([
+                ("MEDIA_BUCKET", "media"),
+                ("FACE_COLLECTION_ID", "faces"),
+                (name, value),
+            ]))
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains(&format!("{name}=")), "{err}");
+            assert!(err.contains(expected), "{err}");
+        }
+        let long = "f".repeat(256);
+        let err =
+            FaceSearchSettings::from_env(&Env::from_pairs([("FACE_COLLECTION_ID", long.as_str())]))
+                .unwrap_err();
+        assert!(err.to_string().contains("FACE_COLLECTION_ID="), "{err}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! - [`lambda_runtime_api`]: a local Lambda Runtime API that hands events to a built Lambda binary;
 //!   [`lambda_process`] runs that binary as Lambda would.
 //! - [`aws_json`] and [`aws_rest`]: local endpoints speaking AWS's JSON-1.1 and REST-JSON protocols,
-//!   for operations moto lacks.
+//!   for operations moto lacks; [`rekognition`], a stateful face-collection peer on the former.
 //! - [`aws`]: SDK configurations for those endpoints, and the queue/bus/bucket set-up tests share.
 
 pub mod aws;
@@ -13,6 +13,7 @@ pub mod aws_rest;
 pub mod lambda_process;
 pub mod lambda_runtime_api;
 pub mod moto;
+pub mod rekognition;
 
 use std::path::PathBuf;
 

@@ -81,3 +81,102 @@ async fn an_unknown_detect_text_fails_at_init_with_the_variable_named() {
     assert!(stderr.contains("DETECT_TEXT"), "{stderr}");
     assert!(stderr.contains("auto, always, never"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_face_collection_with_an_unusable_threshold_fails_at_init() {
+    let api = RuntimeApi::start().await.unwrap();
+    let (status, stderr) = spawn_lambda(
+        &api,
+        "http://127.0.0.1:9",
+        &[
+            ("FACE_COLLECTION_ID", "faces"),
+            ("FACE_MATCH_THRESHOLD", "150"),
+        ],
+    )
+    .exit()
+    .await;
+    assert!(!status.success());
+    assert!(stderr.contains("FACE_MATCH_THRESHOLD"), "{stderr}");
+    assert!(stderr.contains("0..=100"), "{stderr}");
+}
+
+/// With `FACE_COLLECTION_ID`, the binary reads the photo from S3 (moto, `AWS_ENDPOINT_URL_S3`)
+/// and searches each unrecognized face in the collection (the testkit's peer).
+#[tokio::test]
+async fn faces_no_celebrity_matched_are_named_from_the_collection() {
+    use starling_testkit::rekognition::{FaceCollections, face_photo};
+
+    // Ada is a red block (see the peer's documentation), enrolled under her encoded name.
+    let peer = FaceCollections::new();
+    peer.create("known-faces");
+    let unrecognized = json!({"CelebrityFaces": [], "UnrecognizedFaces": [{
+        "BoundingBox": {"Width": 0.4, "Height": 0.4, "Left": 0.3, "Top": 0.3}, "Confidence": 99.9
+    }]});
+    let mut extra: HashMap<String, Operation> = HashMap::new();
+    extra.insert(
+        "RecognizeCelebrities".into(),
+        Arc::new(move |_: &Value| (200, unrecognized.clone())),
+    );
+    extra.insert(
+        "DetectLabels".into(),
+        Arc::new(|_: &Value| (200, json!({"Labels": []}))),
+    );
+    let endpoint = peer.start(extra).await.unwrap();
+    let enrol = peer.operations()["IndexFaces"].clone();
+    let photo = face_photo(500, 500, Some((150, 150, 200, 200)), [200, 30, 40], true);
+    let (status, _) = enrol(&json!({
+        "CollectionId": "known-faces",
+        "ExternalImageId": "Ada_Lovelace",
+        "Image": {"Bytes": base64_of(&photo)},
+    }));
+    assert_eq!(status, 200);
+
+    let moto = starling_testkit::moto::endpoint();
+    let config = starling_testkit::aws::sdk_config(&moto);
+    let bucket = starling_testkit::aws::s3_bucket(&config, "media").await;
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    )
+    .put_object()
+    .bucket(&bucket)
+    .key("media/1/0.jpg")
+    .body(photo.into())
+    .send()
+    .await
+    .unwrap();
+
+    let api = RuntimeApi::start().await.unwrap();
+    let mut cmd = lambda_command(env!("CARGO_BIN_EXE_analyse-image"), "analyse-image", &api);
+    cmd.env("AWS_MAX_ATTEMPTS", "1")
+        .envs(starling_testkit::moto::aws_env(&endpoint.url))
+        .env("AWS_ENDPOINT_URL_S3", &moto)
+        .env("MEDIA_BUCKET", &bucket)
+        .env("FACE_COLLECTION_ID", "known-faces");
+    let _lambda = LambdaProcess::spawn(&mut cmd);
+
+    let task = json!({"Bucket": bucket, "Key": "media/1/0.jpg"});
+    let Outcome::Response(result) = invoke(&api, task).await else {
+        panic!("expected a response")
+    };
+    let analysis = &result["Analysis"];
+    assert_eq!(
+        analysis["KnownFaces"][0]["Name"], "Ada Lovelace",
+        "{result}"
+    );
+    assert!(analysis["KnownFaces"][0]["Similarity"].as_f64().unwrap() >= 90.0);
+    assert_eq!(analysis["UnrecognizedFaces"], json!([]), "{result}");
+    let search = endpoint
+        .requests()
+        .into_iter()
+        .find(|(op, _)| op == "SearchFacesByImage")
+        .unwrap()
+        .1;
+    assert_eq!(search["FaceMatchThreshold"], 90.0);
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
