@@ -78,6 +78,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "Rust tests"
 cargo test --workspace --locked
+# `starling faces --aws` (the Rekognition collection) is built only with the `aws` feature.
+cargo test --locked -p starling --features aws --test faces
 
 step "the dashboard in a real browser (Debian's chromium, driven by playwright-core from ci/node)"
 if ! command -v chromium >/dev/null 2>&1; then

@@ -1,12 +1,11 @@
 //! reply-image on a real photo with two faces (`fixtures/images/two_faces_composite.jpg`, see
 //! `SOURCES.md`): the offline detector finds both faces, the names are drawn where the boxes say,
-//! and through the local bus the reply reaches the outbox: as text only by default (no offline
-//! moderation model can check the photo), with its annotated image when the policy's
-//! `moderation.whenUnavailable` is `allow`.
+//! and through the local bus the reply reaches the outbox with its annotated image, once the
+//! offline moderation model has judged the photo clean.
 //!
-//! Offline analysis recognises nobody, so the two faces SeetaFace finds are handed to reply-image
-//! as the celebrities Rekognition would name: the drawing is exactly what AWS would produce for
-//! those boxes.
+//! The two faces SeetaFace finds are handed to reply-image as the celebrities Rekognition would
+//! name (offline, only the known-faces gallery names people): the drawing is exactly what AWS
+//! would produce for those boxes.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod common;
@@ -277,7 +276,7 @@ fn outbox_replies(dir: &std::path::Path) -> Vec<Value> {
 }
 
 #[tokio::test]
-async fn by_default_a_photo_mention_gets_a_text_only_reply_locally_and_nothing_is_drawn() {
+async fn by_default_the_offline_moderator_clears_the_photo_and_the_reply_carries_it_annotated() {
     let dir = tempfile::tempdir().unwrap();
     let media = Arc::new(DiskBlobStore::new(dir.path().join("media")));
     let key = format!("media/2026/11/23/{TWEET}/0.jpg");
@@ -296,10 +295,16 @@ async fn by_default_a_photo_mention_gets_a_text_only_reply_locally_and_nothing_i
     assert_eq!(sends.len(), 1);
     let detail = &sends[0].envelope.detail;
     assert_eq!(detail["Text"], "I recognised: Eileen Collins, Grace Hopper");
-    assert!(detail.get("ImageKeys").is_none(), "no image keys: {detail}");
+    // The offline NSFW classifier judged the photo clean, so it was drawn on and attached.
+    assert_eq!(
+        detail["ImageKeys"],
+        serde_json::json!([format!("annotated/{TWEET}/0.jpg")]),
+        "{detail}"
+    );
     assert!(
-        !dir.path().join("media/annotated").exists(),
-        "nothing was drawn on a photo no moderation checked"
+        dir.path()
+            .join(format!("media/annotated/{TWEET}/0.jpg"))
+            .exists()
     );
     assert!(
         bus.events(Some("REPLY_SUPPRESSED"), 10)
@@ -313,10 +318,9 @@ async fn by_default_a_photo_mention_gets_a_text_only_reply_locally_and_nothing_i
         replies[0]["Text"],
         "I recognised: Eileen Collins, Grace Hopper"
     );
-    assert!(
-        replies[0]["Media"]
-            .as_array()
-            .is_none_or(|media| media.is_empty()),
+    assert_eq!(
+        replies[0]["Media"].as_array().map(Vec::len),
+        Some(1),
         "{}",
         replies[0]
     );

@@ -22,14 +22,8 @@ pub struct Args {
     /// region from the usual AWS environment or profile).
     #[arg(long, global = true)]
     pub aws: bool,
-    /// The Rekognition collection (the CDK app's `FaceCollectionId` output).
-    #[arg(
-        long,
-        global = true,
-        env = "STARLING_FACE_COLLECTION",
-        value_name = "ID",
-        requires = "aws"
-    )]
+    /// The Rekognition collection with `--aws` (the CDK app's `FaceCollectionId` output).
+    #[arg(long, global = true, env = "STARLING_FACE_COLLECTION", value_name = "ID")]
     pub collection: Option<String>,
 }
 
