@@ -71,7 +71,7 @@ async fn the_demo_runs_every_sample_through_the_pipeline_and_the_lake() {
     );
 
     // Three replies in the outbox: a joke from the shipped list, the bot's answer to the
-    // complaint, and the photo with both faces boxed.
+    // complaint, and the photo with both people named (enrolled from their own portraits).
     assert_eq!(report.replies.len(), 3, "{:#?}", report.replies);
     let jokes: Vec<String> = serde_json::from_str(include_str!("../../../bot/jokes.json")).unwrap();
     let joke = reply_to(&report.replies, "1995000000000000001");
@@ -86,7 +86,32 @@ async fn the_demo_runs_every_sample_through_the_pipeline_and_the_lake() {
 
     let photo = reply_to(&report.replies, "1995000000000000003");
     let text = photo["Text"].as_str().unwrap();
-    assert!(text.contains("I've marked the faces I found"), "{text}");
+    assert!(text.starts_with("I recognised: "), "{text}");
+    for name in ["Eileen Collins", "Grace Hopper"] {
+        assert!(text.contains(name), "{text}");
+    }
+    assert_eq!(report.enrolled.len(), 2);
+    // The people photo: both named, on the right side each (Collins left, Hopper right).
+    let people = report
+        .seen
+        .iter()
+        .find(|(url, ..)| url == demo::DEMO_PHOTO_URL)
+        .expect("the people photo was analysed");
+    assert_eq!(people.1.len(), 2, "{people:?}");
+    // The sign: its text read offline, in Rekognition's shape.
+    let sign = report
+        .seen
+        .iter()
+        .find(|(url, ..)| url == demo::DEMO_SIGN_URL)
+        .expect("the sign was analysed");
+    let read = sign.2.join(" ").to_uppercase();
+    for word in ["STARLING", "CAFE", "COFFEE", "ROBOTS"] {
+        assert!(
+            read.contains(word),
+            "{word} not read from the sign: {:?}",
+            sign.2
+        );
+    }
     let media = photo["Media"].as_array().unwrap();
     assert_eq!(media.len(), 1, "{photo}");
     let annotated = std::fs::read(media[0].as_str().unwrap()).unwrap();
@@ -125,6 +150,15 @@ async fn the_demo_runs_every_sample_through_the_pipeline_and_the_lake() {
         .collect();
     assert_eq!(in_lake, expected, "the lake holds every event");
     assert!(report.lake_files > 0);
+    // The known faces are in the lake with the analysis, left to right.
+    let known = engine
+        .query(
+            "SELECT k.Name, k.Face.BoundingBox.Left AS lft FROM \"analysed-messages-table\", \
+             UNNEST(detail.Analysis.Images) AS t(i), UNNEST(i.Analysis.KnownFaces) AS u(k) ORDER BY lft",
+        )
+        .unwrap();
+    let names: Vec<&str> = known.rows.iter().map(|r| r[0].as_str().unwrap()).collect();
+    assert_eq!(names, ["Eileen Collins", "Grace Hopper"], "{known:?}");
 
     // The closing query: three English messages, one of them negative.
     let messages: u64 = report
@@ -146,6 +180,9 @@ async fn the_demo_runs_every_sample_through_the_pipeline_and_the_lake() {
 
     let summary = report.summary();
     for needle in [
+        "Known faces enrolled",
+        "people: ",
+        "text: ",
         "TWEET_SENT",
         "Alerts (1)",
         "Replies (3)",

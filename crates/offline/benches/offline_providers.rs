@@ -7,6 +7,7 @@
 //! On the 2-core development machine (2026-11-23, one thread, `CARGO_PROFILE_BENCH_LTO=false
 //! CARGO_PROFILE_BENCH_CODEGEN_UNITS=16` to keep the build short): a tweet's full text analysis takes
 //! 156 µs (≈ 6,400 tweets/s); a 1 MP JPEG's decode + face detection takes 197 ms (≈ 5 images/s).
+//! OCR of a 1280×800 image with four lines of text (`-- ocr`) takes 880 ms (2026-11-23, same settings).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
@@ -95,5 +96,73 @@ fn images(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, text, images);
+fn ocr(c: &mut Criterion) {
+    // A 1280×800 (1 MP) screenshot-like image: four lines of dark text on white, 28–40 px.
+    let font = ab_glyph::FontRef::try_from_slice(include_bytes!(
+        "../../core/assets/fonts/DejaVuSans-Bold.ttf"
+    ))
+    .unwrap();
+    let mut image = image::RgbImage::from_pixel(1280, 800, image::Rgb([255, 255, 255]));
+    let lines = [
+        ("Breaking: Starling reads text in images", 40.0, 80),
+        ("Offline OCR with PP-OCRv4 and tract", 32.0, 240),
+        ("No cloud account needed since 2026", 32.0, 400),
+        ("Reply STOP to opt out of replies", 28.0, 560),
+    ];
+    for (text, px, y) in lines {
+        imageproc::drawing::draw_text_mut(
+            &mut image,
+            image::Rgb([20, 20, 30]),
+            80,
+            y,
+            px,
+            &font,
+            text,
+        );
+    }
+    let found = starling_offline::image::ocr::detect_text(&image).unwrap();
+    assert_eq!(
+        found.iter().filter(|d| d.kind == "LINE").count(),
+        4,
+        "the benchmark image should read as its four lines: {found:?}"
+    );
+    let mut group = c.benchmark_group("offline_ocr");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("1280x800_4_lines", |b| {
+        b.iter(|| starling_offline::image::ocr::detect_text(black_box(&image)).unwrap())
+    });
+    group.finish();
+}
+
+/// Known faces and moderation on the two-face composite (1112×600): the embeddings of both faces
+/// SeetaFace found (what a gallery search costs beyond detection), and the NSFW classifier's
+/// verdict from the photo's bytes (decode, resize to 224², classify).
+fn faces_and_moderation(c: &mut Criterion) {
+    use starling_offline::image::{decode, faces, known};
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/images/two_faces_composite.jpg"
+    ))
+    .unwrap();
+    let rgb = decode::decode(&bytes).unwrap().image.into_rgb8();
+    let gray = image::DynamicImage::ImageRgb8(rgb.clone()).into_luma8();
+    let boxes: Vec<_> = faces::detect(&gray)
+        .unwrap()
+        .into_iter()
+        .map(|f| f.bounding_box)
+        .collect();
+    assert_eq!(boxes.len(), 2);
+    let mut group = c.benchmark_group("offline_vision");
+    group.sample_size(20);
+    group.bench_function("embed_2_faces", |b| {
+        b.iter(|| black_box(known::embed(&rgb, &boxes).unwrap()))
+    });
+    group.bench_function("nsfw_classify_photo", |b| {
+        b.iter(|| black_box(starling_offline::moderation::classify(&bytes).unwrap()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, text, images, ocr, faces_and_moderation);
 criterion_main!(benches);

@@ -107,11 +107,19 @@ fn main() -> Result<(), String> {
         }
     }
     let (mut strangers, mut strangers_named) = (0, 0);
+    let mut nearest_stranger = f32::INFINITY;
     for photo in photos(&dir.join("_strangers")) {
         let (rgb, found) = faces_in(&photo)?;
         let named = gallery.search_blocking(&rgb, &found)?;
         strangers += found.len();
         strangers_named += named.len();
+        let boxes: Vec<_> = found.iter().map(|f| f.bounding_box).collect();
+        let entries = gallery.entries().map_err(|e| e.to_string())?;
+        for emb in known::embed(&rgb, &boxes)? {
+            for e in entries.iter() {
+                nearest_stranger = nearest_stranger.min(known::distance(&emb, &e.embedding));
+            }
+        }
         for k in &named {
             println!(
                 "{}: a stranger named {} ({:.0})",
@@ -123,7 +131,8 @@ fn main() -> Result<(), String> {
     }
     println!(
         "threshold {DEFAULT_MAX_DISTANCE}: {correct}/{probes} probes identified, {wrong} wrong names, {missed} missed; \
-         {strangers_named}/{strangers} stranger faces wrongly named ({} people enrolled)",
+         {strangers_named}/{strangers} stranger faces wrongly named, the nearest at distance {nearest_stranger:.3} \
+         ({} people enrolled)",
         people.len()
     );
     let _ = std::fs::remove_dir_all(&work);

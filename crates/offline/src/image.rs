@@ -4,19 +4,24 @@
 //!
 //! - **faces** — decoded ([`decode`]: JPEG, PNG, GIF, WebP, EXIF orientation applied) and searched with
 //!   SeetaFace's frontal face detector ([`faces`], BSD-2 model shipped in `crates/offline/models/`).
-//!   Every face found is an *unrecognized* face: there is no celebrity gallery offline, so
-//!   `CelebrityFaces` is always empty.
-//! - **labels** — none. No open image-classification model small enough to build in without a
-//!   neural-network runtime (ONNX, libtorch) ships in a registry package, and the offline build
-//!   leaves such runtimes out.
-//! - **text** — none, for the same reason: no OCR model ships.
+//!   There is no celebrity gallery offline, so `CelebrityFaces` is always empty; faces are named
+//!   after the people enrolled in the known-faces gallery ([`known`]: dlib ResNet embeddings) and
+//!   the rest listed as unrecognized.
+//! - **text** — PP-OCRv4 detection, direction classification and recognition ([`ocr`]), in
+//!   Rekognition's `LINE`/`WORD` shape.
+//! - **labels** — none: no image classifier with a licence that allows redistribution ships in a
+//!   package of the registries Starling builds from ([`NO_LABELS`]). Without labels, `DETECT_TEXT`
+//!   `auto` reads text in every image ([`ImageAnalyzer::labels_suggest_text`]).
 //!
-//! [`ImageAnalyzer::limitations`] says so, and the notes travel in `ImageAnalysis.Notes`. Images are
-//! still read and checked by every operation, so a bad image fails the same way whichever is asked.
+//! [`ImageAnalyzer::limitations`] says what is missing, and the notes travel in
+//! `ImageAnalysis.Notes`. Images are still read and checked by every operation, so a bad image
+//! fails the same way whichever is asked. The models run with tract ([`crate::onnx`]) on blocking
+//! threads, never on the async ones.
 
 pub mod decode;
 pub mod faces;
 pub mod known;
+pub mod ocr;
 
 use std::sync::Arc;
 
@@ -25,7 +30,7 @@ use starling_contracts::{Celebrity, ComparedFace, KnownFace, Label, TextDetectio
 use starling_core::ports::{AnalysisError, BlobError, BlobStore, ImageAnalyzer, ImageRef};
 
 /// The provider named in image results.
-pub const IMAGE_PROVIDER: &str = "starling-offline/seetaface";
+pub const IMAGE_PROVIDER: &str = "starling-offline/seetaface+dlib-resnet+pp-ocrv4";
 
 /// Image analysis on this machine, reading images through a [`BlobStore`].
 #[derive(Clone)]
@@ -99,14 +104,13 @@ impl OfflineImageAnalyzer {
 }
 
 /// Why the offline provider returns no labels.
-pub const NO_LABELS: &str = "labels: not available offline (starling-offline/seetaface): no open image-classification \
-model ships that runs without a neural-network runtime, which the offline build leaves out; DetectLabels returns none";
-/// Why the offline provider returns no text.
-pub const NO_TEXT: &str = "text: not available offline (starling-offline/seetaface): no OCR model ships with Starling; DetectText returns none";
+pub const NO_LABELS: &str = "labels: not available offline (starling-offline): no image-classification model whose \
+licence allows redistribution ships in a package of the registries Starling builds from (PyPI, npm, crates.io, \
+Debian were searched); DetectLabels returns none";
 /// Why the offline provider recognises no celebrities.
-pub const NO_CELEBRITIES: &str = "celebrities: not recognised offline (starling-offline/seetaface): faces are detected \
-(SeetaFace frontal detector) but there is no celebrity gallery to match them against, so every face is listed \
-as unrecognized";
+pub const NO_CELEBRITIES: &str = "celebrities: not recognised offline (starling-offline): there is no celebrity \
+gallery; faces are named only after the people enrolled with `starling faces add` (KnownFaces), the others are \
+listed as unrecognized";
 
 #[async_trait]
 impl ImageAnalyzer for OfflineImageAnalyzer {
@@ -163,8 +167,14 @@ impl ImageAnalyzer for OfflineImageAnalyzer {
     }
 
     async fn detect_text(&self, image: &ImageRef) -> Result<Vec<TextDetection>, AnalysisError> {
-        self.check(image).await?;
-        Ok(Vec::new())
+        let bytes = self.read(image).await?;
+        let key = image.key.clone();
+        tokio::task::spawn_blocking(move || {
+            let rgb = decode::decode(&bytes)?.image.into_rgb8();
+            ocr::detect_text(&rgb).map_err(AnalysisError::Unavailable)
+        })
+        .await
+        .map_err(|e| AnalysisError::Unavailable(format!("text detection on {key} failed: {e}")))?
     }
 
     fn labels_suggest_text(&self) -> bool {
@@ -172,10 +182,6 @@ impl ImageAnalyzer for OfflineImageAnalyzer {
     }
 
     fn limitations(&self) -> Vec<String> {
-        vec![
-            NO_LABELS.to_string(),
-            NO_TEXT.to_string(),
-            NO_CELEBRITIES.to_string(),
-        ]
+        vec![NO_LABELS.to_string(), NO_CELEBRITIES.to_string()]
     }
 }

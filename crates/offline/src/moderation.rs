@@ -30,7 +30,7 @@ pub const CLASSES: [&str; 5] = ["Drawing", "Hentai", "Neutral", "Porn", "Sexy"];
 /// The model's input side, in pixels.
 const SIDE: u32 = 224;
 
-static MODEL: OnnxModel = OnnxModel::new(
+pub(crate) static MODEL: OnnxModel = OnnxModel::new(
     "nsfwjs MobileNetV2",
     include_bytes!("../models/nsfw/nsfwjs_mobilenet_v2.onnx"),
 );
@@ -125,6 +125,7 @@ mod tests {
         ] {
             let bytes = std::fs::read(format!("{FIXTURES}{name}")).unwrap();
             let p = classify(&bytes).unwrap();
+            eprintln!("{name}: {p:?}");
             let sum: f32 = p.iter().sum();
             assert!(
                 (sum - 1.0).abs() < 1e-3,

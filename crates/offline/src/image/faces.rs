@@ -14,7 +14,7 @@ use image::GrayImage;
 use image::imageops::FilterType;
 use starling_contracts::BoundingBox;
 
-const MODEL: &[u8] = include_bytes!("../../models/seetaface/seeta_fd_frontal_v1.0.bin");
+pub(crate) const MODEL: &[u8] = include_bytes!("../../models/seetaface/seeta_fd_frontal_v1.0.bin");
 
 /// Images are scaled down to this longest side before detection: faces too small to find at this
 /// size are too small to matter in a post's photo, and it keeps detection time bounded.

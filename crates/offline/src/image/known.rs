@@ -49,7 +49,7 @@ const MEAN: [f32; 3] = [122.782, 117.001, 104.298];
 /// Faces embedded per model run.
 const BATCH: usize = 8;
 
-static MODEL: OnnxModel = OnnxModel::new(
+pub(crate) static MODEL: OnnxModel = OnnxModel::new(
     "face_recognition (dlib ResNet)",
     include_bytes!("../../models/faces/face_recognition.onnx"),
 );
