@@ -23,7 +23,12 @@ pub struct Args {
     #[arg(long, global = true)]
     pub aws: bool,
     /// The Rekognition collection with `--aws` (the CDK app's `FaceCollectionId` output).
-    #[arg(long, global = true, env = "STARLING_FACE_COLLECTION", value_name = "ID")]
+    #[arg(
+        long,
+        global = true,
+        env = "STARLING_FACE_COLLECTION",
+        value_name = "ID"
+    )]
     pub collection: Option<String>,
 }
 
