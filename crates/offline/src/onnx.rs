@@ -1,7 +1,10 @@
 //! The offline vision models (face embeddings, OCR, moderation) run with `tract`, a pure-Rust ONNX
-//! runtime: each model's bytes are compiled into the binary, parsed when first used and prepared
-//! once per input shape (tract needs concrete shapes for the OCR models; the callers round their
-//! shapes into a few buckets, so few plans are ever made).
+//! runtime: each model's bytes are compiled into the binary, and a model is parsed and prepared
+//! (optimised for one concrete input shape) the first time that shape is needed, then kept — up
+//! to [`MAX_PLANS`] shapes per model, least recently used first out (tract's public API cannot
+//! copy a parsed model, so each new shape parses the bytes again, 0.1–0.35 s). tract needs
+//! concrete shapes for the OCR models; the callers round their shapes into a few buckets, so few
+//! plans are ever made.
 //!
 //! Inference is CPU-bound: callers run it on a blocking thread, never on the async ones.
 
@@ -9,14 +12,15 @@ use std::sync::Mutex;
 
 use tract::prelude::*;
 
-/// At most this many prepared shapes are kept per model; past it the cache starts over.
-const MAX_PLANS: usize = 24;
+/// At most this many prepared shapes are kept per model; past it the least recently used goes.
+pub const MAX_PLANS: usize = 24;
 
 /// One ONNX model compiled into the binary.
 pub struct OnnxModel {
     name: &'static str,
     bytes: &'static [u8],
     plans: Mutex<Vec<(Vec<usize>, Runnable)>>,
+    max_plans: usize,
 }
 
 impl std::fmt::Debug for OnnxModel {
@@ -44,7 +48,14 @@ impl OnnxModel {
             name,
             bytes,
             plans: Mutex::new(Vec::new()),
+            max_plans: MAX_PLANS,
         }
+    }
+
+    /// Keeps at most `max_plans` prepared shapes (at least one) instead of [`MAX_PLANS`].
+    pub const fn with_max_plans(mut self, max_plans: usize) -> Self {
+        self.max_plans = if max_plans == 0 { 1 } else { max_plans };
+        self
     }
 
     /// The model's name.
@@ -58,15 +69,22 @@ impl OnnxModel {
     }
 
     fn plan(&self, shape: &[usize]) -> Result<Runnable, String> {
-        if let Some((_, plan)) = self.lock().iter().find(|(s, _)| s == shape) {
-            return Ok(plan.clone());
+        {
+            let mut plans = self.lock();
+            if let Some(at) = plans.iter().position(|(s, _)| s == shape) {
+                // Most recently used last, so the least recently used goes first.
+                let entry = plans.remove(at);
+                let plan = entry.1.clone();
+                plans.push(entry);
+                return Ok(plan);
+            }
         }
         let plan = self
             .prepare(shape)
             .map_err(|e| format!("model {} for input {shape:?}: {e:#}", self.name))?;
         let mut plans = self.lock();
-        if plans.len() >= MAX_PLANS {
-            plans.clear();
+        if plans.len() >= self.max_plans {
+            plans.remove(0);
         }
         plans.push((shape.to_vec(), plan.clone()));
         Ok(plan)
@@ -225,6 +243,23 @@ mod tests {
         assert_eq!(out[0].shape, vec![1, 128]);
         assert!(out[0].values.iter().any(|v| *v != 0.0));
         assert!(FACE.run(&[1, 150, 150, 3], &[0.0; 10]).is_err());
+    }
+
+    #[test]
+    fn plans_are_kept_per_shape_least_recently_used_first_out() {
+        static SMALL: OnnxModel = OnnxModel::new(
+            "face_recognition",
+            include_bytes!("../models/faces/face_recognition.onnx"),
+        )
+        .with_max_plans(3);
+        let shape = |n: usize| [n, 150, 150, 3];
+        for n in 1..=3 {
+            SMALL.plan(&shape(n)).unwrap();
+        }
+        SMALL.plan(&shape(1)).unwrap(); // used again: now the most recent
+        SMALL.plan(&shape(4)).unwrap(); // full: the least recent (2) goes
+        let kept: Vec<usize> = SMALL.lock().iter().map(|(s, _)| s[0]).collect();
+        assert_eq!(kept, [3, 1, 4]);
     }
 
     #[test]
