@@ -78,7 +78,7 @@ pub const DELIVERIES: [(&str, &str); 6] = [
         include_str!("../demo/2-negative.json"),
     ),
     (
-        "a post with a photo of two people",
+        "a post with two photos: two people and a sign",
         include_str!("../demo/3-photo.json"),
     ),
     ("a like", include_str!("../demo/4-like.json")),
