@@ -74,12 +74,12 @@ bash scripts/check-deps.sh
 
 step "format and lint"
 cargo fmt --all --check
-cargo clippy --workspace --all-targets --locked -- -D warnings
+# With `starling/aws` (`starling faces --aws`) in both, so clippy and the tests share one feature
+# set and one build of every dependency.
+cargo clippy --workspace --all-targets --locked --features starling/aws -- -D warnings
 
 step "Rust tests"
-cargo test --workspace --locked
-# `starling faces --aws` (the Rekognition collection) is built only with the `aws` feature.
-cargo test --locked -p starling --features aws --test faces
+cargo test --workspace --locked --features starling/aws
 
 step "the dashboard in a real browser (Debian's chromium, driven by playwright-core from ci/node)"
 if ! command -v chromium >/dev/null 2>&1; then

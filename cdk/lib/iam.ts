@@ -31,7 +31,6 @@ export function grantPutEventsAs(bus: events.IEventBus, grantee: iam.IGrantable,
  */
 export const STAR_RESOURCE_ACTIONS: Record<string, string> = {
   'rekognition:DetectLabels': 'Rekognition image operations have no resource-level permissions',
-  'rekognition:DetectFaces': 'Rekognition image operations have no resource-level permissions',
   'rekognition:RecognizeCelebrities': 'Rekognition image operations have no resource-level permissions',
   'rekognition:DetectText': 'Rekognition image operations have no resource-level permissions',
   'rekognition:DetectModerationLabels': 'Rekognition image operations have no resource-level permissions (the moderation gate)',

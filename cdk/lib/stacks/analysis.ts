@@ -49,7 +49,7 @@ export function faceCollectionId(stackName: string): string {
 }
 
 /** Rekognition and Comprehend calls have no resource-level permissions: the IAM reference lists none. */
-export const REKOGNITION_ACTIONS = ['rekognition:DetectLabels', 'rekognition:DetectFaces', 'rekognition:RecognizeCelebrities', 'rekognition:DetectText'];
+export const REKOGNITION_ACTIONS = ['rekognition:DetectLabels', 'rekognition:RecognizeCelebrities', 'rekognition:DetectText'];
 export const COMPREHEND_ACTIONS = ['comprehend:DetectDominantLanguage', 'comprehend:DetectSentiment', 'comprehend:DetectEntities', 'comprehend:DetectKeyPhrases'];
 
 /**
