@@ -31,12 +31,8 @@ fn faces_in(path: &Path) -> Result<(image::RgbImage, Vec<ComparedFace>), String>
         .into_rgb8();
     let gray = image::DynamicImage::ImageRgb8(rgb.clone()).into_luma8();
     let found = faces::detect(&gray)?
-        .into_iter()
-        .map(|f| ComparedFace {
-            bounding_box: f.bounding_box,
-            confidence: f.confidence,
-            emotions: Vec::new(),
-        })
+        .iter()
+        .map(faces::Face::compared)
         .collect();
     Ok((rgb, found))
 }

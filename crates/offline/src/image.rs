@@ -86,14 +86,7 @@ impl OfflineImageAnalyzer {
         .map_err(|e| {
             AnalysisError::Unavailable(format!("face detection on {key} failed: {e}"))
         })??;
-        Ok(found
-            .into_iter()
-            .map(|f| ComparedFace {
-                bounding_box: f.bounding_box,
-                confidence: f.confidence,
-                emotions: Vec::new(),
-            })
-            .collect())
+        Ok(found.iter().map(faces::Face::compared).collect())
     }
 
     /// Reads the image and checks that it is one this analyzer decodes (header only).

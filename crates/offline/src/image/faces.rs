@@ -39,6 +39,17 @@ pub struct Face {
     pub score: f64,
 }
 
+impl Face {
+    /// The face as Rekognition's `ComparedFace` (no emotions offline).
+    pub fn compared(&self) -> starling_contracts::ComparedFace {
+        starling_contracts::ComparedFace {
+            bounding_box: self.bounding_box,
+            confidence: self.confidence,
+            emotions: Vec::new(),
+        }
+    }
+}
+
 /// SeetaFace's score mapped to 0–100: a logistic centred on the threshold, so a face just at the
 /// threshold is 50 and the odds double with every 2 points of score above it (score 6 → 80,
 /// 10 → 94, 20 → 99.8; clear frontal faces in the test photos score about 20).

@@ -490,12 +490,8 @@ mod tests {
         let gray = image::DynamicImage::ImageRgb8(rgb.clone()).into_luma8();
         let found = faces::detect(&gray)
             .unwrap()
-            .into_iter()
-            .map(|f| ComparedFace {
-                bounding_box: f.bounding_box,
-                confidence: f.confidence,
-                emotions: Vec::new(),
-            })
+            .iter()
+            .map(faces::Face::compared)
             .collect();
         (rgb, found)
     }
