@@ -1,14 +1,9 @@
 """Build ONNX for face-api's FaceRecognitionNet (dlib ResNet-29 port) from its TF.js weights manifest. onnx+numpy only."""
 import json, sys, os, numpy as np, onnx
 from onnx import helper as H, numpy_helper as NH, TensorProto as TP
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from quant import Q, dequantised
 man, binp, dst = sys.argv[1:4]
-class Q:
-    """A uint8-quantised tensor (value = q * scale + min), kept quantised in the ONNX file."""
-    def __init__(s, q, scale, mn): s.q, s.scale, s.min = q, scale, mn
-    @property
-    def shape(s): return s.q.shape
-    def transpose(s, *p): return Q(s.q.transpose(*p), s.scale, s.min)
-    def reshape(s, *p): return Q(s.q.reshape(*p), s.scale, s.min)
 buf = open(binp, 'rb').read(); off = 0; W = {}
 for w in json.load(open(man))[0]['weights']:
     n = int(np.prod(w['shape'])); q = w.get('quantization')
@@ -19,13 +14,7 @@ nodes, inits = [], []; cnt = [0]
 def t(a, dt=np.float32):
     cnt[0] += 1; nm = f"c{cnt[0]}"
     if isinstance(a, Q):  # uint8 in the file; tract folds the dequantisation into a constant at load
-        inits.append(NH.from_array(np.ascontiguousarray(a.q), nm + "_q"))
-        inits.append(NH.from_array(np.asarray(a.scale, np.float32), nm + "_s"))
-        inits.append(NH.from_array(np.asarray(a.min, np.float32), nm + "_m"))
-        nodes.append(H.make_node('Cast', [nm + "_q"], [nm + "_f"], to=TP.FLOAT))
-        nodes.append(H.make_node('Mul', [nm + "_f", nm + "_s"], [nm + "_x"]))
-        nodes.append(H.make_node('Add', [nm + "_x", nm + "_m"], [nm]))
-        return nm
+        return dequantised(a, nm, inits, nodes)
     inits.append(NH.from_array(np.asarray(a, dt), nm)); return nm
 def node(op, ins, **kw): cnt[0] += 1; o = f"{op}_{cnt[0]}"; nodes.append(H.make_node(op, ins, [o], **kw)); return o
 def conv_layer(x, hw, p, stride, relu, valid):

@@ -3,16 +3,11 @@ Supports the layer subset of nsfwjs' MobileNetV2: InputLayer, ZeroPadding2D, Con
 BatchNormalization, ReLU(max_value), Activation, Add, AveragePooling2D, MaxPooling2D, Flatten, Dense, Dropout, Concatenate."""
 import json, sys, os, numpy as np, onnx
 from onnx import helper as H, numpy_helper as NH, TensorProto as TP
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from quant import Q, dequantised
 src, dst = sys.argv[1], sys.argv[2]
 j = json.load(open(src)); d = os.path.dirname(src)
 # ---- weights
-class Q:
-    """A uint8-quantised tensor (value = q * scale + min), kept quantised in the ONNX file."""
-    def __init__(s, q, scale, mn): s.q, s.scale, s.min = q, scale, mn
-    @property
-    def shape(s): return s.q.shape
-    def transpose(s, *p): return Q(s.q.transpose(*p), s.scale, s.min)
-    def reshape(s, *p): return Q(s.q.reshape(*p), s.scale, s.min)
 W = {}
 for grp in j['weightsManifest']:
     buf = b''.join(open(os.path.join(d, p), 'rb').read() for p in grp['paths']); off = 0
@@ -30,13 +25,7 @@ layers = j['modelTopology']['model_config']['config']['layers']
 nodes, inits = [], []
 def init(name, arr, dt=None):
     if isinstance(arr, Q):  # uint8 in the file; tract folds the dequantisation into a constant at load
-        inits.append(NH.from_array(np.ascontiguousarray(arr.q), name + "_q"))
-        inits.append(NH.from_array(np.asarray(arr.scale, np.float32), name + "_s"))
-        inits.append(NH.from_array(np.asarray(arr.min, np.float32), name + "_m"))
-        nodes.append(H.make_node('Cast', [name + "_q"], [name + "_f"], to=TP.FLOAT))
-        nodes.append(H.make_node('Mul', [name + "_f", name + "_s"], [name + "_x"]))
-        nodes.append(H.make_node('Add', [name + "_x", name + "_m"], [name]))
-        return name
+        return dequantised(arr, name, inits, nodes)
     inits.append(NH.from_array(np.asarray(arr, dt) if dt else np.asarray(arr, np.float32), name)); return name
 def w(layer, k): return W[f"{layer}/{k}"]
 def act(name, x, a):
