@@ -34,7 +34,10 @@ fn main() {
 
 /// Runs `scripts/duckdb.sh` (DuckDB's npm package for this platform) when the library is missing.
 fn ensure_installed(lib: &Path) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // At run time, not `env!`: a build script built in another clone sharing the target
+    // directory is reused as is, and a baked-in path would point at that clone.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let root = Path::new(&manifest_dir).join("../..");
     let script = root.join("scripts/duckdb.sh");
     let installed = script.exists()
         && Command::new("bash")

@@ -12,7 +12,11 @@ const OCR_MODELS: [&str; 3] = [
 ];
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // Read at run time, not with `env!`: cargo reuses a built build script for the same package
+    // checked out elsewhere (another clone sharing the target directory), and a baked-in path
+    // would point at that other clone.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let root = Path::new(&manifest_dir);
     let dir = root.join("models/ocr");
     for name in OCR_MODELS {
         println!("cargo:rerun-if-changed={}", dir.join(name).display());

@@ -6,7 +6,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::collections::HashSet;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -19,13 +18,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_starling");
 const EVENTS: usize = 2_000;
 
 fn up(dir: &Path) -> Child {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     Command::new(BIN)
-        .args(["up", "--port", &port.to_string(), "--data-dir"])
+        .args(["up", "--port", "0", "--data-dir"])
         .arg(dir)
         .env_remove("STARLING_CONSUMER_SECRET")
         .env("RUST_LOG", "warn")

@@ -87,13 +87,8 @@ fn start_fake() -> (String, Arc<Fake>) {
 }
 
 fn up(dir: &std::path::Path, base: &str) -> Child {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     Command::new(BIN)
-        .args(["up", "--port", &port.to_string(), "--poll-mentions"])
+        .args(["up", "--port", "0", "--poll-mentions"])
         .args(["--poll-interval", "1", "--dry-run", "--data-dir"])
         .arg(dir)
         .env("STARLING_X_API_BASE", base)

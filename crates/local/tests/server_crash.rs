@@ -3,16 +3,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::collections::HashSet;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-const BIN: &str = env!("CARGO_BIN_EXE_starling");
 const SECRET: &str = "crash-test-consumer-secret";
 
-fn up(dir: &std::path::Path, port: u16) -> Child {
+mod common;
+
+use common::up_process::UpProcess;
+
+fn up(dir: &std::path::Path) -> UpProcess {
     // This test is about durability, not the reply policy: every delivery gets its reply.
     let policy = dir.join("policy.json");
     std::fs::write(
@@ -20,32 +21,12 @@ fn up(dir: &std::path::Path, port: u16) -> Child {
         r#"{"cooldownSeconds": 0, "authorDailyCap": 100000, "conversationCap": 100000, "budget": 100000}"#,
     )
     .unwrap();
-    let child = Command::new(BIN)
-        .args(["up", "--port", &port.to_string(), "--policy"])
-        .arg(&policy)
-        .arg("--data-dir")
-        .arg(dir)
-        .env("STARLING_CONSUMER_SECRET", SECRET)
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "starling up did not listen");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
-}
-
-/// A loopback port nobody listens on.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    let policy = policy.to_str().unwrap();
+    UpProcess::start(
+        dir,
+        &["--policy", policy],
+        &[("STARLING_CONSUMER_SECRET", SECRET), ("RUST_LOG", "error")],
+    )
 }
 
 fn delivery(n: u64) -> Vec<u8> {
@@ -100,9 +81,8 @@ fn processed(dir: &std::path::Path) -> (HashSet<String>, HashSet<String>, HashSe
 #[test]
 fn every_delivery_answered_200_is_fully_processed_after_a_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut server = up(dir.path(), port);
-    let url = format!("http://127.0.0.1:{port}/twitter");
+    let mut server = up(dir.path());
+    let url = server.webhook_url();
 
     // A burst from four concurrent senders; the server is killed while they are sending.
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -139,8 +119,8 @@ fn every_delivery_answered_200_is_fully_processed_after_a_kill_9() {
             }));
         }
         tokio::time::sleep(Duration::from_millis(700)).await;
-        server.kill().unwrap();
-        server.wait().unwrap();
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
         let mut all = Vec::new();
         for t in tasks {
             all.extend(t.await.unwrap());
@@ -154,7 +134,7 @@ fn every_delivery_answered_200_is_fully_processed_after_a_kill_9() {
         acked.len()
     );
 
-    let mut server = up(dir.path(), port);
+    let server = up(dir.path());
     let deadline = Instant::now() + Duration::from_secs(180);
     loop {
         let (received, analysed, sent) = processed(dir.path());
@@ -174,8 +154,7 @@ fn every_delivery_answered_200_is_fully_processed_after_a_kill_9() {
         );
         std::thread::sleep(Duration::from_millis(250));
     }
-    server.kill().unwrap();
-    server.wait().unwrap();
+    drop(server);
 }
 
 /// The same signed delivery POSTed 8 times, 4 at once, as X redelivers when answers are slow:
@@ -184,9 +163,8 @@ fn every_delivery_answered_200_is_fully_processed_after_a_kill_9() {
 #[test]
 fn the_same_delivery_posted_eight_times_four_at_once_is_processed_once() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut server = up(dir.path(), port);
-    let url = format!("http://127.0.0.1:{port}/twitter");
+    let server = up(dir.path());
+    let url = server.webhook_url();
     let body = json!({"for_user_id": "1000", "tweet_create_events": [{
         "created_at": "Mon Nov 23 09:59:58 +0000 2026", "id_str": "9777000",
         "text": "@starling_bot this is terrible, awful service, I hate it", "lang": "en",
@@ -224,10 +202,7 @@ fn the_same_delivery_posted_eight_times_four_at_once_is_processed_once() {
         std::thread::sleep(Duration::from_millis(200));
     }
     std::thread::sleep(Duration::from_millis(500)); // let the other routes finish too
-    let _ = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status();
-    server.wait().unwrap();
+    server.stop();
 
     let count = |detail_type: &str| {
         rt.block_on(async {

@@ -103,13 +103,8 @@ fn a_stream_that_disconnects_twice_gives_every_event_once() {
             });
     });
     let dir = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let mut up = Command::new(BIN)
-        .args(["up", "--port", &port.to_string(), "--stream", "--data-dir"])
+        .args(["up", "--port", "0", "--stream", "--data-dir"])
         .arg(dir.path())
         .env("STARLING_X_API_BASE", &base)
         .env("STARLING_X_BEARER_TOKEN", "app-bearer")

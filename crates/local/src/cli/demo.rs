@@ -35,6 +35,9 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
         dir.root().display(),
         demo::DELIVERIES.len()
     );
+    // Caught from here when serving (a Ctrl-C during the run then stops cleanly once it serves);
+    // without --serve, Ctrl-C keeps its default: it ends the demo at once.
+    let signal = args.serve.then(super::up::ShutdownSignal::catch);
     let serve = if args.serve {
         // Loopback only: the demo's dashboard has no token.
         let bind: IpAddr = std::net::Ipv4Addr::LOCALHOST.into();
@@ -54,13 +57,13 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
     };
     let (report, serving) = demo::run_with(&dir, options).await?;
     print!("{}", report.summary());
-    if let Some(serving) = serving {
+    if let (Some(serving), Some(signal)) = (serving, signal) {
         println!(
             "\nDashboard: {base}/ui (loopback only)\nWebhook: {base}/twitter — starling send --data-dir {dir} --url {base}/twitter FILE\nServing until Ctrl-C…",
             base = serving.base_url,
             dir = dir.root().display()
         );
-        serving.until(super::up::shutdown_signal()).await?;
+        serving.until(signal.received()).await?;
         println!("Stopped cleanly.");
     }
     Ok(())

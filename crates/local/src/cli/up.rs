@@ -146,6 +146,7 @@ fn policy(args: &Args) -> anyhow::Result<PolicyConfig> {
 
 /// Serves until Ctrl-C or SIGTERM, then drains requests and stops the bus cleanly.
 pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
+    let signal = ShutdownSignal::catch();
     let data_dir = global.data_dir();
     let (creds, source) = args.x.credentials(&data_dir).with_context(|| {
         format!(
@@ -360,7 +361,7 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
     });
     let stopping = dashboard.clone();
     crate::server::serve(listener, ingress, dashboard, async move {
-        shutdown_signal().await;
+        signal.received().await;
         if let Some(dashboard) = stopping {
             dashboard.stop();
         }
@@ -496,20 +497,47 @@ pub fn dashboard_line(address: std::net::SocketAddr, dashboard: &Dashboard) -> S
     }
 }
 
-pub(crate) async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Ctrl-C and SIGTERM, caught from the moment this is made: a signal that arrives while the
+/// server is still starting stops it cleanly once it runs, instead of killing the process with
+/// the default action. Make it inside the Tokio runtime.
+pub(crate) struct ShutdownSignal {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    signals: Vec<tokio::signal::unix::Signal>,
+}
+
+impl ShutdownSignal {
+    /// Starts catching the signals.
+    pub(crate) fn catch() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let signals = [SignalKind::interrupt(), SignalKind::terminate()]
+                .into_iter()
+                .filter_map(|kind| signal(kind).ok())
+                .collect();
+            Self { signals }
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    /// Resolves at the first of them.
+    pub(crate) async fn received(self) {
+        #[cfg(unix)]
+        {
+            let waits = self.signals.into_iter().map(|mut s| {
+                Box::pin(async move {
+                    s.recv().await;
+                })
+            });
+            if waits.len() == 0 {
+                std::future::pending::<()>().await;
+            }
+            futures::future::select_all(waits).await;
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }

@@ -1,31 +1,37 @@
-//! `starling up` as a child process of a test: on a free loopback port, killed when dropped.
+//! `starling up` as a child process of a test: on a port the server picked itself (`--port 0`,
+//! read back from what it prints), killed when dropped.
+//!
+//! Picking a "free" port in the test and handing it over races with every other test doing the
+//! same: a server that lost the race exits, and the test then talks to somebody else's server.
 
-use std::io::Read;
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+/// What `starling up` prints once it listens, before the address.
+const LISTENING: &str = "Starling is listening on http://";
 
 /// A running `starling up` (the built binary).
 pub struct UpProcess {
-    /// The process; its stdout is piped.
+    /// The process (its stdout is read by a thread of this struct).
     pub child: Child,
     /// `http://127.0.0.1:<port>`.
     pub base: String,
+    /// Everything the process prints to stdout, returned when it closes.
+    printed: Option<JoinHandle<String>>,
 }
 
 impl UpProcess {
-    /// Starts `starling up --port <free port> --data-dir DIR ARGS…` with `env` added (the test's
-    /// own consumer secret and dashboard token removed, `RUST_LOG=warn`) and waits until it
+    /// Starts `starling up --port 0 --data-dir DIR ARGS…` with `env` added (the test's own
+    /// consumer secret and dashboard token removed, `RUST_LOG=warn`) and waits until it
     /// listens.
     pub fn start(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_starling"))
-            .args(["up", "--port", &port.to_string(), "--data-dir"])
+        let mut child = Command::new(env!("CARGO_BIN_EXE_starling"))
+            .args(["up", "--port", "0", "--data-dir"])
             .arg(data_dir)
             .args(args)
             .env_remove("STARLING_CONSUMER_SECRET")
@@ -36,17 +42,52 @@ impl UpProcess {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (found, listening) = mpsc::channel();
+        let printed = std::thread::spawn(move || {
+            let mut all = String::new();
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(rest) = line.strip_prefix(LISTENING)
+                    && let Some(address) = rest.split('/').next()
+                    && let Ok(address) = address.parse::<SocketAddr>()
+                {
+                    let _ = found.send(address.port());
+                }
+                all.push_str(&line);
+                all.push('\n');
+            }
+            all
+        });
         let deadline = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "starling up did not listen within 60 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let port = loop {
+            match listening.recv_timeout(Duration::from_millis(200)) {
+                Ok(port) => break port,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if let Some(status) = child.try_wait().unwrap() {
+                        panic!(
+                            "starling up exited before listening ({status:?}): {}",
+                            printed.join().unwrap()
+                        );
+                    }
+                    assert!(
+                        Instant::now() < deadline,
+                        "starling up did not listen within 60 s"
+                    );
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let status = child.wait().unwrap();
+                    panic!(
+                        "starling up exited before listening ({status:?}): {}",
+                        printed.join().unwrap()
+                    );
+                }
+            }
+        };
         Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
+            printed: Some(printed),
         }
     }
 
@@ -72,14 +113,7 @@ impl UpProcess {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        let mut out = String::new();
-        self.child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut out)
-            .unwrap();
-        out
+        self.printed.take().unwrap().join().unwrap()
     }
 
     /// The webhook's URL.
