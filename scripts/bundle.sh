@@ -34,17 +34,19 @@ else
   functions=()
   for manifest in lambdas/*/Cargo.toml; do functions+=("$(basename "$(dirname "$manifest")")"); done
 fi
-packages=()
 for f in "${functions[@]}"; do
   [ -f "lambdas/$f/Cargo.toml" ] || { echo "no Lambda named $f (lambdas/$f)" >&2; exit 2; }
-  packages+=(-p "$f")
 done
 
 profile_flag=(--release)
 [ "$PROFILE" = release ] || profile_flag=(--profile "$PROFILE")
 start=$(date +%s)
-cargo lambda build "${profile_flag[@]}" --compiler cargo "$arch_flag" --locked \
-  --output-format zip --lambda-dir "$LAMBDA_DIR" "${packages[@]}"
+# One function per build, as cargo-lambda-cdk builds them for `cdk deploy`: features unify per
+# function, so a decoder one Lambda enables (download-media's GIF and WebP) stays out of the others.
+for f in "${functions[@]}"; do
+  cargo lambda build "${profile_flag[@]}" --compiler cargo "$arch_flag" --locked \
+    --output-format zip --lambda-dir "$LAMBDA_DIR" -p "$f"
+done
 built=$(( $(date +%s) - start ))
 
 printf '\n| Lambda | bootstrap | zip | budget |\n|---|---:|---:|---|\n'

@@ -657,6 +657,9 @@ class Stubs:
             return 200, {"Labels": [{"Name": "Bird", "Confidence": 97.0, "Parents": []}], "LabelModelVersion": "3.0"}
         if op == "DetectText":
             return 200, {"TextDetections": []}
+        if op == "DescribeCollection":
+            return 200, {"FaceCount": 0, "FaceModelVersion": "7.0", "CollectionARN":
+                         f"arn:aws:rekognition:{REGION}:{ACCOUNT}:collection/{req.get('CollectionId', '')}"}
         if op == "DetectModerationLabels":
             return 200, {"ModerationLabels": [], "ModerationModelVersion": "7.0"}
         return 400, {"__type": "UnknownOperationException", "message": f"the coldstart stub has no {op}"}
@@ -961,6 +964,7 @@ def wiring(world: World, run_tag: str, keys: set[str]) -> dict[str, str]:
         "idempotencyTableName": v["IDEMPOTENCY_TABLE"], "policyTableName": policy,
         "dedupTableName": v["DEDUP_TABLE"], "deferRoleArn": f"arn:aws:iam::{ACCOUNT}:role/starling-egress-defer",
         "checkpointTableName": v["CHECKPOINT_TABLE"], "replyPolicy": "{}", "dryRun": "false",
+        "faceCollectionId": "starling-faces",
     }
 
 

@@ -80,6 +80,9 @@ cargo clippy --workspace --all-targets --locked --features starling/aws -- -D wa
 
 step "Rust tests"
 cargo test --workspace --locked --features starling/aws
+# starling-core as reply-image and analyse-image build it: without `gif-webp` (the workspace run
+# above has it on, through the local runtime), so the refusal of GIF and WebP is tested too.
+cargo test -p starling-core --locked --lib analysis::decode
 
 step "the dashboard in a real browser (Debian's chromium, driven by playwright-core from ci/node)"
 if ! command -v chromium >/dev/null 2>&1; then

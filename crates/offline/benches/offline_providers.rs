@@ -99,7 +99,7 @@ fn images(c: &mut Criterion) {
 fn ocr(c: &mut Criterion) {
     // A 1280×800 (1 MP) screenshot-like image: four lines of dark text on white, 28–40 px.
     let font = ab_glyph::FontRef::try_from_slice(include_bytes!(
-        "../../core/assets/fonts/DejaVuSans-Bold.ttf"
+        "../../core/assets/fonts/DejaVuSans-Bold-subset.ttf"
     ))
     .unwrap();
     let mut image = image::RgbImage::from_pixel(1280, 800, image::Rgb([255, 255, 255]));

@@ -9,7 +9,7 @@ use imageproc::drawing::{draw_filled_rect_mut, draw_text_mut};
 use imageproc::geometric_transformations::{Border, Interpolation, rotate_about_center};
 use imageproc::rect::Rect;
 
-const FONT: &[u8] = include_bytes!("../../core/assets/fonts/DejaVuSans-Bold.ttf");
+const FONT: &[u8] = include_bytes!("../../core/assets/fonts/DejaVuSans-Bold-subset.ttf");
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = std::env::args().nth(1).ok_or("usage: demo_sign OUT.jpg")?;

@@ -15,7 +15,7 @@ use imageproc::geometric_transformations::{Border, Interpolation, rotate};
 use starling_contracts::TextDetection;
 use starling_offline::image::ocr::detect_text;
 
-const FONT: &[u8] = include_bytes!("../../core/assets/fonts/DejaVuSans-Bold.ttf");
+const FONT: &[u8] = include_bytes!("../../core/assets/fonts/DejaVuSans-Bold-subset.ttf");
 const PHOTOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/images");
 
 fn font() -> FontRef<'static> {

@@ -1,7 +1,7 @@
 //! Decoding media bytes into an upright image, or saying plainly what the bytes are instead. Shared by
 //! the offline image analyzer (`starling-local`) and reply-image, so boxes are drawn in the frame they were found in.
 //!
-//! JPEG, PNG, GIF (first frame) and WebP, with the `image` crate. The EXIF orientation (JPEG, WebP,
+//! JPEG and PNG, and with the `gif-webp` feature GIF (first frame) and WebP, with the `image` crate. The EXIF orientation (JPEG, WebP,
 //! PNG `eXIf`) is applied, so pixels — and every box computed from them — are in the frame a person
 //! sees, as Rekognition reports them. Dimensions and memory are capped so a decompression bomb is
 //! refused rather than decoded.
@@ -21,7 +21,17 @@ pub const MAX_PIXELS: u64 = 40_000_000;
 pub const MAX_ALLOC: u64 = 512 * 1024 * 1024;
 
 /// The formats this build decodes.
+#[cfg(feature = "gif-webp")]
 pub const SUPPORTED: &str = "JPEG, PNG, GIF, WebP";
+/// The formats this build decodes.
+#[cfg(not(feature = "gif-webp"))]
+pub const SUPPORTED: &str = "JPEG, PNG";
+
+/// Whether this build decodes `format`.
+fn decodes(format: ImageFormat) -> bool {
+    matches!(format, ImageFormat::Jpeg | ImageFormat::Png)
+        || (cfg!(feature = "gif-webp") && matches!(format, ImageFormat::Gif | ImageFormat::WebP))
+}
 
 /// An upright decoded image and the format it came in.
 #[derive(Debug)]
@@ -43,11 +53,9 @@ fn limits() -> Limits {
 /// The format of `bytes` if it is an image this build decodes; else an error naming what it looks like.
 pub fn sniff(bytes: &[u8]) -> Result<ImageFormat, AnalysisError> {
     match image::guess_format(bytes) {
-        Ok(f @ (ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::Gif | ImageFormat::WebP)) => {
-            Ok(f)
-        }
+        Ok(f) if decodes(f) => Ok(f),
         Ok(other) => Err(AnalysisError::InvalidInput(format!(
-            "unsupported image format {other:?}; the offline analyzer decodes {SUPPORTED}"
+            "unsupported image format {other:?}; this build decodes {SUPPORTED}"
         ))),
         Err(_) => Err(AnalysisError::InvalidInput(format!(
             "not an image: {}",
@@ -178,6 +186,27 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("unsupported image format Bmp"), "{err}");
+    }
+
+    #[test]
+    fn gif_and_webp_are_decoded_only_in_a_build_with_the_gif_webp_feature() {
+        let gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".as_slice();
+        let webp = b"RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00\x2f\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00".as_slice();
+        for (bytes, format) in [(gif, ImageFormat::Gif), (webp, ImageFormat::WebP)] {
+            let sniffed = sniff(bytes);
+            if cfg!(feature = "gif-webp") {
+                assert_eq!(sniffed.unwrap(), format);
+            } else {
+                let err = sniffed.unwrap_err().to_string();
+                assert!(
+                    err.contains(&format!("unsupported image format {format:?}"))
+                        && err.contains("this build decodes JPEG, PNG"),
+                    "{err}"
+                );
+                let err = decode(bytes).unwrap_err().to_string();
+                assert!(err.contains("this build decodes JPEG, PNG"), "{err}");
+            }
+        }
     }
 
     /// A PNG whose header says `width` × `height` (8-bit grey) and whose data is a single empty
