@@ -86,10 +86,7 @@ pub async fn handle_and_publish<H: DetailHandler + ?Sized>(
     detail: Value,
     bus: &dyn EventPublisher,
 ) -> Result<Value, HandlerError> {
-    let detail: H::Detail = serde_json::from_value(detail).map_err(|e| {
-        HandlerError::invalid_input(format!("{} detail unreadable: {e}", handler.detail_type()))
-    })?;
-    let events = handler.handle(detail).await?;
+    let events = handle_detail(handler, detail).await?;
     let summary = handler.summary(&events);
     if !events.is_empty() {
         publish_all(bus, events, RetryPolicy::default())
@@ -97,6 +94,19 @@ pub async fn handle_and_publish<H: DetailHandler + ?Sized>(
             .map_err(HandlerError::unavailable)?;
     }
     Ok(summary)
+}
+
+/// Decodes `detail` and handles it, publishing nothing: the events it would publish. For a
+/// transport that publishes the results of several deliveries together (the local bus's batches);
+/// an unreadable detail is `InvalidInput`.
+pub async fn handle_detail<H: DetailHandler + ?Sized>(
+    handler: &H,
+    detail: Value,
+) -> Result<Vec<OutgoingEvent>, HandlerError> {
+    let detail: H::Detail = serde_json::from_value(detail).map_err(|e| {
+        HandlerError::invalid_input(format!("{} detail unreadable: {e}", handler.detail_type()))
+    })?;
+    handler.handle(detail).await
 }
 
 /// The bus of a handler that publishes nothing (alert): any put is refused, so a handler that

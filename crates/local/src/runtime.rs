@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use starling_bus::{TargetRegistry, target_fn};
+use starling_bus::TargetRegistry;
 use starling_core::alert::{AlertConfig, AlertHandler};
 use starling_core::analysis::image::DetectTextMode;
 use starling_core::analysis::media::HttpFetcher;
@@ -156,6 +156,9 @@ pub struct LocalOptions {
     pub detect_text: DetectTextMode,
 }
 
+/// How many analyse-message executions run at once when messages wait together.
+pub const ANALYSES_AT_ONCE: usize = 16;
+
 /// Every route's target: the catch-all log, analyse-message with the offline providers, alerts
 /// (a file, and a webhook when given), reply-text with the local intent matcher and reply-image
 /// over the media directory (both behind the reply policy), egress (X, or the outbox without
@@ -236,20 +239,18 @@ pub fn local_targets(
             "log-group",
             "plumbing-events",
             // The event log is the archive; this is the CloudWatch log group's one line per event.
-            target_fn(|event| async move {
-                tracing::info!(target: "starling::events", id = %event.id, detail_type = %event.detail_type, source = %event.source, "event");
-                Ok(())
-            }),
+            Arc::new(crate::targets::LogTarget),
         )
         .with_target(
             "state-machine",
             "analyse-message",
-            // Analyses are independent of each other's order: as many at once as there are cores
-            // (at least two, so one photo's analysis does not hold up the texts behind it).
+            // Analyses are independent of each other's order: up to ANALYSES_AT_ONCE at once, so a
+            // photo's analysis does not hold up the texts behind it and the results of those
+            // waiting together share commits. The image work itself runs at most one job per core
+            // (starling-offline), whatever this allows.
             Arc::new(
-                StateMachineTarget::new("analyse-message", machine, tasks).with_concurrency(
-                    std::thread::available_parallelism().map_or(2, |n| n.get().max(2)),
-                ),
+                StateMachineTarget::new("analyse-message", machine, tasks)
+                    .with_concurrency(ANALYSES_AT_ONCE),
             ),
         )
         .with_target("lambda", "reply-text", Arc::new(reply_text))

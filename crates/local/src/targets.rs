@@ -10,8 +10,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use starling_bus::{DeliveryError, Target};
 use starling_contracts::Envelope;
-use starling_core::handler::{DetailHandler, HandlerError, handle_and_publish};
+use starling_core::handler::{DetailHandler, HandlerError, handle_and_publish, handle_detail};
 use starling_core::ports::EventPublisher;
+use starling_core::publish::{RetryPolicy, publish_all};
 use starling_lake::{Appended, Framed, LakeConfig, LakeError, LakeWriter};
 use starling_states::{ExecutionOptions, ExecutionStatus, StateMachine, execute};
 
@@ -46,6 +47,12 @@ pub fn delivery_error(e: HandlerError) -> DeliveryError {
     }
 }
 
+/// How many consecutive events of its route a [`HandlerTarget`] takes at once when they wait
+/// together: handled one after another in order, their results published together and the
+/// route's cursor moved once — a commit per batch instead of one per event (the bus never waits
+/// to fill a batch, so a quiet route still answers each event at once).
+pub const HANDLER_BATCH: usize = 32;
+
 #[async_trait]
 impl<H: DetailHandler> Target for HandlerTarget<H> {
     async fn deliver(&self, event: &Envelope) -> Result<(), DeliveryError> {
@@ -53,6 +60,62 @@ impl<H: DetailHandler> Target for HandlerTarget<H> {
             .await
             .map(|_| ())
             .map_err(delivery_error)
+    }
+
+    fn max_batch(&self) -> usize {
+        HANDLER_BATCH
+    }
+
+    /// In order, stopping at the first failure (the bus delivers that one and the rest again on
+    /// their own); what the handled ones publish goes out in one publish after them, so an event
+    /// counts as delivered only once its results are on the bus.
+    async fn deliver_batch(&self, events: &[Envelope]) -> Vec<Result<(), DeliveryError>> {
+        let mut results = Vec::with_capacity(events.len());
+        let mut outputs = Vec::new();
+        for event in events {
+            match handle_detail(&self.handler, event.detail.clone()).await {
+                Ok(published) => {
+                    outputs.extend(published);
+                    results.push(Ok(()));
+                }
+                Err(e) => {
+                    results.push(Err(delivery_error(e)));
+                    break;
+                }
+            }
+        }
+        if !outputs.is_empty()
+            && let Err(e) = publish_all(self.bus.as_ref(), outputs, RetryPolicy::default()).await
+        {
+            // Handled but not published: each is handled again (handlers are safe to repeat:
+            // the policy gives a post the same verdict, egress posts once per key).
+            let error = delivery_error(HandlerError::unavailable(e));
+            for result in results.iter_mut().filter(|r| r.is_ok()) {
+                *result = Err(error.clone());
+            }
+        }
+        while results.len() < events.len() {
+            results.push(Err(DeliveryError::Retryable(
+                "not tried: an earlier event of its batch failed".into(),
+            )));
+        }
+        results
+    }
+}
+
+/// The catch-all route's target: one log line per event, as the CloudWatch log group keeps one.
+/// Takes the events waiting together at once, so the route moves its cursor once per batch.
+pub struct LogTarget;
+
+#[async_trait]
+impl Target for LogTarget {
+    async fn deliver(&self, event: &Envelope) -> Result<(), DeliveryError> {
+        tracing::info!(target: "starling::events", id = %event.id, detail_type = %event.detail_type, source = %event.source, "event");
+        Ok(())
+    }
+
+    fn max_batch(&self) -> usize {
+        256
     }
 }
 
@@ -377,5 +440,107 @@ mod tests {
             lines, 2,
             "at least once: the same event delivered twice is there twice"
         );
+    }
+
+    /// Echoes `{"n": k}` as one event, fails on a negative `n`, and records the order it saw.
+    struct Echo {
+        seen: std::sync::Mutex<Vec<i64>>,
+    }
+
+    #[async_trait]
+    impl DetailHandler for Echo {
+        type Detail = serde_json::Value;
+
+        fn detail_type(&self) -> &'static str {
+            "TEST"
+        }
+
+        async fn handle(
+            &self,
+            detail: serde_json::Value,
+        ) -> Result<Vec<starling_contracts::OutgoingEvent>, HandlerError> {
+            let n = detail["n"].as_i64().unwrap_or_default();
+            self.seen.lock().unwrap().push(n);
+            if n < 0 {
+                return Err(HandlerError::invalid_input("negative"));
+            }
+            Ok(vec![
+                starling_contracts::OutgoingEvent::new(
+                    "starling.test",
+                    "ECHOED",
+                    serde_json::json!({"n": n}),
+                )
+                .unwrap(),
+            ])
+        }
+    }
+
+    fn numbered(n: i64) -> Envelope {
+        let mut e = envelope(&format!("e{n}"));
+        e.detail = serde_json::json!({"n": n});
+        e
+    }
+
+    fn echo_target() -> (
+        HandlerTarget<Echo>,
+        Arc<starling_core::memory::MemoryPublisher>,
+    ) {
+        let bus = Arc::new(starling_core::memory::MemoryPublisher::new());
+        let echo = Echo {
+            seen: Default::default(),
+        };
+        (HandlerTarget::new(echo, bus.clone()), bus)
+    }
+
+    #[tokio::test]
+    async fn a_handler_batch_is_handled_in_order_and_published_together() {
+        let (target, bus) = echo_target();
+        assert_eq!(target.max_batch(), HANDLER_BATCH);
+        let events: Vec<Envelope> = (1..=12).map(numbered).collect();
+        let results = target.deliver_batch(&events).await;
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        assert_eq!(
+            *target.handler.seen.lock().unwrap(),
+            (1..=12).collect::<Vec<_>>()
+        );
+        let published: Vec<i64> = bus
+            .events()
+            .iter()
+            .map(|e| e.detail["n"].as_i64().unwrap())
+            .collect();
+        assert_eq!(published, (1..=12).collect::<Vec<_>>(), "in order");
+    }
+
+    #[tokio::test]
+    async fn a_failure_stops_the_batch_and_what_came_before_is_published() {
+        let (target, bus) = echo_target();
+        let events = vec![numbered(1), numbered(2), numbered(-3), numbered(4)];
+        let results = target.deliver_batch(&events).await;
+        assert!(results[0].is_ok() && results[1].is_ok());
+        assert!(
+            matches!(results[2], Err(DeliveryError::Permanent(_))),
+            "{results:?}"
+        );
+        assert!(matches!(&results[3], Err(DeliveryError::Retryable(m)) if m.contains("not tried")));
+        assert_eq!(
+            *target.handler.seen.lock().unwrap(),
+            vec![1, 2, -3],
+            "4 is left untried"
+        );
+        assert_eq!(bus.events().len(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_batch_whose_results_cannot_be_published_is_not_delivered() {
+        let (target, bus) = echo_target();
+        bus.set_down(true);
+        let results = target.deliver_batch(&[numbered(1), numbered(2)]).await;
+        assert!(
+            results
+                .iter()
+                .all(|r| matches!(r, Err(DeliveryError::Retryable(_)))),
+            "{results:?}"
+        );
+        assert!(bus.events().is_empty());
     }
 }

@@ -77,7 +77,7 @@ impl OfflineImageAnalyzer {
     async fn faces(&self, image: &ImageRef) -> Result<Vec<ComparedFace>, AnalysisError> {
         let bytes = self.read(image).await?;
         let key = image.key.clone();
-        let found = tokio::task::spawn_blocking(move || {
+        let found = crate::heavy::run(move || {
             let decoded = decode::decode(&bytes)?;
             let gray = decoded.image.into_luma8();
             faces::detect(&gray).map_err(AnalysisError::Unavailable)
@@ -137,7 +137,7 @@ impl ImageAnalyzer for OfflineImageAnalyzer {
         let bytes = self.read(image).await?;
         let faces = faces.to_vec();
         let key = image.key.clone();
-        tokio::task::spawn_blocking(move || {
+        crate::heavy::run(move || {
             let rgb = decode::decode(&bytes)?.image.into_rgb8();
             gallery
                 .search_blocking(&rgb, &faces)
@@ -162,7 +162,7 @@ impl ImageAnalyzer for OfflineImageAnalyzer {
     async fn detect_text(&self, image: &ImageRef) -> Result<Vec<TextDetection>, AnalysisError> {
         let bytes = self.read(image).await?;
         let key = image.key.clone();
-        tokio::task::spawn_blocking(move || {
+        crate::heavy::run(move || {
             let rgb = decode::decode(&bytes)?.image.into_rgb8();
             ocr::detect_text(&rgb).map_err(AnalysisError::Unavailable)
         })

@@ -24,6 +24,7 @@
 //! [`ImageAnalyzer::limitations`]: starling_core::ports::ImageAnalyzer::limitations
 
 pub mod chatbot;
+mod heavy;
 pub mod image;
 pub mod moderation;
 pub mod onnx;

@@ -80,7 +80,7 @@ impl Moderator for OfflineModerator {
         min_confidence: f64,
     ) -> Result<ModerationVerdict, ModerationError> {
         let bytes = bytes.to_vec();
-        let scored = tokio::task::spawn_blocking(move || classify(&bytes))
+        let scored = crate::heavy::run(move || classify(&bytes))
             .await
             .map_err(|e| ModerationError::Unavailable(format!("image moderation failed: {e}")))?;
         Ok(match scored {
