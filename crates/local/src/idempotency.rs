@@ -132,7 +132,7 @@ impl SqliteIdempotency {
         sql: &str,
         params: &[&dyn rusqlite::ToSql],
     ) -> Result<(), IdempotencyError> {
-        match self.with(|conn| conn.execute(sql, params))? {
+        match self.with(|conn| conn.prepare_cached(sql)?.execute(params))? {
             0 => Err(IdempotencyError::NotOwner(key.to_string())),
             _ => Ok(()),
         }
@@ -149,27 +149,29 @@ impl IdempotencyStore for SqliteIdempotency {
         lease_until: DateTime<Utc>,
     ) -> Result<Claim, IdempotencyError> {
         self.with(|conn| {
-            let changed = conn.execute(
-                "INSERT INTO egress_idempotency (key, state, lease_until, owner, updated_at)
+            let changed = conn
+                .prepare_cached(
+                    "INSERT INTO egress_idempotency (key, state, lease_until, owner, updated_at)
                  VALUES (?1, 'claimed', ?2, ?4, ?3)
                  ON CONFLICT (key) DO UPDATE
                    SET lease_until = excluded.lease_until, owner = excluded.owner,
                        updated_at = excluded.updated_at
                    WHERE state = 'claimed' AND (lease_until <= ?3 OR owner IS NULL)",
-                params![
+                )?
+                .execute(params![
                     key,
                     lease_until.timestamp_millis(),
                     now.timestamp_millis(),
                     owner
-                ],
-            )?;
+                ])?;
             let row: Option<(String, Option<String>, Option<String>, Option<i64>)> = conn
-                .query_row(
+                .prepare_cached(
                     "SELECT state, tweet_id, error, uncertain_since FROM egress_idempotency
                      WHERE key = ?1",
-                    params![key],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                )
+                )?
+                .query_row(params![key], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
                 .optional()?;
             Ok(match row {
                 Some((state, tweet_id, _, _)) if state == "sent" => Claim::Done(Completion::Sent {
