@@ -5,6 +5,7 @@
 #   bash scripts/load.sh                      # 10 s, 2 threads, 32 connections
 #   DURATION=60s CONNECTIONS=64 bash scripts/load.sh
 #   DASHBOARD=1 bash scripts/load.sh          # with the dashboard open in headless Chromium
+#   STARLING_BIN=/tmp/a/starling bash scripts/load.sh   # a binary built before, not rebuilt
 #
 # Prints wrk's requests/s and latency percentiles, the count of 200s, the events in the log, and
 # how long the pipeline took to finish the backlog (analysis, replies, lake) after the load.
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
-DISTINCT=${DISTINCT:-40000}   # more than a run sends, so every post is new
+DISTINCT=${DISTINCT:-100000}  # more than a run sends, so every post is new
 PORT=${PORT:-3917}
 DRAIN_TIMEOUT=${DRAIN_TIMEOUT:-1800}
 
@@ -22,9 +23,14 @@ command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; ex
 
 # Optimised like release, without fat LTO so it builds in a few minutes (Cargo.toml [profile.load]);
 # without the `sql` feature (DuckDB's C++ is the long pole of a build, and the load never queries).
-cargo build --profile load -p starling --bin starling --no-default-features
-target_dir=${CARGO_TARGET_DIR:-target}
-starling="$target_dir/load/starling"
+# STARLING_BIN=path runs a binary built before instead (to compare two builds in one session).
+if [ -n "${STARLING_BIN:-}" ]; then
+  starling=$STARLING_BIN
+else
+  cargo build --profile load -p starling --bin starling --no-default-features
+  target_dir=${CARGO_TARGET_DIR:-target}
+  starling="$target_dir/load/starling"
+fi
 
 work=$(mktemp -d)
 trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT

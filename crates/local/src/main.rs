@@ -6,6 +6,12 @@ use std::process::ExitCode;
 use clap::Parser;
 use starling_local::cli::{Cli, init_tracing};
 
+/// mimalloc instead of glibc's malloc: `starling up` allocates and frees many small JSON values
+/// and strings on several threads at once, and glibc's allocator was ~15 % of its CPU time under
+/// `scripts/load.sh` (perf).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.default_log_level());
