@@ -129,7 +129,16 @@ impl Dispatcher {
             let mut skipped = None;
             let read: Vec<(i64, Read)> = events
                 .into_iter()
-                .map(|event| (event.seq, self.read(&event.envelope)))
+                .map(|event| {
+                    let read = if self.inner.routes[self.route]
+                        .may_match_detail_type(&event.detail_type)
+                    {
+                        self.read(&event.envelope)
+                    } else {
+                        Read::Skipped
+                    };
+                    (event.seq, read)
+                })
                 .collect();
             let mut events = read.into_iter().peekable();
             while let Some((seq, read)) = events.next() {

@@ -123,6 +123,7 @@ impl RoutingTable {
                         error,
                     })?;
                 Ok(CompiledRoute {
+                    detail_types: exact_detail_types(&route.pattern),
                     route: route.clone(),
                     pattern,
                 })
@@ -138,6 +139,20 @@ pub struct CompiledRoute {
     pub route: Route,
     /// Its compiled pattern.
     pub pattern: Pattern,
+    /// The only detail-types the pattern can match, when it names them as plain strings: an
+    /// event of another detail-type is skipped without parsing its envelope.
+    detail_types: Option<HashSet<String>>,
+}
+
+/// `pattern["detail-type"]` when it is a list of exact values (EventBridge: the event's
+/// detail-type must equal one of them); `None` when it is absent or uses any other matcher.
+fn exact_detail_types(pattern: &Value) -> Option<HashSet<String>> {
+    pattern
+        .get("detail-type")?
+        .as_array()?
+        .iter()
+        .map(|v| v.as_str().map(str::to_string))
+        .collect()
 }
 
 impl CompiledRoute {
@@ -149,6 +164,14 @@ impl CompiledRoute {
     /// Whether an event (the full envelope as JSON) goes to this route.
     pub fn matches(&self, event: &Value) -> bool {
         self.pattern.matches(event)
+    }
+
+    /// Whether an event of this detail-type may go to this route; `false` only when the pattern
+    /// rules it out whatever the rest of the event says.
+    pub fn may_match_detail_type(&self, detail_type: &str) -> bool {
+        self.detail_types
+            .as_ref()
+            .is_none_or(|types| types.contains(detail_type))
     }
 }
 
@@ -164,6 +187,40 @@ mod tests {
         let compiled = table.compile().unwrap();
         assert!(compiled.iter().any(|r| r.name() == "analyse-message"));
         assert_eq!(compiled.len(), table.routes.len());
+    }
+
+    #[test]
+    fn routes_naming_their_detail_types_rule_out_the_others_before_parsing() {
+        let compiled = RoutingTable::embedded().unwrap().compile().unwrap();
+        let route = |name: &str| compiled.iter().find(|r| r.name() == name).unwrap();
+        let analyse = route("analyse-message");
+        assert!(analyse.may_match_detail_type("MESSAGE_RECEIVED"));
+        assert!(!analyse.may_match_detail_type("TWITTER_TWEETED"));
+        // No detail-type in the pattern: anything may match.
+        assert!(route("lake").may_match_detail_type("ANYTHING"));
+        // A matcher other than a plain string: no shortcut.
+        let text = r#"{"bus": "b", "routes": [
+            {"name": "p", "pattern": {"detail-type": ["A", {"prefix": "B"}]}, "target": {"kind": "lambda", "name": "f"}}]}"#;
+        let prefixed = RoutingTable::from_json("t", text)
+            .unwrap()
+            .compile()
+            .unwrap();
+        assert!(prefixed[0].may_match_detail_type("BEE"));
+        // The shortcut never disagrees with the pattern itself on the events it rules out.
+        for r in &compiled {
+            for dt in [
+                "MESSAGE_RECEIVED",
+                "MESSAGE_ANALYSED",
+                "SEND_TWEET",
+                "TWEET_SENT",
+            ] {
+                let event = serde_json::json!({"source": "starling.analysis", "detail-type": dt,
+                    "detail": {"Analysis": {"TextSentiment": "NEGATIVE"}, "Text": "x"}});
+                if r.matches(&event) {
+                    assert!(r.may_match_detail_type(dt), "{} {dt}", r.name());
+                }
+            }
+        }
     }
 
     #[test]

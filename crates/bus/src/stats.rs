@@ -217,7 +217,7 @@ impl Store {
         let types = serde_json::to_string(types).unwrap_or_else(|_| "[]".into());
         self.read(|conn| {
             let mut q = conn.prepare_cached(
-                "SELECT seq, put_ms, envelope FROM events
+                "SELECT seq, put_ms, envelope, detail_type FROM events
                  WHERE detail_type IN (SELECT value FROM json_each(?1)) AND seq >= ?2
                  ORDER BY seq DESC LIMIT ?3",
             )?;

@@ -86,6 +86,8 @@ pub struct LoggedEvent {
     pub seq: i64,
     pub put_ms: i64,
     pub envelope: String,
+    /// The envelope's `detail-type`, as stored beside it.
+    pub detail_type: String,
 }
 
 /// A queued replay or redrive of one event to one route.
@@ -280,7 +282,8 @@ impl Store {
     pub fn events_after(&self, after: i64, limit: usize) -> Result<Vec<LoggedEvent>, BusError> {
         self.state(|conn| {
             let mut q = conn.prepare_cached(
-                "SELECT seq, put_ms, envelope FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                "SELECT seq, put_ms, envelope, detail_type FROM events
+                 WHERE seq > ?1 ORDER BY seq LIMIT ?2",
             )?;
             let rows = q.query_map(params![after, limit_param(limit)], logged_event)?;
             rows.collect()
@@ -418,7 +421,7 @@ impl Store {
     pub fn events_between(&self, from_ms: i64, to_ms: i64) -> Result<Vec<LoggedEvent>, BusError> {
         self.state(|conn| {
             let mut q = conn.prepare(
-                "SELECT seq, put_ms, envelope FROM events
+                "SELECT seq, put_ms, envelope, detail_type FROM events
                  WHERE time_ms BETWEEN ?1 AND ?2 ORDER BY seq",
             )?;
             let rows = q.query_map(params![from_ms, to_ms], logged_event)?;
@@ -498,8 +501,8 @@ impl Store {
     ) -> Result<Vec<LoggedEvent>, BusError> {
         self.state(|conn| {
             let mut q = conn.prepare(
-                "SELECT seq, put_ms, envelope FROM (
-                     SELECT seq, put_ms, envelope FROM events
+                "SELECT seq, put_ms, envelope, detail_type FROM (
+                     SELECT seq, put_ms, envelope, detail_type FROM events
                      WHERE ?1 IS NULL OR detail_type = ?1 ORDER BY seq DESC LIMIT ?2
                  ) ORDER BY seq",
             )?;
@@ -537,6 +540,7 @@ pub(crate) fn logged_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<LoggedEven
         seq: r.get(0)?,
         put_ms: r.get(1)?,
         envelope: r.get(2)?,
+        detail_type: r.get(3)?,
     })
 }
 
