@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use tokio::time::{Instant, sleep};
 
 use super::error::BusError;
-use super::store::PendingRedelivery;
+use super::store::{LoggedEvent, PendingRedelivery};
 use super::target::{DeliveryError, Target};
 use super::{Inner, blocking, bump};
 
@@ -129,16 +129,7 @@ impl Dispatcher {
             let mut skipped = None;
             let read: Vec<(i64, Read)> = events
                 .into_iter()
-                .map(|event| {
-                    let read = if self.inner.routes[self.route]
-                        .may_match_detail_type(&event.detail_type)
-                    {
-                        self.read(&event.envelope)
-                    } else {
-                        Read::Skipped
-                    };
-                    (event.seq, read)
-                })
+                .map(|event| (event.seq, self.read(&event)))
                 .collect();
             let mut events = read.into_iter().peekable();
             while let Some((seq, read)) = events.next() {
@@ -189,9 +180,13 @@ impl Dispatcher {
         }
     }
 
-    /// A stored event as this route sees it.
-    fn read(&self, stored: &str) -> Read {
-        let value = match serde_json::from_str::<Value>(stored) {
+    /// A stored event as this route sees it; one of a detail-type the route's pattern rules out
+    /// is skipped without parsing its envelope.
+    fn read(&self, stored: &LoggedEvent) -> Read {
+        if !self.inner.routes[self.route].may_match_detail_type(&stored.detail_type) {
+            return Read::Skipped;
+        }
+        let value = match serde_json::from_str::<Value>(&stored.envelope) {
             Ok(value) => value,
             Err(e) => return Read::Unreadable(format!("the stored envelope is not JSON: {e}")),
         };

@@ -41,9 +41,7 @@ pub trait Target: Send + Sync {
             }
         }
         while results.len() < events.len() {
-            results.push(Err(DeliveryError::Retryable(
-                "not tried: an earlier event of its batch failed".into(),
-            )));
+            results.push(Err(DeliveryError::not_tried()));
         }
         results
     }
@@ -72,6 +70,12 @@ pub enum DeliveryError {
 }
 
 impl DeliveryError {
+    /// What a batch reports for the events after its first failure, left untried: the bus
+    /// delivers each of them again on its own.
+    pub fn not_tried() -> Self {
+        Self::Retryable("not tried: an earlier event of its batch failed".into())
+    }
+
     /// Whether the bus should try again.
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::Retryable(_) | Self::Deferred { .. })

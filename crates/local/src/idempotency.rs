@@ -61,7 +61,8 @@ impl SqliteIdempotency {
     /// Opens the store for the ways in's redelivery claims: writes survive a killed process but
     /// are not fsynced one by one (SQLite WAL, `synchronous=NORMAL`), so a power cut may forget
     /// the last few claims and a redelivery after it is published again — at least once, which
-    /// the bus promises anyway; the reply is still posted once (egress's own claims, fsynced).
+    /// the bus promises anyway; the reply is still posted once (egress's own store, its marks
+    /// fsynced).
     /// Two fsyncs per delivery were the webhook's ceiling (`scripts/load.sh`).
     pub fn open_for_redeliveries(path: &Path) -> Result<Self, IdempotencyError> {
         Self::open_with(path, false)
@@ -136,7 +137,31 @@ impl SqliteIdempotency {
         sql: &str,
         params: &[&dyn rusqlite::ToSql],
     ) -> Result<(), IdempotencyError> {
-        match self.with(|conn| conn.prepare_cached(sql)?.execute(params))? {
+        self.held_synced(key, sql, params, false)
+    }
+
+    /// [`Self::held`], committed with `synchronous=FULL` when `full_sync`: in WAL mode that
+    /// fsyncs the log, making this write and every one before it durable; the connection goes
+    /// back to NORMAL after.
+    fn held_synced(
+        &self,
+        key: &str,
+        sql: &str,
+        params: &[&dyn rusqlite::ToSql],
+        full_sync: bool,
+    ) -> Result<(), IdempotencyError> {
+        let changed = self.with(|conn| {
+            if !full_sync {
+                return conn.prepare_cached(sql)?.execute(params);
+            }
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            let changed = conn
+                .prepare_cached(sql)
+                .and_then(|mut stmt| stmt.execute(params));
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            changed
+        })?;
+        match changed {
             0 => Err(IdempotencyError::NotOwner(key.to_string())),
             _ => Ok(()),
         }
@@ -204,26 +229,13 @@ impl IdempotencyStore for SqliteIdempotency {
         owner: &str,
         at: DateTime<Utc>,
     ) -> Result<(), IdempotencyError> {
-        let sql = "UPDATE egress_idempotency SET uncertain_since = ?3, updated_at = ?3
-             WHERE key = ?1 AND owner = ?2 AND state = 'claimed'";
-        let params: [&dyn rusqlite::ToSql; 3] = [&key, &owner, &at.timestamp_millis()];
-        if !self.durable_marks {
-            return self.held(key, sql, &params);
-        }
-        // This one commit with `synchronous=FULL`: in WAL mode it fsyncs the log, which makes
-        // it and every write before it durable; the connection goes back to NORMAL after.
-        let changed = self.with(|conn| {
-            conn.pragma_update(None, "synchronous", "FULL")?;
-            let changed = conn
-                .prepare_cached(sql)
-                .and_then(|mut stmt| stmt.execute(&params[..]));
-            conn.pragma_update(None, "synchronous", "NORMAL")?;
-            changed
-        })?;
-        match changed {
-            0 => Err(IdempotencyError::NotOwner(key.to_string())),
-            _ => Ok(()),
-        }
+        self.held_synced(
+            key,
+            "UPDATE egress_idempotency SET uncertain_since = ?3, updated_at = ?3
+             WHERE key = ?1 AND owner = ?2 AND state = 'claimed'",
+            &[&key, &owner, &at.timestamp_millis()],
+            self.durable_marks,
+        )
     }
 
     async fn complete(

@@ -95,9 +95,7 @@ impl<H: DetailHandler> Target for HandlerTarget<H> {
             }
         }
         while results.len() < events.len() {
-            results.push(Err(DeliveryError::Retryable(
-                "not tried: an earlier event of its batch failed".into(),
-            )));
+            results.push(Err(DeliveryError::not_tried()));
         }
         results
     }

@@ -7,7 +7,7 @@
 //! On the 2-core development machine (2026-11-23, one thread, `CARGO_PROFILE_BENCH_LTO=false
 //! CARGO_PROFILE_BENCH_CODEGEN_UNITS=16` to keep the build short): a tweet's full text analysis takes
 //! 156 µs (≈ 6,400 tweets/s); a 1 MP JPEG's decode + face detection takes 197 ms (≈ 5 images/s).
-//! OCR of a 1280×800 image with four lines of text (`-- ocr`) takes 880 ms (2026-11-23, same settings).
+//! OCR of a 1280×800 image with four lines of text (`-- ocr`) takes 880 ms (2026-12-07, same settings).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;

@@ -104,13 +104,13 @@ fn main() -> Result<(), String> {
     }
     let (mut strangers, mut strangers_named) = (0, 0);
     let mut nearest_stranger = f32::INFINITY;
+    let entries = gallery.entries().map_err(|e| e.to_string())?;
     for photo in photos(&dir.join("_strangers")) {
         let (rgb, found) = faces_in(&photo)?;
         let named = gallery.search_blocking(&rgb, &found)?;
         strangers += found.len();
         strangers_named += named.len();
         let boxes: Vec<_> = found.iter().map(|f| f.bounding_box).collect();
-        let entries = gallery.entries().map_err(|e| e.to_string())?;
         for emb in known::embed(&rgb, &boxes)? {
             for e in entries.iter() {
                 nearest_stranger = nearest_stranger.min(known::distance(&emb, &e.embedding));

@@ -73,19 +73,29 @@ impl OfflineImageAnalyzer {
         })
     }
 
-    /// Decodes and searches for faces off the async threads; a detector failure becomes an error.
-    async fn faces(&self, image: &ImageRef) -> Result<Vec<ComparedFace>, AnalysisError> {
+    /// Reads and decodes the image and runs `work` on it off the async threads (one job per
+    /// core); `what` names the work when its thread fails.
+    async fn on_decoded<T: Send + 'static>(
+        &self,
+        image: &ImageRef,
+        what: &str,
+        work: impl FnOnce(image::DynamicImage) -> Result<T, AnalysisError> + Send + 'static,
+    ) -> Result<T, AnalysisError> {
         let bytes = self.read(image).await?;
-        let key = image.key.clone();
-        let found = crate::heavy::run(move || {
-            let decoded = decode::decode(&bytes)?;
-            let gray = decoded.image.into_luma8();
-            faces::detect(&gray).map_err(AnalysisError::Unavailable)
-        })
-        .await
-        .map_err(|e| {
-            AnalysisError::Unavailable(format!("face detection on {key} failed: {e}"))
-        })??;
+        crate::heavy::run(move || work(decode::decode(&bytes)?.image))
+            .await
+            .map_err(|e| {
+                AnalysisError::Unavailable(format!("{what} on {} failed: {e}", image.key))
+            })?
+    }
+
+    /// Decodes and searches for faces; a detector failure becomes an error.
+    async fn faces(&self, image: &ImageRef) -> Result<Vec<ComparedFace>, AnalysisError> {
+        let found = self
+            .on_decoded(image, "face detection", |decoded| {
+                faces::detect(&decoded.into_luma8()).map_err(AnalysisError::Unavailable)
+            })
+            .await?;
         Ok(found.iter().map(faces::Face::compared).collect())
     }
 
@@ -134,19 +144,13 @@ impl ImageAnalyzer for OfflineImageAnalyzer {
         {
             return Ok(Vec::new());
         }
-        let bytes = self.read(image).await?;
         let faces = faces.to_vec();
-        let key = image.key.clone();
-        crate::heavy::run(move || {
-            let rgb = decode::decode(&bytes)?.image.into_rgb8();
+        self.on_decoded(image, "known-face search", move |decoded| {
             gallery
-                .search_blocking(&rgb, &faces)
+                .search_blocking(&decoded.into_rgb8(), &faces)
                 .map_err(AnalysisError::Unavailable)
         })
         .await
-        .map_err(|e| {
-            AnalysisError::Unavailable(format!("known-face search on {key} failed: {e}"))
-        })?
     }
 
     async fn detect_labels(
@@ -160,14 +164,10 @@ impl ImageAnalyzer for OfflineImageAnalyzer {
     }
 
     async fn detect_text(&self, image: &ImageRef) -> Result<Vec<TextDetection>, AnalysisError> {
-        let bytes = self.read(image).await?;
-        let key = image.key.clone();
-        crate::heavy::run(move || {
-            let rgb = decode::decode(&bytes)?.image.into_rgb8();
-            ocr::detect_text(&rgb).map_err(AnalysisError::Unavailable)
+        self.on_decoded(image, "text detection", |decoded| {
+            ocr::detect_text(&decoded.into_rgb8()).map_err(AnalysisError::Unavailable)
         })
         .await
-        .map_err(|e| AnalysisError::Unavailable(format!("text detection on {key} failed: {e}")))?
     }
 
     fn labels_suggest_text(&self) -> bool {

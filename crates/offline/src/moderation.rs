@@ -125,7 +125,6 @@ mod tests {
         ] {
             let bytes = std::fs::read(format!("{FIXTURES}{name}")).unwrap();
             let p = classify(&bytes).unwrap();
-            eprintln!("{name}: {p:?}");
             let sum: f32 = p.iter().sum();
             assert!(
                 (sum - 1.0).abs() < 1e-3,

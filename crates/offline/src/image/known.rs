@@ -439,7 +439,7 @@ impl FaceGallery for LocalFaceGallery {
 
     async fn add(&self, name: &str, image: &[u8]) -> Result<EnrolledFace, GalleryError> {
         let (gallery, name, image) = (self.clone(), name.to_string(), image.to_vec());
-        tokio::task::spawn_blocking(move || gallery.add_blocking(&name, &image))
+        crate::heavy::run(move || gallery.add_blocking(&name, &image))
             .await
             .map_err(|e| GalleryError::Unavailable(format!("enrolment failed: {e}")))?
     }

@@ -151,6 +151,10 @@ mod tests {
             .collect()
     }
 
+    fn texts(words: Vec<Word>) -> Vec<String> {
+        words.into_iter().map(|w| w.text).collect()
+    }
+
     fn ch(text: &str, first: usize, last: usize) -> Char {
         Char {
             text: text.into(),
@@ -222,13 +226,8 @@ mod tests {
             ch("b", 19, 19),
         ];
         let wide = |a: &Char, b: &Char| b.centre() - a.centre() > 5.0;
-        let texts: Vec<String> = words(&chars, wide).into_iter().map(|w| w.text).collect();
-        assert_eq!(texts, ["abc", "cab"]);
-        let texts: Vec<String> = words(&chars, |_, _| false)
-            .into_iter()
-            .map(|w| w.text)
-            .collect();
-        assert_eq!(texts, ["abccab"]);
+        assert_eq!(texts(words(&chars, wide)), ["abc", "cab"]);
+        assert_eq!(texts(words(&chars, |_, _| false)), ["abccab"]);
         assert_eq!(typical_pitch(&chars), Some(3.0));
     }
 
@@ -242,11 +241,7 @@ mod tests {
             ch("b", 7, 7),
             ch(" ", 9, 9),
         ];
-        let texts: Vec<String> = words(&chars, |_, _| true)
-            .into_iter()
-            .map(|w| w.text)
-            .collect();
-        assert_eq!(texts, ["a", "b"]);
+        assert_eq!(texts(words(&chars, |_, _| true)), ["a", "b"]);
         assert!(words(&[], |_, _| true).is_empty());
     }
 
