@@ -7,8 +7,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 step() { printf '\n==> %s\n' "$*"; }
 
-step "Python tools in .venv (ci/requirements.txt)"
-venv=$root/.venv
+# STARLING_VENV: where the virtualenv lives (.ci/run keeps it in the user's cache, next to the
+# shared target dir, so a fresh clone does not reinstall it); <repo>/.venv otherwise.
+venv=${STARLING_VENV:-$root/.venv}
+step "Python tools in $venv (ci/requirements.txt)"
 stamp=$venv/.installed-$(sha256sum ci/requirements.txt | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   python3 -m venv "$venv"
@@ -96,11 +98,25 @@ STARLING_BIN=$target_dir/debug/starling CHROMIUM=$(command -v chromium) \
   ARTIFACTS_DIR=$target_dir/browser-artifacts \
   node --test crates/local/tests/browser/dashboard.test.mjs
 
-step "fuzz targets, 10 s each from the seeds (scripts/fuzz.sh: nightly, cargo-fuzz installed if missing, unoptimised build)"
+# The fuzz smoke run (one core: libFuzzer runs one target at a time) beside the CDK checks
+# (node, mostly one core too) rather than after them: about 40 s off a run on 2 cores. Its
+# output is held in a log and shown whole when both are done.
+step "fuzz targets, 10 s each from the seeds (scripts/fuzz.sh: nightly, cargo-fuzz installed if missing, unoptimised build), beside the CDK checks"
+fuzz_log=$(mktemp -t starling-fuzz.XXXXXX)
 FUZZ_DEV=1 FUZZ_TARGET_DIR=${FUZZ_TARGET_DIR:-${CARGO_TARGET_DIR:+${CARGO_TARGET_DIR%/*}/fuzz-target}} \
-  bash scripts/fuzz.sh --seconds 10
+  bash scripts/fuzz.sh --seconds 10 >"$fuzz_log" 2>&1 &
+fuzz_pid=$!
+trap 'kill "$moto_pid" "$fuzz_pid" 2>/dev/null || true; rm -f "$moto_log" "$fuzz_log"' EXIT
 
+cdk_status=0
 if [ -f cdk/test.sh ]; then
   step "CDK app: synth, jest, cdk-nag, cfn-lint"
-  bash cdk/test.sh
+  bash cdk/test.sh || cdk_status=$?
 fi
+
+fuzz_status=0
+wait "$fuzz_pid" || fuzz_status=$?
+step "fuzz targets: their output"
+cat "$fuzz_log"
+[ "$fuzz_status" = 0 ] || { echo "the fuzz smoke run failed (exit $fuzz_status)" >&2; exit "$fuzz_status"; }
+[ "$cdk_status" = 0 ] || { echo "the CDK checks failed (exit $cdk_status)" >&2; exit "$cdk_status"; }
