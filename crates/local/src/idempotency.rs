@@ -7,7 +7,7 @@
 //! racing claims wins.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -30,10 +30,34 @@ const ADDED_COLUMNS: [(&str, &str); 2] = [("owner", "TEXT"), ("uncertain_since",
 
 /// Egress's idempotency records in an SQLite file.
 pub struct SqliteIdempotency {
-    conn: Mutex<Connection>,
+    conn: Arc<Mutex<Connection>>,
     /// Whether the uncertain mark is fsynced before it returns (egress's store).
     durable_marks: bool,
+    /// Durable marks waiting for the next group commit, and the one committing them.
+    marks: Arc<MarkQueue>,
 }
+
+/// Uncertain marks waiting to be committed together: marks made while one commit is being
+/// fsynced share the next commit (egress runs several replies at once), and each caller still
+/// returns only once its own mark is durable.
+#[derive(Default)]
+struct MarkQueue {
+    waiting: Mutex<Vec<WaitingMark>>,
+    committer: Mutex<()>,
+    /// Group commits made so far.
+    commits: std::sync::atomic::AtomicU64,
+}
+
+/// One mark's row and where its result goes (how many rows it changed, or the commit's error).
+struct WaitingMark {
+    key: String,
+    owner: String,
+    at_ms: i64,
+    done: tokio::sync::oneshot::Sender<Result<usize, String>>,
+}
+
+const MARK_UNCERTAIN: &str = "UPDATE egress_idempotency SET uncertain_since = ?3, updated_at = ?3
+     WHERE key = ?1 AND owner = ?2 AND state = 'claimed'";
 
 impl std::fmt::Debug for SqliteIdempotency {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -52,8 +76,9 @@ impl SqliteIdempotency {
     /// look for the reply first. The other writes survive a killed process but are not fsynced
     /// one by one (SQLite WAL, `synchronous=NORMAL`): a claim lost to a power cut was not yet
     /// posting (the mark's fsync also makes every earlier write durable), and a completion lost
-    /// to one leaves the mark, so the redelivered reply is looked for and found. Three fsyncs
-    /// per reply had been the end-to-end drain's ceiling in `scripts/load.sh`.
+    /// to one leaves the mark, so the redelivered reply is looked for and found. Marks made
+    /// while one is being synced share the next fsync (group commit). Three fsyncs per reply
+    /// had been the end-to-end drain's ceiling in `scripts/load.sh`.
     pub fn open(path: &Path) -> Result<Self, IdempotencyError> {
         Self::open_with(path, true)
     }
@@ -98,8 +123,9 @@ impl SqliteIdempotency {
             }
         }
         Ok(Self {
-            conn: Mutex::new(conn),
+            conn: Arc::new(Mutex::new(conn)),
             durable_marks,
+            marks: Arc::default(),
         })
     }
 
@@ -137,33 +163,92 @@ impl SqliteIdempotency {
         sql: &str,
         params: &[&dyn rusqlite::ToSql],
     ) -> Result<(), IdempotencyError> {
-        self.held_synced(key, sql, params, false)
+        let changed = self.with(|conn| conn.prepare_cached(sql)?.execute(params))?;
+        owned(key, changed)
     }
 
-    /// [`Self::held`], committed with `synchronous=FULL` when `full_sync`: in WAL mode that
-    /// fsyncs the log, making this write and every one before it durable; the connection goes
-    /// back to NORMAL after.
-    fn held_synced(
+    /// The uncertain mark, fsynced before it returns: queued, then committed with the marks
+    /// queued beside it in one transaction with `synchronous=FULL` (in WAL mode that fsyncs the
+    /// log, making these writes and every one before them durable), off the async workers.
+    async fn mark_durably(
         &self,
         key: &str,
-        sql: &str,
-        params: &[&dyn rusqlite::ToSql],
-        full_sync: bool,
+        owner: &str,
+        at_ms: i64,
     ) -> Result<(), IdempotencyError> {
-        let changed = self.with(|conn| {
-            if !full_sync {
-                return conn.prepare_cached(sql)?.execute(params);
+        let (done, committed) = tokio::sync::oneshot::channel();
+        self.marks
+            .waiting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(WaitingMark {
+                key: key.to_string(),
+                owner: owner.to_string(),
+                at_ms,
+                done,
+            });
+        let (conn, marks) = (self.conn.clone(), self.marks.clone());
+        tokio::task::spawn_blocking(move || commit_marks(&conn, &marks))
+            .await
+            .map_err(|e| err("the mark's writer", e))?;
+        let changed = committed
+            .await
+            .map_err(|_| err("mark", "the commit was abandoned"))?
+            .map_err(|e| IdempotencyError::Unavailable(format!("sqlite: {e}")))?;
+        owned(key, changed)
+    }
+}
+
+/// NotOwner when a conditional write changed no row.
+fn owned(key: &str, changed: usize) -> Result<(), IdempotencyError> {
+    match changed {
+        0 => Err(IdempotencyError::NotOwner(key.to_string())),
+        _ => Ok(()),
+    }
+}
+
+/// Commits every waiting mark in one durable transaction, unless another thread already took
+/// them. One committer at a time, so marks arriving during a commit's fsync form the next group.
+fn commit_marks(conn: &Mutex<Connection>, queue: &MarkQueue) {
+    let _committer = queue
+        .committer
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    let group = std::mem::take(&mut *queue.waiting.lock().unwrap_or_else(PoisonError::into_inner));
+    if group.is_empty() {
+        return;
+    }
+    queue
+        .commits
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
+    let outcome = (|| -> rusqlite::Result<Vec<usize>> {
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let tx = conn.unchecked_transaction()?;
+        let mut changed = Vec::with_capacity(group.len());
+        {
+            let mut stmt = tx.prepare_cached(MARK_UNCERTAIN)?;
+            for mark in &group {
+                changed.push(stmt.execute(params![mark.key, mark.owner, mark.at_ms])?);
             }
-            conn.pragma_update(None, "synchronous", "FULL")?;
-            let changed = conn
-                .prepare_cached(sql)
-                .and_then(|mut stmt| stmt.execute(params));
-            conn.pragma_update(None, "synchronous", "NORMAL")?;
-            changed
-        })?;
-        match changed {
-            0 => Err(IdempotencyError::NotOwner(key.to_string())),
-            _ => Ok(()),
+        }
+        tx.commit()?;
+        Ok(changed)
+    })();
+    if let Err(e) = conn.pragma_update(None, "synchronous", "NORMAL") {
+        tracing::warn!(error = %e, "could not set the idempotency store back to synchronous=NORMAL");
+    }
+    match outcome {
+        Ok(changed) => {
+            for (mark, n) in group.into_iter().zip(changed) {
+                let _ = mark.done.send(Ok(n));
+            }
+        }
+        Err(e) => {
+            let error = e.to_string();
+            for mark in group {
+                let _ = mark.done.send(Err(error.clone()));
+            }
         }
     }
 }
@@ -229,13 +314,10 @@ impl IdempotencyStore for SqliteIdempotency {
         owner: &str,
         at: DateTime<Utc>,
     ) -> Result<(), IdempotencyError> {
-        self.held_synced(
-            key,
-            "UPDATE egress_idempotency SET uncertain_since = ?3, updated_at = ?3
-             WHERE key = ?1 AND owner = ?2 AND state = 'claimed'",
-            &[&key, &owner, &at.timestamp_millis()],
-            self.durable_marks,
-        )
+        if self.durable_marks {
+            return self.mark_durably(key, owner, at.timestamp_millis()).await;
+        }
+        self.held(key, MARK_UNCERTAIN, &[&key, &owner, &at.timestamp_millis()])
     }
 
     async fn complete(
@@ -434,5 +516,71 @@ mod tests {
             again.claim("k", "next", now, lease).await.unwrap(),
             Claim::ClaimedUncertain { .. }
         ));
+    }
+
+    // Holding the committer's lock across the wait is the point: it stands for a commit in
+    // progress (the marks run on other threads).
+    #[allow(clippy::await_holding_lock)]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn marks_made_together_share_one_commit_and_each_gets_its_own_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("i.sqlite");
+        let store = Arc::new(SqliteIdempotency::open(&path).unwrap());
+        let now = Utc::now();
+        let lease = now + chrono::Duration::minutes(5);
+        for i in 0..20 {
+            let claim = store
+                .claim(&format!("k{i}"), "me", now, lease)
+                .await
+                .unwrap();
+            assert_eq!(claim, Claim::Claimed);
+        }
+        // A commit in progress: the marks made meanwhile wait for the next one, together.
+        let committing = store.marks.committer.lock().unwrap();
+        let marks: Vec<_> = (0..24)
+            .map(|i| {
+                let store = store.clone();
+                // k0..k19 by their owner; k20..k23 were never claimed.
+                tokio::spawn(async move { store.mark_uncertain(&format!("k{i}"), "me", now).await })
+            })
+            .collect();
+        while store.marks.waiting.lock().unwrap().len() < 24 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        drop(committing);
+        for (i, mark) in marks.into_iter().enumerate() {
+            let result = mark.await.unwrap();
+            if i < 20 {
+                assert!(result.is_ok(), "k{i}: {result:?}");
+            } else {
+                assert!(
+                    matches!(result, Err(IdempotencyError::NotOwner(_))),
+                    "k{i}: {result:?}"
+                );
+            }
+        }
+        assert_eq!(
+            store
+                .marks
+                .commits
+                .load(std::sync::atomic::Ordering::Relaxed),
+            1,
+            "24 marks, one commit"
+        );
+        drop(store);
+        let again = SqliteIdempotency::open(&path).unwrap();
+        again.release_abandoned().unwrap();
+        for i in 0..20 {
+            assert!(
+                matches!(
+                    again
+                        .claim(&format!("k{i}"), "next", now, lease)
+                        .await
+                        .unwrap(),
+                    Claim::ClaimedUncertain { .. }
+                ),
+                "k{i}'s mark was committed"
+            );
+        }
     }
 }

@@ -37,6 +37,18 @@ fn io(e: std::io::Error) -> XError {
     XError::Unavailable(format!("outbox: {e}"))
 }
 
+/// Writes `bytes` to `dir/name`, creating `dir` if needed, in one trip to the blocking pool
+/// (rather than one per call, as `tokio::fs` makes them).
+async fn write_file(dir: PathBuf, name: String, bytes: Vec<u8>) -> Result<(), XError> {
+    tokio::task::spawn_blocking(move || {
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join(name), bytes)
+    })
+    .await
+    .map_err(|e| XError::Unavailable(format!("outbox: {e}")))?
+    .map_err(io)
+}
+
 #[async_trait]
 impl XPoster for OutboxPoster {
     async fn upload_media(&self, bytes: Vec<u8>, mime: &str) -> Result<String, XError> {
@@ -47,11 +59,7 @@ impl XPoster for OutboxPoster {
             "image/webp" => "webp",
             _ => "jpg",
         };
-        let dir = self.media_dir();
-        tokio::fs::create_dir_all(&dir).await.map_err(io)?;
-        tokio::fs::write(dir.join(format!("{id}.{ext}")), bytes)
-            .await
-            .map_err(io)?;
+        write_file(self.media_dir(), format!("{id}.{ext}"), bytes).await?;
         Ok(id)
     }
 
@@ -77,12 +85,9 @@ impl XPoster for OutboxPoster {
             "Media": media,
             "WrittenAt": chrono::Utc::now().to_rfc3339(),
         });
-        tokio::fs::create_dir_all(&self.dir).await.map_err(io)?;
         let body =
             serde_json::to_vec_pretty(&reply).map_err(|e| XError::Unavailable(e.to_string()))?;
-        tokio::fs::write(self.dir.join(format!("{id}.json")), body)
-            .await
-            .map_err(io)?;
+        write_file(self.dir.clone(), format!("{id}.json"), body).await?;
         tracing::info!(post = %id, in_reply_to, "reply written to the outbox (no X credentials set)");
         Ok(id)
     }

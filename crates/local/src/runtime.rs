@@ -159,6 +159,12 @@ pub struct LocalOptions {
 /// How many analyse-message executions run at once when messages wait together.
 pub const ANALYSES_AT_ONCE: usize = 16;
 
+/// How many replies egress works on at once when several wait: each reply is its own
+/// idempotency key, so their order does not matter, and one reply's waits (its durable mark,
+/// X's answer) no longer hold up the others; their marks share fsyncs. Well under X's limits:
+/// the reply policy's budget keeps a live bot to a few replies a minute.
+pub const REPLIES_AT_ONCE: usize = 8;
+
 /// Every route's target: the catch-all log, analyse-message with the offline providers, alerts
 /// (a file, and a webhook when given), reply-text with the local intent matcher and reply-image
 /// over the media directory (both behind the reply policy), egress (X, or the outbox without
@@ -181,7 +187,8 @@ pub fn local_targets(
     let egress = HandlerTarget::new(
         egress_over(data_dir, x.clone(), creds.can_post() && !dry_run, dry_run)?,
         bus.clone(),
-    );
+    )
+    .with_concurrency(REPLIES_AT_ONCE);
     data_dir.create()?;
     let policy = Arc::new(ReplyPolicy::new(
         options.policy.clone(),

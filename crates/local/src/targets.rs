@@ -8,6 +8,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::StreamExt;
 use starling_bus::{DeliveryError, Target};
 use starling_contracts::Envelope;
 use starling_core::handler::{DetailHandler, HandlerError, handle_and_publish, handle_detail};
@@ -24,12 +25,27 @@ use crate::tasks::LocalTasks;
 pub struct HandlerTarget<H> {
     handler: H,
     bus: Arc<dyn EventPublisher>,
+    /// How many events of a batch are handled at once (1: in order).
+    at_once: usize,
 }
 
 impl<H: DetailHandler> HandlerTarget<H> {
     /// `handler`, publishing on `bus`.
     pub fn new(handler: H, bus: Arc<dyn EventPublisher>) -> Self {
-        Self { handler, bus }
+        Self {
+            handler,
+            bus,
+            at_once: 1,
+        }
+    }
+
+    /// Handles up to `at_once` events of a batch at the same time, each failure on its own (the
+    /// others are still delivered): for a handler whose events do not depend on each other's
+    /// order, such as egress (each reply its own idempotency key), so one event's waits (a
+    /// durable write, X's answer) do not hold up the rest.
+    pub fn with_concurrency(mut self, at_once: usize) -> Self {
+        self.at_once = at_once.max(1);
+        self
     }
 }
 
@@ -67,12 +83,32 @@ impl<H: DetailHandler> Target for HandlerTarget<H> {
     }
 
     /// In order, stopping at the first failure (the bus delivers that one and the rest again on
-    /// their own); what the handled ones publish goes out in one publish after them, so an event
-    /// counts as delivered only once its results are on the bus.
+    /// their own) — or, with [`HandlerTarget::with_concurrency`], several at once, each on its
+    /// own; what the handled ones publish goes out in one publish after them, so an event counts
+    /// as delivered only once its results are on the bus.
     async fn deliver_batch(&self, events: &[Envelope]) -> Vec<Result<(), DeliveryError>> {
         let mut results = Vec::with_capacity(events.len());
         let mut outputs = Vec::new();
-        for event in events {
+        if self.at_once > 1 {
+            // The futures made up front (an async fn's future does nothing until polled), so
+            // the stream holds no closure over borrowed events.
+            let pending: Vec<_> = events
+                .iter()
+                .map(|event| handle_detail(&self.handler, event.detail.clone()))
+                .collect();
+            let handled: Vec<_> = futures::stream::iter(pending)
+                .buffered(self.at_once)
+                .collect()
+                .await;
+            for result in handled {
+                results.push(
+                    result
+                        .map(|published| outputs.extend(published))
+                        .map_err(delivery_error),
+                );
+            }
+        }
+        for event in &events[results.len()..] {
             match handle_detail(&self.handler, event.detail.clone()).await {
                 Ok(published) => {
                     outputs.extend(published);
@@ -443,6 +479,9 @@ mod tests {
     /// Echoes `{"n": k}` as one event, fails on a negative `n`, and records the order it saw.
     struct Echo {
         seen: std::sync::Mutex<Vec<i64>>,
+        /// Events being handled now, and the most there ever were.
+        in_flight: std::sync::atomic::AtomicUsize,
+        peak: std::sync::atomic::AtomicUsize,
     }
 
     #[async_trait]
@@ -457,8 +496,14 @@ mod tests {
             &self,
             detail: serde_json::Value,
         ) -> Result<Vec<starling_contracts::OutgoingEvent>, HandlerError> {
+            use std::sync::atomic::Ordering::SeqCst;
             let n = detail["n"].as_i64().unwrap_or_default();
             self.seen.lock().unwrap().push(n);
+            let now = self.in_flight.fetch_add(1, SeqCst) + 1;
+            self.peak.fetch_max(now, SeqCst);
+            // A wait, as a durable write or X's answer is: other events may start meanwhile.
+            tokio::task::yield_now().await;
+            self.in_flight.fetch_sub(1, SeqCst);
             if n < 0 {
                 return Err(HandlerError::invalid_input("negative"));
             }
@@ -486,6 +531,8 @@ mod tests {
         let bus = Arc::new(starling_core::memory::MemoryPublisher::new());
         let echo = Echo {
             seen: Default::default(),
+            in_flight: Default::default(),
+            peak: Default::default(),
         };
         (HandlerTarget::new(echo, bus.clone()), bus)
     }
@@ -540,5 +587,62 @@ mod tests {
             "{results:?}"
         );
         assert!(bus.events().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_concurrent_batch_overlaps_its_events_and_fails_each_on_its_own() {
+        let (target, bus) = echo_target();
+        let target = target.with_concurrency(4);
+        let events: Vec<Envelope> = [1, 2, -3, 4, 5, 6, 7, 8, 9, 10]
+            .into_iter()
+            .map(numbered)
+            .collect();
+        let results = target.deliver_batch(&events).await;
+        assert_eq!(results.len(), events.len());
+        for (i, result) in results.iter().enumerate() {
+            if i == 2 {
+                assert!(
+                    matches!(result, Err(DeliveryError::Permanent(_))),
+                    "{result:?}"
+                );
+            } else {
+                assert!(result.is_ok(), "event {i}: {result:?}");
+            }
+        }
+        let peak = target
+            .handler
+            .peak
+            .load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(peak, 4, "up to four at once, never more");
+        let published: Vec<i64> = bus
+            .events()
+            .iter()
+            .map(|e| e.detail["n"].as_i64().unwrap())
+            .collect();
+        assert_eq!(
+            published,
+            vec![1, 2, 4, 5, 6, 7, 8, 9, 10],
+            "in the events' order"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_handler_target_takes_one_event_at_a_time_unless_told() {
+        let (target, _bus) = echo_target();
+        let events: Vec<Envelope> = (1..=6).map(numbered).collect();
+        assert!(
+            target
+                .deliver_batch(&events)
+                .await
+                .iter()
+                .all(Result::is_ok)
+        );
+        assert_eq!(
+            target
+                .handler
+                .peak
+                .load(std::sync::atomic::Ordering::SeqCst),
+            1
+        );
     }
 }
