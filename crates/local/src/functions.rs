@@ -8,7 +8,9 @@ use async_trait::async_trait;
 use serde_json::Value;
 use starling_contracts::{ErrorKind, MessageReceived};
 use starling_core::analysis::image::{ImageConfig, ImageTask, analyse_image};
-use starling_core::analysis::media::{DownloadRequest, HttpFetcher, MediaConfig, download_media};
+use starling_core::analysis::media::{
+    DownloadRequest, FetchError, Fetched, HttpFetcher, MediaConfig, download_media,
+};
 use starling_core::analysis::text::analyse_text;
 use starling_core::ports::{AnalysisError, BlobStore, ImageAnalyzer, TextAnalyzer};
 use starling_states::TaskFailure;
@@ -104,6 +106,54 @@ impl LocalFunction for AnalyseImage {
     }
 }
 
+/// Answers media URLs from files in a directory, by the URL's last path segment, instead of
+/// downloading them: `starling up --media-dir` (hidden) for load tests, which post photos
+/// without a network. The URL has passed the download guards (https, an allow-listed host)
+/// before it gets here; a name that is not a plain file name is refused, so nothing outside
+/// the directory is read.
+#[derive(Debug, Clone)]
+pub struct DirFetcher {
+    dir: std::path::PathBuf,
+}
+
+impl DirFetcher {
+    /// Serves the files in `dir`.
+    pub fn new(dir: impl Into<std::path::PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+}
+
+#[async_trait]
+impl HttpFetcher for DirFetcher {
+    async fn get(&self, url: &str, max_bytes: usize) -> Result<Fetched, FetchError> {
+        let name = url::Url::parse(url)
+            .ok()
+            .and_then(|u| u.path_segments()?.next_back().map(str::to_string))
+            .filter(|n| !n.is_empty() && !n.starts_with('.') && !n.contains(['/', '\\']))
+            .ok_or_else(|| FetchError::Transport(format!("no file name in {url}")))?;
+        let path = self.dir.join(&name);
+        let body = match tokio::fs::read(&path).await {
+            Ok(body) => body,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Fetched {
+                    status: 404,
+                    location: None,
+                    body: Vec::new(),
+                });
+            }
+            Err(e) => return Err(FetchError::Transport(format!("{}: {e}", path.display()))),
+        };
+        if body.len() > max_bytes {
+            return Err(FetchError::TooLarge { limit: max_bytes });
+        }
+        Ok(Fetched {
+            status: 200,
+            location: None,
+            body,
+        })
+    }
+}
+
 /// The analyse-message tasks on one machine: offline providers, media in the data directory,
 /// known faces from its gallery, downloads through `fetcher` (the network when `None`; the demo
 /// serves its bundled photos), text read in images as `detect_text` says.
@@ -142,4 +192,50 @@ pub fn offline_analysis_tasks(
                 },
             }),
         )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_media_directory_serves_its_files_by_name_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("photo.jpg"), b"\xff\xd8\xff jpeg").unwrap();
+        std::fs::write(dir.path().join(".hidden"), b"secret").unwrap();
+        let fetcher = DirFetcher::new(dir.path());
+        let served = fetcher
+            .get("https://pbs.twimg.com/media/photo.jpg?name=large", 1024)
+            .await
+            .unwrap();
+        assert_eq!(
+            (served.status, served.body.as_slice()),
+            (200, &b"\xff\xd8\xff jpeg"[..])
+        );
+        let missing = fetcher
+            .get("https://pbs.twimg.com/media/other.jpg", 1024)
+            .await
+            .unwrap();
+        assert_eq!(missing.status, 404);
+        for refused in [
+            "https://pbs.twimg.com/media/.hidden",
+            "https://pbs.twimg.com/media/..",
+            "https://pbs.twimg.com/media/%2e%2e%2fetc%2fpasswd",
+            "https://pbs.twimg.com/",
+        ] {
+            let answer = fetcher.get(refused, 1024).await;
+            assert!(
+                matches!(&answer, Err(FetchError::Transport(_)))
+                    || matches!(&answer, Ok(f) if f.status == 404),
+                "{refused}: {answer:?}"
+            );
+        }
+        assert_eq!(
+            fetcher
+                .get("https://pbs.twimg.com/media/photo.jpg", 4)
+                .await,
+            Err(FetchError::TooLarge { limit: 4 })
+        );
+    }
 }

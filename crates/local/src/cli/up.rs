@@ -125,6 +125,10 @@ pub struct Args {
     /// Do not serve the dashboard (`/ui`, `/api/…`).
     #[arg(long, env = "STARLING_NO_DASHBOARD")]
     pub no_dashboard: bool,
+    /// Load tests: answer photo URLs (still only https on X's media hosts) from the files in this
+    /// directory, by file name, instead of downloading them.
+    #[arg(long, hide = true, value_name = "DIR")]
+    pub media_dir: Option<std::path::PathBuf>,
     /// The X app and the bot.
     #[command(flatten)]
     pub x: XSettings,
@@ -196,7 +200,10 @@ pub async fn run(global: &Global, args: Args) -> anyhow::Result<()> {
             .filter(|u| !u.trim().is_empty()),
         unknown_faces: args.unknown_faces,
         detect_text: args.detect_text,
-        fetcher: None,
+        fetcher: args.media_dir.as_ref().map(|dir| {
+            Arc::new(crate::functions::DirFetcher::new(dir))
+                as Arc<dyn starling_core::analysis::media::HttpFetcher>
+        }),
         policy,
         bot_user_id: bot_user_id.clone(),
         x_api: starling_x::api::XApiConfig {
