@@ -28,6 +28,7 @@ mod archive;
 mod config;
 mod dispatch;
 mod error;
+pub mod group_commit;
 mod routes;
 mod stats;
 mod store;
@@ -36,6 +37,8 @@ mod target;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
+
+use group_commit::GroupCommit;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -79,7 +82,7 @@ impl std::fmt::Debug for SqliteBus {
 }
 
 struct Inner {
-    store: Store,
+    store: Arc<Store>,
     data_dir: PathBuf,
     bus_name: String,
     routes: Vec<CompiledRoute>,
@@ -91,18 +94,13 @@ struct Inner {
     /// `true` while the dispatchers are asked to stop.
     shutdown: watch::Sender<bool>,
     running: Mutex<Option<Running>>,
-    /// Puts waiting for the next group commit of the log.
-    waiting: Mutex<Vec<WaitingPut>>,
-    /// Held by the one thread committing the waiting puts.
-    committer: Mutex<()>,
+    /// Puts waiting for the next group commit of the log: each put's rows, answered with their
+    /// sequence numbers (or the commit's error).
+    commits: Arc<LogCommits>,
 }
 
-/// A put's rows waiting to be committed with whatever else arrived meanwhile, and where its
-/// sequence numbers (or the commit's error) go.
-struct WaitingPut {
-    rows: Vec<NewEvent>,
-    done: tokio::sync::oneshot::Sender<Result<Vec<i64>, String>>,
-}
+/// The log's group commit: each put's rows in, their sequence numbers (or the error) out.
+type LogCommits = GroupCommit<Vec<NewEvent>, Result<Vec<i64>, String>>;
 
 struct Running {
     tasks: Vec<JoinHandle<()>>,
@@ -139,7 +137,11 @@ impl SqliteBus {
     ) -> Result<Self, BusError> {
         let data_dir = data_dir.as_ref().to_path_buf();
         let routes = table.compile()?;
-        let store = Store::open(&data_dir)?;
+        let store = Arc::new(Store::open(&data_dir)?);
+        let commits = {
+            let store = store.clone();
+            GroupCommit::new(move |puts| commit_puts(&store, puts))
+        };
         store.ensure_cursors(routes.iter().map(CompiledRoute::name))?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -152,8 +154,7 @@ impl SqliteBus {
                 progress: watch::Sender::new(0),
                 shutdown: watch::Sender::new(false),
                 running: Mutex::new(None),
-                waiting: Mutex::new(Vec::new()),
-                committer: Mutex::new(()),
+                commits,
             }),
         })
     }
@@ -228,21 +229,12 @@ impl SqliteBus {
         // Group commit: puts that arrive while a commit is being synced wait for the next one,
         // which takes them all in one transaction (one fsync); each put still returns only once
         // its own events are durable.
-        let (done, committed) = tokio::sync::oneshot::channel();
-        self.inner
-            .waiting
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(WaitingPut { rows, done });
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || commit_waiting(&inner))
+        let seqs = self
+            .inner
+            .commits
+            .submit(rows)
             .await
-            .map_err(|e| {
-                PublishError::Unavailable(format!("the event log's writer failed: {e}"))
-            })?;
-        let seqs = committed
-            .await
-            .map_err(|_| PublishError::Unavailable("the event log's commit was abandoned".into()))?
+            .map_err(|e| PublishError::Unavailable(format!("the event log's {e}")))?
             .map_err(PublishError::Unavailable)?;
         for (accepted, seq) in results.iter_mut().flatten().zip(seqs) {
             accepted.seq = seq;
@@ -399,38 +391,20 @@ impl SqliteBus {
     }
 }
 
-/// Commits every waiting put in one transaction, unless another thread already took them. One
-/// committer at a time, so puts arriving during a commit's fsync form the next group.
-fn commit_waiting(inner: &Inner) {
-    let _committer = inner
-        .committer
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    let group = std::mem::take(&mut *inner.waiting.lock().unwrap_or_else(PoisonError::into_inner));
-    if group.is_empty() {
-        return;
-    }
-    let mut sizes = Vec::with_capacity(group.len());
-    let mut rows = Vec::new();
-    let mut waiters = Vec::with_capacity(group.len());
-    for put in group {
-        sizes.push(put.rows.len());
-        rows.extend(put.rows);
-        waiters.push(put.done);
-    }
-    match inner.store.append(&rows) {
+/// Appends the puts waiting together in one transaction (one fsync) and splits the sequence
+/// numbers back per put.
+fn commit_puts(store: &Store, puts: Vec<Vec<NewEvent>>) -> Vec<Result<Vec<i64>, String>> {
+    let sizes: Vec<usize> = puts.iter().map(Vec::len).collect();
+    let rows: Vec<NewEvent> = puts.into_iter().flatten().collect();
+    match store.append(&rows) {
         Ok(seqs) => {
             let mut seqs = seqs.into_iter();
-            for (done, n) in waiters.into_iter().zip(sizes) {
-                let _ = done.send(Ok(seqs.by_ref().take(n).collect()));
-            }
+            sizes
+                .into_iter()
+                .map(|n| Ok(seqs.by_ref().take(n).collect()))
+                .collect()
         }
-        Err(e) => {
-            let error = e.to_string();
-            for done in waiters {
-                let _ = done.send(Err(error.clone()));
-            }
-        }
+        Err(e) => vec![Err(e.to_string()); sizes.len()],
     }
 }
 
