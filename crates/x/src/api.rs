@@ -5,6 +5,7 @@
 //! request reached X, look before posting again ([`XApiError::Uncertain`]). Credentials go only into the `Authorization` header: never into a
 //! URL, an error or a log line.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use base64::Engine;
@@ -100,22 +101,33 @@ pub struct PageQuery {
     pub pagination_token: Option<String>,
 }
 
-/// The X API client. Cheap to clone; one connection pool.
+/// The X API client. Cheap to clone; one connection pool, shared by the clones.
 #[derive(Debug, Clone)]
 pub struct XApi {
-    http: reqwest::Client,
+    /// Made on the first request, not here: building it loads the platform's root certificates
+    /// (a few milliseconds of file reads and parsing), which a Lambda would otherwise pay in its
+    /// init on top of the AWS SDK's own load of them, also for invocations that never reach X.
+    http: Arc<OnceLock<reqwest::Client>>,
     config: XApiConfig,
 }
 
 impl XApi {
     /// A client for `config`.
     pub fn new(config: XApiConfig) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .user_agent(concat!("starling/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
-        Self { http, config }
+        Self {
+            http: Arc::default(),
+            config,
+        }
+    }
+
+    fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(|| {
+            reqwest::Client::builder()
+                .timeout(self.config.timeout)
+                .user_agent(concat!("starling/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .unwrap_or_default()
+        })
     }
 
     /// The configuration.
@@ -375,7 +387,7 @@ impl XApi {
     async fn get_json(&self, credentials: &Credentials, url: &str) -> Result<Value, XApiError> {
         let authorization = sign(credentials, "GET", url)?;
         let response = self
-            .http
+            .http()
             .get(url)
             .header("authorization", authorization)
             .send()
@@ -394,7 +406,7 @@ impl XApi {
         // A JSON body is not part of an OAuth 1.0a signature (RFC 5849 §3.4.1.3.1).
         let authorization = sign(credentials, "POST", url)?;
         let response = self
-            .http
+            .http()
             .post(url)
             .header("authorization", authorization)
             .header("content-type", "application/json")
