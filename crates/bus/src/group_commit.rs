@@ -8,7 +8,8 @@
 //! contended lock per put: the kernel's scheduler was the largest share of `starling up`'s CPU
 //! under `scripts/load.sh`.)
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::oneshot;
 
@@ -21,6 +22,8 @@ pub type CommitFn<I, O> = dyn Fn(Vec<I>) -> Vec<O> + Send + Sync;
 pub struct GroupCommit<I, O> {
     queue: Mutex<Queue<I, O>>,
     commit: Arc<CommitFn<I, O>>,
+    /// Groups committed so far.
+    commits: AtomicU64,
 }
 
 struct Queue<I, O> {
@@ -44,6 +47,7 @@ impl<I: Send + 'static, O: Send + 'static> GroupCommit<I, O> {
                 committing: false,
             }),
             commit: Arc::new(commit),
+            commits: AtomicU64::new(0),
         })
     }
 
@@ -66,13 +70,15 @@ impl<I: Send + 'static, O: Send + 'static> GroupCommit<I, O> {
         }
         output.await.map_err(|_| Abandoned)
     }
+}
 
-    /// How many items are queued for the next group (not those being committed now).
-    pub fn waiting(&self) -> usize {
-        self.lock().waiting.len()
+impl<I, O> GroupCommit<I, O> {
+    /// How many groups have been committed (items made together share one).
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Queue<I, O>> {
+    fn lock(&self) -> MutexGuard<'_, Queue<I, O>> {
         self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -90,11 +96,7 @@ impl<I, O> Committer<I, O> {
         let commit = self.group.commit.clone();
         loop {
             let waiting = {
-                let mut queue = self
-                    .group
-                    .queue
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
+                let mut queue = self.group.lock();
                 if queue.waiting.is_empty() {
                     queue.committing = false;
                     self.finished = true;
@@ -103,7 +105,9 @@ impl<I, O> Committer<I, O> {
                 std::mem::take(&mut queue.waiting)
             };
             let (items, senders): (Vec<I>, Vec<oneshot::Sender<O>>) = waiting.into_iter().unzip();
-            for (sender, output) in senders.into_iter().zip(commit(items)) {
+            let outputs = commit(items);
+            self.group.commits.fetch_add(1, Ordering::Relaxed);
+            for (sender, output) in senders.into_iter().zip(outputs) {
                 // A caller that stopped waiting (its request was dropped) needs no answer.
                 let _ = sender.send(output);
             }
@@ -114,11 +118,7 @@ impl<I, O> Committer<I, O> {
 impl<I, O> Drop for Committer<I, O> {
     fn drop(&mut self) {
         if !self.finished {
-            let mut queue = self
-                .group
-                .queue
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut queue = self.group.lock();
             queue.committing = false;
             queue.waiting.clear();
         }
@@ -129,16 +129,13 @@ impl<I, O> Drop for Committer<I, O> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn items_arriving_during_a_commit_share_the_next_and_each_gets_its_own_output() {
-        let commits = Arc::new(AtomicUsize::new(0));
         let sizes = Arc::new(Mutex::new(Vec::new()));
         let group = {
-            let (commits, sizes) = (commits.clone(), sizes.clone());
+            let sizes = sizes.clone();
             GroupCommit::new(move |items: Vec<u32>| {
-                commits.fetch_add(1, Ordering::SeqCst);
                 sizes.lock().unwrap().push(items.len());
                 // As slow as a small fsync, so later items queue meanwhile.
                 std::thread::sleep(std::time::Duration::from_millis(2));
@@ -164,10 +161,8 @@ mod tests {
             64,
             "every item committed once: {sizes:?}"
         );
-        assert!(
-            commits.load(Ordering::SeqCst) < 64,
-            "items shared commits: {sizes:?}"
-        );
+        assert!(group.commits() < 64, "items shared commits: {sizes:?}");
+        assert_eq!(group.commits(), sizes.len() as u64, "one count per group");
         assert!(
             !group.lock().committing,
             "the committer stopped once the queue was empty"

@@ -37,8 +37,6 @@ mod target;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-
-use group_commit::GroupCommit;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -57,6 +55,7 @@ pub use stats::{LogProgress, MinuteCount, RouteProgress, SentimentCount, TypeCou
 pub use store::DB_FILE;
 pub use target::{DeliveryError, FnTarget, Target, TargetRegistry, target_fn};
 
+use group_commit::GroupCommit;
 use store::{NewEvent, Store};
 
 /// The account id in locally assigned envelopes.

@@ -109,14 +109,7 @@ impl HttpFetcher for DemoFetcher {
                 )));
             }
         };
-        if body.len() > max_bytes {
-            return Err(FetchError::TooLarge { limit: max_bytes });
-        }
-        Ok(Fetched {
-            status: 200,
-            location: None,
-            body: body.to_vec(),
-        })
+        Fetched::ok(body.to_vec(), max_bytes)
     }
 }
 

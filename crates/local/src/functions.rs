@@ -143,14 +143,7 @@ impl HttpFetcher for DirFetcher {
             }
             Err(e) => return Err(FetchError::Transport(format!("{}: {e}", path.display()))),
         };
-        if body.len() > max_bytes {
-            return Err(FetchError::TooLarge { limit: max_bytes });
-        }
-        Ok(Fetched {
-            status: 200,
-            location: None,
-            body,
-        })
+        Fetched::ok(body, max_bytes)
     }
 }
 

@@ -32,13 +32,10 @@ const ADDED_COLUMNS: [(&str, &str); 2] = [("owner", "TEXT"), ("uncertain_since",
 /// Egress's idempotency records in an SQLite file.
 pub struct SqliteIdempotency {
     conn: Arc<Mutex<Connection>>,
-    /// Whether the uncertain mark is fsynced before it returns (egress's store).
-    durable_marks: bool,
-    /// Durable marks waiting for the next group commit: (key, owner, time), answered with the
-    /// rows each changed (or the commit's error).
-    marks: Arc<MarkCommits>,
-    /// Group commits of marks made so far.
-    mark_commits: Arc<std::sync::atomic::AtomicU64>,
+    /// Egress's store: the uncertain marks, fsynced before they return, waiting for the next
+    /// group commit — (key, owner, time), answered with the rows each changed (or the commit's
+    /// error). `None`: marks are written like every other write (the ways in's store).
+    durable_marks: Option<Arc<MarkCommits>>,
 }
 
 /// The marks' group commit: (key, owner, time in ms) in, rows changed (or the error) out.
@@ -111,19 +108,13 @@ impl SqliteIdempotency {
             }
         }
         let conn = Arc::new(Mutex::new(conn));
-        let mark_commits = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let marks = {
-            let (conn, commits) = (conn.clone(), mark_commits.clone());
-            GroupCommit::new(move |marks| {
-                commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                commit_marks(&conn, marks)
-            })
-        };
+        let durable_marks = durable_marks.then(|| {
+            let conn = conn.clone();
+            GroupCommit::new(move |marks| commit_marks(&conn, marks))
+        });
         Ok(Self {
             conn,
             durable_marks,
-            marks,
-            mark_commits,
         })
     }
 
@@ -145,7 +136,9 @@ impl SqliteIdempotency {
     /// How many durable commits the uncertain marks have taken since the store was opened
     /// (marks made together share one).
     pub fn mark_commits(&self) -> u64 {
-        self.mark_commits.load(std::sync::atomic::Ordering::Relaxed)
+        self.durable_marks
+            .as_ref()
+            .map_or(0, |marks| marks.commits())
     }
 
     fn with<T>(
@@ -170,24 +163,23 @@ impl SqliteIdempotency {
         let changed = self.with(|conn| conn.prepare_cached(sql)?.execute(params))?;
         owned(key, changed)
     }
+}
 
-    /// The uncertain mark, fsynced before it returns: queued, then committed with the marks
-    /// queued beside it in one transaction with `synchronous=FULL` (in WAL mode that fsyncs the
-    /// log, making these writes and every one before them durable), off the async workers.
-    async fn mark_durably(
-        &self,
-        key: &str,
-        owner: &str,
-        at_ms: i64,
-    ) -> Result<(), IdempotencyError> {
-        let changed = self
-            .marks
-            .submit((key.to_string(), owner.to_string(), at_ms))
-            .await
-            .map_err(|e| err("mark", e))?
-            .map_err(|e| IdempotencyError::Unavailable(format!("sqlite: {e}")))?;
-        owned(key, changed)
-    }
+/// The uncertain mark, fsynced before it returns: queued, then committed with the marks
+/// queued beside it in one transaction with `synchronous=FULL` (in WAL mode that fsyncs the
+/// log, making these writes and every one before them durable), off the async workers.
+async fn mark_durably(
+    marks: &Arc<MarkCommits>,
+    key: &str,
+    owner: &str,
+    at_ms: i64,
+) -> Result<(), IdempotencyError> {
+    let changed = marks
+        .submit((key.to_string(), owner.to_string(), at_ms))
+        .await
+        .map_err(|e| err("mark", e))?
+        .map_err(|e| IdempotencyError::Unavailable(format!("sqlite: {e}")))?;
+    owned(key, changed)
 }
 
 /// NotOwner when a conditional write changed no row.
@@ -288,8 +280,8 @@ impl IdempotencyStore for SqliteIdempotency {
         owner: &str,
         at: DateTime<Utc>,
     ) -> Result<(), IdempotencyError> {
-        if self.durable_marks {
-            return self.mark_durably(key, owner, at.timestamp_millis()).await;
+        if let Some(marks) = &self.durable_marks {
+            return mark_durably(marks, key, owner, at.timestamp_millis()).await;
         }
         self.held(key, MARK_UNCERTAIN, &[&key, &owner, &at.timestamp_millis()])
     }

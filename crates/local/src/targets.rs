@@ -107,16 +107,17 @@ impl<H: DetailHandler> Target for HandlerTarget<H> {
                         .map_err(delivery_error),
                 );
             }
-        }
-        for event in &events[results.len()..] {
-            match handle_detail(&self.handler, event.detail.clone()).await {
-                Ok(published) => {
-                    outputs.extend(published);
-                    results.push(Ok(()));
-                }
-                Err(e) => {
-                    results.push(Err(delivery_error(e)));
-                    break;
+        } else {
+            for event in events {
+                match handle_detail(&self.handler, event.detail.clone()).await {
+                    Ok(published) => {
+                        outputs.extend(published);
+                        results.push(Ok(()));
+                    }
+                    Err(e) => {
+                        results.push(Err(delivery_error(e)));
+                        break;
+                    }
                 }
             }
         }

@@ -55,6 +55,21 @@ pub struct Fetched {
     pub body: Vec<u8>,
 }
 
+impl Fetched {
+    /// A 200 with `body`, for a fetcher that has the whole body in hand (a local stand-in for
+    /// the network); `TooLarge` past `max_bytes`, as a download is cut off there.
+    pub fn ok(body: Vec<u8>, max_bytes: usize) -> Result<Self, FetchError> {
+        if body.len() > max_bytes {
+            return Err(FetchError::TooLarge { limit: max_bytes });
+        }
+        Ok(Self {
+            status: 200,
+            location: None,
+            body,
+        })
+    }
+}
+
 /// Why a fetch failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FetchError {
